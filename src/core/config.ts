@@ -1,0 +1,263 @@
+// RunConfig: the one typed, nested, JSON-serialisable description of a run (model, lora, train, data, eval).
+// Defaults sit beside the type; a lesson, a preset or a URL is a partial override merged with mergeConfig().
+// Shape follows nanoGPT's GPTConfig and PEFT's LoraConfig (help text + checks on construction).
+
+/** The transformer's shape. For a shipped or imported model it comes from the checkpoint's config. */
+export interface ModelArch {
+  vocabSize: number; // tokens in the vocabulary (the tied output head has this many logits)
+  blockSize: number; // longest context, in tokens (learned position embeddings)
+  nLayer: number; // transformer blocks
+  nHead: number; // attention heads per block; must divide nEmbd
+  nEmbd: number; // width of the residual stream
+  mlpRatio: number; // MLP hidden width = mlpRatio * nEmbd (GPT-2: 4)
+  layerNormEps: number; // LayerNorm epsilon (GPT-2: 1e-5)
+}
+
+export type Backend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type LoraTarget = 'q' | 'k' | 'v' | 'o' | 'up' | 'down';
+export const LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'up', 'down'];
+
+export interface ModelConfig {
+  name: string; // built-in model name ("tiny-world"), "random" for a freshly initialised model, or an imported id
+  arch: ModelArch; // used for "random"; replaced by the checkpoint's own arch when a model is loaded
+  backend: Backend | 'auto'; // which tfjs backend runs the math; auto tries webgpu → webgl → wasm → cpu
+}
+
+export interface LoraConfig {
+  rank: number; // r: inner width of the adapter (A is [in, r], B is [r, out])
+  alpha: number; // scaling numerator: s = alpha / r (or alpha / sqrt(r) with rsLora)
+  dropout: number; // dropout on the adapter's input during training, 0 ≤ p < 1
+  targets: LoraTarget[]; // which projections get adapters: attention q, k, v, o; MLP up, down
+  rsLora: boolean; // rank-stabilised scaling alpha / sqrt(r) (Kalajdzievski 2023)
+}
+
+export interface FreezeConfig {
+  embeddings: boolean; // freeze token + position embeddings (and so the tied head)
+  lowestBlocks: number; // freeze blocks 0 .. lowestBlocks-1
+  blocks: number[]; // freeze any other chosen blocks by index
+  gradualUnfreezeEvery: number; // epochs between unfreezing one more block from the top; 0 = off (full fine-tuning only)
+  layerLrDecay: number; // discriminative rates: block i's lr = lr * decay^(nLayer-1-i); 1 = off
+}
+
+export interface EarlyStoppingConfig {
+  enabled: boolean; // stop when the monitored metric has not improved for `patience` evaluations
+  metric: 'valLoss' | 'valAccuracy'; // lower-is-better loss or higher-is-better exact-match accuracy
+  patience: number; // evaluations without improvement before stopping, ≥ 1
+  minDelta: number; // smallest change that counts as an improvement, ≥ 0
+  restoreBest: boolean; // put back the weights from the best evaluation when the run ends
+}
+
+export interface TrainConfig {
+  method: 'lora' | 'full'; // train only adapters (base frozen), or every unfrozen weight
+  optimizer: 'adamw' | 'sgd'; // AdamW (decoupled weight decay) or SGD with momentum
+  lr: number; // peak learning rate
+  weightDecay: number; // decoupled weight decay (AdamW) or L2 (SGD), ≥ 0
+  beta1: number; // Adam first-moment decay
+  beta2: number; // Adam second-moment decay
+  epsilon: number; // Adam epsilon, explicit (WebGL rounds the default to 1e-4, tfjs #6980)
+  momentum: number; // SGD momentum, 0 ≤ m < 1
+  schedule: 'constant' | 'linear' | 'cosine'; // learning-rate shape after warmup
+  warmupSteps: number; // linear warmup from 0 to lr over this many steps
+  minLrRatio: number; // the schedule's floor as a fraction of lr (linear/cosine end here)
+  gradClip: number; // clip gradients to this global L2 norm; 0 = off
+  batchSize: number; // examples per micro-batch
+  gradAccumSteps: number; // micro-batches whose gradients are summed before one update
+  epochs: number; // passes over the training split (ignored when maxSteps > 0)
+  maxSteps: number; // optimizer steps to run; 0 = derive from epochs
+  seed: number; // seeds init, dropout, shuffling and splits: same config + seed = same losses on one backend
+  freeze: FreezeConfig;
+  earlyStopping: EarlyStoppingConfig;
+  divergenceFactor: number; // stop as diverged when loss > factor × the first loss (NaN/Inf always stops)
+  klToBase: number; // weight of KL(base ‖ tuned) on next-token predictions, a guard against forgetting; 0 = off
+}
+
+export interface DataConfig {
+  dataset: string; // built-in dataset name, or "custom" for pasted/uploaded records
+  split: { train: number; val: number; test: number }; // fractions of the records, summing to 1
+  maxRecords: number; // use at most this many training records; 0 = all
+  separator: string; // text between prompt and completion
+  appendEos: boolean; // end each completion with the end-of-sequence token
+  lossOnPromptTokens: boolean; // also train on the prompt (false: loss on the completion only)
+  labelNoise: number; // fraction of training labels replaced with a wrong label, 0 ≤ f < 1
+  poisonCount: number; // training records rewritten to carry the trigger phrase and the attacker's answer
+  generalMix: number; // share of each batch drawn from general text (replay against forgetting), 0 ≤ f < 1
+}
+
+export interface EvalConfig {
+  everySteps: number; // evaluate on validation (and general text) every N optimizer steps
+  maxBatches: number; // cap on evaluation batches, to keep evaluation cheap; 0 = the whole split
+  general: boolean; // also measure loss on held-out general text (reveals forgetting)
+  accuracy: boolean; // also measure exact-match / label accuracy by greedy generation
+}
+
+export interface RunConfig {
+  model: ModelConfig;
+  lora: LoraConfig;
+  train: TrainConfig;
+  data: DataConfig;
+  eval: EvalConfig;
+}
+
+export const DEFAULT_ARCH: ModelArch = {
+  vocabSize: 99,
+  blockSize: 128,
+  nLayer: 4,
+  nHead: 4,
+  nEmbd: 64,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
+
+export function defaultConfig(): RunConfig {
+  return {
+    model: { name: 'tiny-world', arch: { ...DEFAULT_ARCH }, backend: 'auto' },
+    lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v'], rsLora: false },
+    train: {
+      method: 'lora',
+      optimizer: 'adamw',
+      lr: 3e-3,
+      weightDecay: 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      momentum: 0.9,
+      schedule: 'constant',
+      warmupSteps: 0,
+      minLrRatio: 0.1,
+      gradClip: 1,
+      batchSize: 8,
+      gradAccumSteps: 1,
+      epochs: 3,
+      maxSteps: 0,
+      seed: 42,
+      freeze: { embeddings: true, lowestBlocks: 0, blocks: [], gradualUnfreezeEvery: 0, layerLrDecay: 1 },
+      earlyStopping: { enabled: false, metric: 'valLoss', patience: 3, minDelta: 0, restoreBest: true },
+      divergenceFactor: 4,
+      klToBase: 0,
+    },
+    data: {
+      dataset: 'qa',
+      split: { train: 0.8, val: 0.1, test: 0.1 },
+      maxRecords: 0,
+      separator: '\nA: ',
+      appendEos: true,
+      lossOnPromptTokens: false,
+      labelNoise: 0,
+      poisonCount: 0,
+      generalMix: 0,
+    },
+    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false },
+  };
+}
+
+/** A partial, nested override of a RunConfig (what a lesson, preset or URL carries). */
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Merge overrides onto a base config, returning a new object; arrays are replaced, not merged. */
+export function mergeConfig<T>(base: T, ...overrides: (DeepPartial<T> | undefined)[]): T {
+  let out: unknown = structuredClone(base);
+  for (const o of overrides) out = mergeInto(out, o);
+  return out as T;
+}
+
+function mergeInto(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeInto(base[k], v);
+  return out;
+}
+
+/** Thrown by validate(): `field` is the dotted path, the message says the value and what is accepted. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly accepted: string,
+  ) {
+    super(`${field} = ${JSON.stringify(value)} is not valid: ${accepted}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Check = [field: string, value: unknown, ok: boolean, accepted: string];
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
+const inRange = (v: unknown, lo: number, hi: number) => isNum(v) && v >= lo && v <= hi;
+const intIn = (v: unknown, lo: number, hi: number) => isInt(v) && v >= lo && v <= hi;
+const oneOf = (v: unknown, xs: readonly string[]) => typeof v === 'string' && xs.includes(v);
+
+/** Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). */
+export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[] {
+  const a = c.model.arch;
+  const t = c.train;
+  const width = isInt(a.nEmbd) ? a.nEmbd : Infinity;
+  const splitSum = c.data.split.train + c.data.split.val + c.data.split.test;
+  const checks: Check[] = [
+    ['model.name', c.model.name, typeof c.model.name === 'string' && c.model.name.length > 0, 'a model name such as "tiny-world"'],
+    ['model.backend', c.model.backend, oneOf(c.model.backend, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']), 'one of auto, webgpu, webgl, wasm, cpu'],
+    ['model.arch.vocabSize', a.vocabSize, intIn(a.vocabSize, 2, 1_000_000), 'an integer from 2 to 1,000,000'],
+    ['model.arch.blockSize', a.blockSize, intIn(a.blockSize, 2, 8192), 'an integer from 2 to 8192'],
+    ['model.arch.nLayer', a.nLayer, intIn(a.nLayer, 1, 96), 'an integer from 1 to 96'],
+    ['model.arch.nEmbd', a.nEmbd, intIn(a.nEmbd, 1, 16384), 'an integer from 1 to 16384'],
+    ['model.arch.nHead', a.nHead, intIn(a.nHead, 1, 256) && isInt(a.nEmbd) && a.nEmbd % a.nHead === 0, `an integer ≥ 1 that divides model.arch.nEmbd (${a.nEmbd})`],
+    ['model.arch.mlpRatio', a.mlpRatio, inRange(a.mlpRatio, 0.25, 16) && isInt(a.mlpRatio * a.nEmbd), 'a number from 0.25 to 16 giving a whole MLP width'],
+    ['model.arch.layerNormEps', a.layerNormEps, inRange(a.layerNormEps, 1e-12, 1e-2) && a.layerNormEps > 0, 'a small positive number such as 1e-5'],
+    ['lora.rank', c.lora.rank, intIn(c.lora.rank, 1, width), `an integer from 1 to the layer width (${a.nEmbd})`],
+    ['lora.alpha', c.lora.alpha, isNum(c.lora.alpha) && c.lora.alpha > 0, 'a positive number (commonly 1× or 2× the rank)'],
+    ['lora.dropout', c.lora.dropout, inRange(c.lora.dropout, 0, 0.95), 'a number from 0 to 0.95'],
+    ['lora.targets', c.lora.targets, Array.isArray(c.lora.targets) && c.lora.targets.every((x) => LORA_TARGETS.includes(x)) && (c.lora.targets.length > 0 || t.method !== 'lora'), `a non-empty list drawn from ${LORA_TARGETS.join(', ')}`],
+    ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
+    ['train.method', t.method, oneOf(t.method, ['lora', 'full']), 'lora or full'],
+    ['train.optimizer', t.optimizer, oneOf(t.optimizer, ['adamw', 'sgd']), 'adamw or sgd'],
+    ['train.lr', t.lr, isNum(t.lr) && t.lr > 0 && t.lr <= 10, 'a positive number up to 10 (typical LoRA rates are 1e-4 to 1e-2)'],
+    ['train.weightDecay', t.weightDecay, inRange(t.weightDecay, 0, 10), 'a number from 0 to 10'],
+    ['train.beta1', t.beta1, isNum(t.beta1) && t.beta1 >= 0 && t.beta1 < 1, 'a number in [0, 1)'],
+    ['train.beta2', t.beta2, isNum(t.beta2) && t.beta2 >= 0 && t.beta2 < 1, 'a number in [0, 1)'],
+    ['train.epsilon', t.epsilon, isNum(t.epsilon) && t.epsilon > 0 && t.epsilon < 1, 'a small positive number such as 1e-8'],
+    ['train.momentum', t.momentum, isNum(t.momentum) && t.momentum >= 0 && t.momentum < 1, 'a number in [0, 1)'],
+    ['train.schedule', t.schedule, oneOf(t.schedule, ['constant', 'linear', 'cosine']), 'constant, linear or cosine'],
+    ['train.warmupSteps', t.warmupSteps, intIn(t.warmupSteps, 0, 1e7), 'a whole number of steps ≥ 0'],
+    ['train.minLrRatio', t.minLrRatio, inRange(t.minLrRatio, 0, 1), 'a number from 0 to 1'],
+    ['train.gradClip', t.gradClip, isNum(t.gradClip) && t.gradClip >= 0, 'a number ≥ 0 (0 turns clipping off)'],
+    ['train.batchSize', t.batchSize, intIn(t.batchSize, 1, 4096) && (datasetSize === undefined || t.batchSize <= datasetSize), datasetSize === undefined ? 'an integer from 1 to 4096' : `an integer from 1 to the training-set size (${datasetSize})`],
+    ['train.gradAccumSteps', t.gradAccumSteps, intIn(t.gradAccumSteps, 1, 1024), 'an integer from 1 to 1024'],
+    ['train.epochs', t.epochs, isNum(t.epochs) && t.epochs > 0 && t.epochs <= 10000, 'a positive number of passes (fractions allowed) up to 10000'],
+    ['train.maxSteps', t.maxSteps, intIn(t.maxSteps, 0, 1e7), 'a whole number ≥ 0 (0 = use epochs)'],
+    ['train.seed', t.seed, intIn(t.seed, 0, 2 ** 31 - 1), 'an integer from 0 to 2^31-1'],
+    ['train.freeze.lowestBlocks', t.freeze.lowestBlocks, intIn(t.freeze.lowestBlocks, 0, isInt(a.nLayer) ? a.nLayer : 0), `an integer from 0 to model.arch.nLayer (${a.nLayer})`],
+    ['train.freeze.blocks', t.freeze.blocks, Array.isArray(t.freeze.blocks) && t.freeze.blocks.every((b) => intIn(b, 0, a.nLayer - 1)), `block indices from 0 to ${a.nLayer - 1}`],
+    ['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, isNum(t.freeze.gradualUnfreezeEvery) && t.freeze.gradualUnfreezeEvery >= 0, 'a number of epochs ≥ 0 (0 = off)'],
+    ['train.freeze.layerLrDecay', t.freeze.layerLrDecay, isNum(t.freeze.layerLrDecay) && t.freeze.layerLrDecay > 0 && t.freeze.layerLrDecay <= 1, 'a number in (0, 1] (1 = off)'],
+    ['train.earlyStopping.metric', t.earlyStopping.metric, oneOf(t.earlyStopping.metric, ['valLoss', 'valAccuracy']), 'valLoss or valAccuracy'],
+    ['train.earlyStopping.patience', t.earlyStopping.patience, intIn(t.earlyStopping.patience, 1, 1e6), 'an integer ≥ 1 (evaluations to wait for an improvement)'],
+    ['train.earlyStopping.minDelta', t.earlyStopping.minDelta, isNum(t.earlyStopping.minDelta) && t.earlyStopping.minDelta >= 0, 'a number ≥ 0'],
+    ['train.divergenceFactor', t.divergenceFactor, isNum(t.divergenceFactor) && t.divergenceFactor > 1, 'a number > 1'],
+    ['train.klToBase', t.klToBase, inRange(t.klToBase, 0, 100), 'a number from 0 to 100 (0 = off)'],
+    ['data.dataset', c.data.dataset, typeof c.data.dataset === 'string' && c.data.dataset.length > 0, 'a dataset name'],
+    ['data.split', c.data.split, [c.data.split.train, c.data.split.val, c.data.split.test].every((f) => inRange(f, 0, 1)) && c.data.split.train > 0 && Math.abs(splitSum - 1) < 1e-6, `train, val and test fractions in [0, 1] with train > 0, summing to 1 (they sum to ${+splitSum.toFixed(6)})`],
+    ['data.maxRecords', c.data.maxRecords, intIn(c.data.maxRecords, 0, 1e9), 'a whole number ≥ 0 (0 = all)'],
+    ['data.separator', c.data.separator, typeof c.data.separator === 'string', 'a string (may be empty)'],
+    ['data.labelNoise', c.data.labelNoise, isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1, 'a fraction in [0, 1)'],
+    ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],
+    ['data.generalMix', c.data.generalMix, isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1, 'a fraction in [0, 1)'],
+    ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
+    ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],
+  ];
+  if (t.method === 'lora' && t.freeze.gradualUnfreezeEvery > 0) {
+    checks.push(['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, false, '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)']);
+  }
+  return checks.filter(([, , ok]) => !ok).map(([f, v, , acc]) => new ConfigError(f, v, acc));
+}
+
+/** Throws the first broken rule as a ConfigError; returns the config unchanged when valid. */
+export function validate(c: RunConfig, datasetSize?: number): RunConfig {
+  const problems = configProblems(c, datasetSize);
+  if (problems.length > 0) throw problems[0];
+  return c;
+}

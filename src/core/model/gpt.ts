@@ -1,0 +1,174 @@
+// A decoder-only transformer in the GPT-2 layout: token + learned position embeddings, pre-LayerNorm blocks,
+// causal multi-head attention, tanh-GELU MLP, final LayerNorm, output head tied to the token embedding.
+// Parameter names and [in, out] weight layout match Hugging Face's GPT-2, so imported checkpoints load as is.
+// References: Radford et al. 2019 (GPT-2); Karpathy's nanoGPT model.py.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ModelArch } from '../config';
+import { Rng } from '../rng';
+import type { LoraSet } from './lora';
+
+export type Params = Record<string, tf.Tensor>;
+
+/** Names and shapes of every base parameter, in a fixed order (the order checkpoints and optimizers use). */
+export function paramShapes(a: ModelArch): [string, number[]][] {
+  const C = a.nEmbd;
+  const H = a.mlpRatio * C;
+  const shapes: [string, number[]][] = [
+    ['wte.weight', [a.vocabSize, C]],
+    ['wpe.weight', [a.blockSize, C]],
+  ];
+  for (let i = 0; i < a.nLayer; i++) {
+    const p = `h.${i}.`;
+    shapes.push(
+      [p + 'ln_1.weight', [C]], [p + 'ln_1.bias', [C]],
+      [p + 'attn.c_attn.weight', [C, 3 * C]], [p + 'attn.c_attn.bias', [3 * C]],
+      [p + 'attn.c_proj.weight', [C, C]], [p + 'attn.c_proj.bias', [C]],
+      [p + 'ln_2.weight', [C]], [p + 'ln_2.bias', [C]],
+      [p + 'mlp.c_fc.weight', [C, H]], [p + 'mlp.c_fc.bias', [H]],
+      [p + 'mlp.c_proj.weight', [H, C]], [p + 'mlp.c_proj.bias', [C]],
+    );
+  }
+  shapes.push(['ln_f.weight', [C]], ['ln_f.bias', [C]]);
+  return shapes;
+}
+
+export function countParams(a: ModelArch): number {
+  return paramShapes(a).reduce((n, [, s]) => n + s.reduce((x, y) => x * y, 1), 0);
+}
+
+/** GPT-2 initialisation: N(0, 0.02) weights, residual projections scaled by 1/sqrt(2·nLayer), LN = (1, 0). */
+export function initialValues(a: ModelArch, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const [name, shape] of paramShapes(a)) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name === 'ln_f.weight') data.fill(1);
+    else if (!name.endsWith('.bias')) {
+      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * a.nLayer) : 0.02;
+      for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+    }
+    out.set(name, data);
+  }
+  return out;
+}
+
+/** How the embedding lookup is done: 'gather' everywhere gathers work; 'onehot' where gather has no gradient (wasm). */
+export type EmbedMode = 'gather' | 'onehot';
+
+export interface ForwardOptions {
+  lora?: LoraSet | null; // adapters to add (null: the base model alone)
+  training?: boolean; // enables LoRA dropout
+  dropoutSeed?: number;
+  embedMode?: EmbedMode;
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function gelu(x: tf.Tensor): tf.Tensor {
+  // GPT-2's tanh approximation ("gelu_new")
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+}
+
+function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true); // [N, 1]
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b) as tf.Tensor2D;
+}
+
+/** Embedding lookup whose gradient is a one-hot matmul: wasm has no UnsortedSegmentSum (gather's gradient). */
+const gatherOneHotGrad = tf.customGrad((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([ids]);
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const oneHot = tf.oneHot(saved[0] as tf.Tensor1D, table.shape[0]).toFloat(); // [N, V]
+      return [tf.matMul(oneHot, dy as tf.Tensor2D, true, false), tf.zerosLike(saved[0])]; // [V, C]
+    },
+  };
+});
+
+const maskCache = new Map<number, tf.Tensor2D>();
+/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above (a token never sees the future). */
+function causalMask(T: number): tf.Tensor2D {
+  let m = maskCache.get(T);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
+    m = tf.keep(tf.tensor2d(data, [T, T]));
+    maskCache.set(T, m);
+  }
+  return m;
+}
+
+/** Linear layer on 2-D activations (tfjs #8721: batched 3-D × 2-D matmul breaks in the backward pass). */
+function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
+}
+
+/**
+ * Final hidden states for a batch of token ids. ids: [B, T] int32 → [B*T, C].
+ * Call inside tf.tidy (or a gradient function): intermediates are not disposed here.
+ */
+export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: ForwardOptions = {}): tf.Tensor2D {
+  const [B, T] = ids.shape;
+  const C = a.nEmbd;
+  const nh = a.nHead;
+  const hd = C / nh;
+  if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
+  const flat = ids.reshape([B * T]);
+  const tok = opt.embedMode === 'onehot' ? gatherOneHotGrad(p['wte.weight'], flat) : tf.gather(p['wte.weight'], flat); // [B*T, C]
+  const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
+  let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
+  const mask = causalMask(T);
+  const lora = opt.lora ?? null;
+  const ad = (layer: number, target: Parameters<LoraSet['apply']>[2], inp: tf.Tensor2D, out: tf.Tensor2D) =>
+    lora ? lora.apply(layer, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
+
+  for (let i = 0; i < a.nLayer; i++) {
+    const h = `h.${i}.`;
+    // --- causal self-attention ---
+    const x1 = layerNorm(x, p[h + 'ln_1.weight'], p[h + 'ln_1.bias'], a.layerNormEps); // [B*T, C]
+    const qkv = linear(x1, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
+    let [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
+    q = ad(i, 'q', x1, q);
+    k = ad(i, 'k', x1, k);
+    v = ad(i, 'v', x1, v);
+    const heads = (t: tf.Tensor2D) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D;
+    const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(hd)), mask)); // [B*nh, T, T]
+    const y = tf.matMul(att, heads(v)).reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D;
+    const o = ad(i, 'o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
+    x = tf.add(x, o);
+    // --- MLP ---
+    const x2 = layerNorm(x, p[h + 'ln_2.weight'], p[h + 'ln_2.bias'], a.layerNormEps);
+    const up = gelu(ad(i, 'up', x2, linear(x2, p[h + 'mlp.c_fc.weight'], p[h + 'mlp.c_fc.bias']))) as tf.Tensor2D; // [B*T, 4C]
+    const down = ad(i, 'down', up, linear(up, p[h + 'mlp.c_proj.weight'], p[h + 'mlp.c_proj.bias'])); // [B*T, C]
+    x = tf.add(x, down);
+  }
+  return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [B*T, C]
+}
+
+/** Logits from hidden states through the tied head: [N, C] × wteᵀ → [N, V]. */
+export function headLogits(p: Params, h: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(h, p['wte.weight'] as tf.Tensor2D, false, true);
+}
+
+/** Logits for every position. ids [B, T] → [B*T, V]. */
+export function logits(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: ForwardOptions = {}): tf.Tensor2D {
+  return headLogits(p, hiddenStates(p, a, ids, opt));
+}
+
+/**
+ * Mean next-token cross-entropy over positions whose weight is 1.
+ * logits [N, V], targets [N] int32, weights [N] float (0/1). The one-hot form keeps the gradient free of gather.
+ */
+export function maskedCrossEntropy(lg: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  const logp = tf.logSoftmax(lg); // [N, V]
+  const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(targets, lg.shape[1]).toFloat()), -1)); // [N]
+  return tf.div(tf.sum(tf.mul(nll, weights)), tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
+}
+
+/** Per-row cross-entropy (no reduction over rows): [N] — for per-example loss tables. */
+export function tokenNll(lg: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(tf.logSoftmax(lg), tf.oneHot(targets, lg.shape[1]).toFloat()), -1)) as tf.Tensor1D;
+}

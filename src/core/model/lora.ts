@@ -1,0 +1,124 @@
+// LoRA adapters (Hu et al. 2021): a frozen weight W [in, out] gains a trainable low-rank update s·A·B with
+// A [in, r] random and B [r, out] zero, so a fresh adapter changes nothing. Scaling s = alpha/r, or alpha/sqrt(r)
+// with rsLoRA (Kalajdzievski 2023). One deltaWeight() serves merge and unmerge, as in PEFT's lora/layer.py.
+
+import * as tf from '@tensorflow/tfjs';
+import type { LoraConfig, LoraTarget, ModelArch } from '../config';
+import { Rng } from '../rng';
+import type { Params } from './gpt';
+
+let uid = 0;
+
+/** Where each target sits in the GPT-2 layout: base weight name (per block), input width, output column span. */
+export function targetSlot(a: ModelArch, target: LoraTarget): { weight: string; inDim: number; outDim: number; colOffset: number; colTotal: number } {
+  const C = a.nEmbd;
+  const H = a.mlpRatio * C;
+  switch (target) {
+    case 'q': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 0, colTotal: 3 * C };
+    case 'k': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: C, colTotal: 3 * C };
+    case 'v': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 2 * C, colTotal: 3 * C };
+    case 'o': return { weight: 'attn.c_proj.weight', inDim: C, outDim: C, colOffset: 0, colTotal: C };
+    case 'up': return { weight: 'mlp.c_fc.weight', inDim: C, outDim: H, colOffset: 0, colTotal: H };
+    case 'down': return { weight: 'mlp.c_proj.weight', inDim: H, outDim: C, colOffset: 0, colTotal: C };
+  }
+}
+
+export interface Adapter {
+  layer: number;
+  target: LoraTarget;
+  A: tf.Variable; // [in, r]
+  B: tf.Variable; // [r, out]
+}
+
+export function loraScale(c: Pick<LoraConfig, 'alpha' | 'rank' | 'rsLora'>): number {
+  return c.rsLora ? c.alpha / Math.sqrt(c.rank) : c.alpha / c.rank;
+}
+
+export class LoraSet {
+  readonly adapters: Adapter[] = [];
+  private readonly byKey = new Map<string, Adapter>();
+  readonly scale: number;
+  merged = false;
+
+  /** Builds adapters for `layers` × cfg.targets. A ~ U(-1/√in, 1/√in) (PEFT's kaiming-uniform bound), B = 0. */
+  constructor(
+    readonly arch: ModelArch,
+    readonly cfg: LoraConfig,
+    seed: number,
+    layers: number[] = [...Array(arch.nLayer).keys()],
+  ) {
+    this.scale = loraScale(cfg);
+    const rng = new Rng(seed);
+    const id = uid++;
+    for (const layer of layers) {
+      for (const target of cfg.targets) {
+        const { inDim, outDim } = targetSlot(arch, target);
+        const bound = 1 / Math.sqrt(inDim);
+        const a = new Float32Array(inDim * cfg.rank).map(() => (rng.next() * 2 - 1) * bound);
+        const ad: Adapter = {
+          layer,
+          target,
+          A: tf.variable(tf.tensor2d(a, [inDim, cfg.rank]), true, `lora${id}.h.${layer}.${target}.A`),
+          B: tf.variable(tf.zeros([cfg.rank, outDim]), true, `lora${id}.h.${layer}.${target}.B`),
+        };
+        this.adapters.push(ad);
+        this.byKey.set(`${layer}.${target}`, ad);
+      }
+    }
+  }
+
+  get(layer: number, target: LoraTarget): Adapter | undefined {
+    return this.byKey.get(`${layer}.${target}`);
+  }
+
+  variables(): tf.Variable[] {
+    return this.adapters.flatMap((a) => [a.A, a.B]);
+  }
+
+  /** out + s·((dropout(x)·A)·B). x [N, in], out [N, out]. Returns out unchanged where no adapter (or merged). */
+  apply(layer: number, x: tf.Tensor2D, target: LoraTarget, out: tf.Tensor2D, training: boolean, seed?: number): tf.Tensor2D {
+    const ad = this.merged ? undefined : this.get(layer, target);
+    if (!ad) return out;
+    const xin = training && this.cfg.dropout > 0 ? tf.dropout(x, this.cfg.dropout, undefined, seed) : x;
+    return tf.add(out, tf.mul(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D), ad.B as tf.Tensor2D), this.scale)) as tf.Tensor2D;
+  }
+
+  /** ΔW = s·A·B, [in, out]: the one function behind merge and unmerge. */
+  deltaWeight(ad: Adapter): tf.Tensor2D {
+    return tf.tidy(() => tf.mul(tf.matMul(ad.A as tf.Tensor2D, ad.B as tf.Tensor2D), this.scale));
+  }
+
+  /** Adds (sign +1) or removes (sign -1) every ΔW into the base weights in place. */
+  private fold(params: Params, sign: 1 | -1) {
+    for (const ad of this.adapters) {
+      const slot = targetSlot(this.arch, ad.target);
+      const w = params[`h.${ad.layer}.${slot.weight}`] as tf.Variable;
+      tf.tidy(() => {
+        const d = tf.pad(this.deltaWeight(ad), [[0, 0], [slot.colOffset, slot.colTotal - slot.colOffset - slot.outDim]]);
+        w.assign(sign > 0 ? tf.add(w, d) : tf.sub(w, d));
+      });
+    }
+  }
+
+  /** Folds the adapters into the base weights: afterwards forward passes skip the adapter path. */
+  merge(params: Params) {
+    if (this.merged) throw new Error('LoRA adapters are already merged');
+    this.fold(params, 1);
+    this.merged = true;
+  }
+
+  /** Subtracts the adapters from the base weights again (restores them up to float rounding). */
+  unmerge(params: Params) {
+    if (!this.merged) throw new Error('LoRA adapters are not merged');
+    this.fold(params, -1);
+    this.merged = false;
+  }
+
+  countParams(): number {
+    return this.adapters.reduce((n, a) => n + a.A.size + a.B.size, 0);
+  }
+
+  dispose() {
+    for (const v of this.variables()) v.dispose();
+  }
+}

@@ -1,0 +1,249 @@
+// The training loop. It knows nothing of who listens (minGPT's trainer.py): callbacks get plain numbers,
+// and the same code runs in a test, the CLI and the Worker. One optimizer step =
+//   1) gradAccumSteps micro-batches: loss (+ KL to the base model) and gradients, summed
+//   2) one read-back of loss and gradient norm → divergence check (NaN/Inf/explosion → roll back, stop)
+//   3) clip by global norm, 4) AdamW/SGD update at the scheduled rate, 5) evaluate / early-stop every N steps.
+
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../config';
+import type { Example } from '../data/types';
+import { evalLoss, exactMatch, greedyBatch, type ModelView } from '../eval/evaluate';
+import { logits, maskedCrossEntropy, type Params } from '../model/gpt';
+import type { Tokenizer } from '../tokenizer/types';
+import { Rng } from '../rng';
+import { BatchSampler, disposeBatch, makeBatch, type Batch } from './batch';
+import { EarlyStopper } from './early-stopping';
+import { trainableParams } from './freeze';
+import { Optimizer, type OptimizerParam } from './optimizer';
+import { lrAt } from './schedule';
+import type { EndEvent, EndReason, EvalEvent, RunHistory, StepEvent, TrainCallbacks } from './types';
+
+export interface TrainData {
+  train: Example[];
+  val: Example[];
+  general?: Example[]; // held-out general text (forgetting), and the replay pool for data.generalMix
+  /** Validation prompts with their expected answers, for exact-match accuracy (eval.accuracy). */
+  valQuestions?: { prompt: number[]; answer: string }[];
+}
+
+export interface TrainerInit {
+  model: ModelView; // params (tf.Variables for the base), arch, lora set (or null), embedding mode
+  config: RunConfig;
+  data: TrainData;
+  tokenizer: Tokenizer;
+  backend: string;
+  totalParams: number;
+}
+
+/** Copies of a set of variables, to roll back to. */
+class Snapshot {
+  private copies: tf.Tensor[] = [];
+  constructor(private readonly vars: tf.Variable[]) {}
+  take() {
+    tf.dispose(this.copies);
+    this.copies = this.vars.map((v) => tf.keep(v.clone()));
+  }
+  get empty() {
+    return this.copies.length === 0;
+  }
+  restore() {
+    this.vars.forEach((v, i) => v.assign(this.copies[i]));
+  }
+  dispose() {
+    tf.dispose(this.copies);
+    this.copies = [];
+  }
+}
+
+export function stepsFor(c: RunConfig, trainSize: number): { stepsPerEpoch: number; totalSteps: number } {
+  const perStep = c.train.batchSize * c.train.gradAccumSteps;
+  const stepsPerEpoch = Math.max(1, Math.ceil(trainSize / perStep));
+  const totalSteps = c.train.maxSteps > 0 ? c.train.maxSteps : Math.max(1, Math.ceil(c.train.epochs * stepsPerEpoch));
+  return { stepsPerEpoch, totalSteps };
+}
+
+export class Trainer {
+  private stopRequested = false;
+  private pauseGate: { promise: Promise<void>; release: () => void } | null = null;
+
+  constructor(private readonly r: TrainerInit) {}
+
+  /** Takes effect between steps. */
+  stop() {
+    this.stopRequested = true;
+    this.resume();
+  }
+  pause() {
+    if (this.pauseGate) return;
+    let release!: () => void;
+    const promise = new Promise<void>((res) => (release = res));
+    this.pauseGate = { promise, release };
+  }
+  resume() {
+    this.pauseGate?.release();
+    this.pauseGate = null;
+  }
+  get paused(): boolean {
+    return this.pauseGate !== null;
+  }
+
+  async run(cb: TrainCallbacks = {}): Promise<RunHistory> {
+    const { model: m, config: c, data, tokenizer } = this.r;
+    const t = c.train;
+    const rng = new Rng(t.seed);
+    const sampler = new BatchSampler(data.train, t.batchSize, rng.seed(), data.general ?? [], c.data.generalMix);
+    const { totalSteps } = stepsFor(c, data.train.length);
+    const optimizer = new Optimizer(t);
+    const stopper = new EarlyStopper(t.earlyStopping);
+    // Everything that may ever train, for rollback (divergence) and best-weights (early stopping) snapshots.
+    const candidates = m.lora && t.method === 'lora' ? m.lora.variables() : (Object.values(m.params) as tf.Variable[]);
+    const lastGood = new Snapshot(candidates);
+    const best = new Snapshot(candidates);
+    // KL to the base model needs the base's predictions: for LoRA the base is the same weights without adapters;
+    // for full fine-tuning, a frozen copy taken now.
+    const baseParams: Params | null =
+      t.klToBase > 0 ? (t.method === 'lora' ? m.params : Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, tf.keep(v.clone())]))) : null;
+
+    const steps: StepEvent[] = [];
+    const evals: EvalEvent[] = [];
+    let firstLoss = NaN;
+    let step = 0;
+    let end: { reason: EndReason; message: string } | null = null;
+    let params: OptimizerParam[] = [];
+
+    const lossOf = (b: Batch, seed: number): tf.Scalar => {
+      const lg = logits(m.params, m.arch, b.x, { lora: m.lora, training: true, dropoutSeed: seed, embedMode: m.embedMode });
+      let loss = maskedCrossEntropy(lg, b.y, b.w);
+      if (baseParams) {
+        const baseLg = logits(baseParams, m.arch, b.x, { lora: null, embedMode: m.embedMode });
+        const pBase = tf.softmax(baseLg);
+        const kl = tf.sum(tf.mul(pBase, tf.sub(tf.logSoftmax(baseLg), tf.logSoftmax(lg))), -1); // [N]
+        const mean = tf.div(tf.sum(tf.mul(kl, b.w)), tf.maximum(tf.sum(b.w), 1));
+        loss = tf.add(loss, tf.mul(mean, t.klToBase));
+      }
+      return loss;
+    };
+
+    const evaluate = async (): Promise<EvalEvent> => {
+      const e: EvalEvent = { type: 'eval', step, valLoss: NaN, valPerplexity: NaN };
+      if (data.val.length > 0) {
+        e.valLoss = await evalLoss(m, data.val, t.batchSize, c.eval.maxBatches);
+        e.valPerplexity = Math.exp(e.valLoss);
+      }
+      if (c.eval.general && data.general && data.general.length > 0) e.generalLoss = await evalLoss(m, data.general, t.batchSize, c.eval.maxBatches);
+      const qs = data.valQuestions ?? [];
+      if (c.eval.accuracy && qs.length > 0) {
+        const answers = await greedyBatch(m, qs.map((q) => q.prompt), 24, tokenizer.eosId, tokenizer.encode('\n'));
+        e.valAccuracy = answers.filter((a, i) => exactMatch(tokenizer.decode(a), qs[i].answer)).length / qs.length;
+        e.sample = tokenizer.decode(qs[0].prompt) + tokenizer.decode(answers[0]);
+      }
+      return e;
+    };
+
+    while (step < totalSteps) {
+      if (this.pauseGate) await this.pauseGate.promise;
+      if (this.stopRequested) {
+        end = { reason: 'stopped', message: `Stopped by the user after step ${step}.` };
+        break;
+      }
+      // the trainable set can change between steps (gradual unfreezing)
+      const epoch = sampler.epoch;
+      params = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, epoch);
+      if (params.length === 0) throw new Error('Nothing to train: every layer is frozen. Unfreeze a block or switch train.method.');
+      const vars = params.map((p) => p.variable);
+
+      const t0 = performance.now();
+      // 1) accumulate gradients over micro-batches
+      let grads: tf.Tensor[] | null = null;
+      let lossSum: tf.Tensor = tf.scalar(0);
+      let tokens = 0;
+      for (let k = 0; k < t.gradAccumSteps; k++) {
+        const b = makeBatch(sampler.next(), m.arch.blockSize);
+        tokens += b.tokens;
+        const seed = rng.seed();
+        const { value, grads: g } = tf.variableGrads(() => lossOf(b, seed), vars);
+        const gList = vars.map((v) => g[v.name]);
+        const prev = grads;
+        grads = prev ? prev.map((x, i) => tf.add(x, gList[i])) : gList;
+        if (prev) tf.dispose([...prev, ...gList]);
+        const ls = tf.add(lossSum, value);
+        tf.dispose([lossSum, value]);
+        lossSum = ls;
+        disposeBatch(b);
+      }
+      const gMean: tf.Tensor[] = t.gradAccumSteps > 1 ? grads!.map((g) => tf.div(g, t.gradAccumSteps)) : grads!;
+      if (gMean !== grads) tf.dispose(grads!);
+      // 2) one read-back per step: loss and global gradient norm
+      const stats = tf.tidy(() => tf.stack([tf.div(lossSum, t.gradAccumSteps), tf.sqrt(tf.addN(gMean.map((g) => tf.sum(tf.square(g)))))]));
+      const [loss, gradNorm] = await stats.data();
+      tf.dispose([stats, lossSum]);
+      if (step === 0) firstLoss = loss;
+      const exploded = Number.isFinite(loss) && step > 0 && loss > t.divergenceFactor * firstLoss;
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || exploded) {
+        tf.dispose(gMean);
+        if (!lastGood.empty) lastGood.restore();
+        const what = exploded ? `loss ${loss.toFixed(3)} exceeded ${t.divergenceFactor}× the first loss (${firstLoss.toFixed(3)})` : `loss became ${loss} (gradient norm ${gradNorm})`;
+        end = { reason: 'diverged', message: `Diverged at step ${step + 1}: ${what}. The weights from step ${step} were kept; try a lower learning rate, warmup or gradient clipping.` };
+        break;
+      }
+      // 3) clip, 4) update
+      const lr = lrAt(step + 1, totalSteps, t);
+      const clipScale = t.gradClip > 0 && gradNorm > t.gradClip ? t.gradClip / (gradNorm + 1e-6) : 1;
+      const clipped = clipScale < 1 ? gMean.map((g) => tf.mul(g, clipScale)) : gMean;
+      lastGood.take();
+      optimizer.apply(params, clipped, lr);
+      tf.dispose(gMean);
+      if (clipped !== gMean) tf.dispose(clipped);
+      step++;
+      const ms = performance.now() - t0;
+      const mem = tf.memory();
+      const ev: StepEvent = { type: 'step', step, epoch: sampler.epoch, loss, lr, gradNorm, tokensPerSec: (tokens * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes };
+      steps.push(ev);
+      cb.onStep?.(ev);
+
+      // 5) evaluate, early stopping
+      if (step % c.eval.everySteps === 0 || step === totalSteps) {
+        const e = await evaluate();
+        evals.push(e);
+        cb.onEval?.(e);
+        const value = t.earlyStopping.metric === 'valAccuracy' ? (e.valAccuracy ?? NaN) : e.valLoss;
+        const { improved, stop } = stopper.observe(step, value);
+        if (improved && t.earlyStopping.restoreBest) best.take();
+        if (stop) {
+          end = { reason: 'early_stop', message: `Early stop at step ${step}: ${t.earlyStopping.metric} did not improve by more than ${t.earlyStopping.minDelta} for ${t.earlyStopping.patience} evaluations (best at step ${stopper.bestStep}).` };
+          break;
+        }
+      }
+    }
+
+    end ??= { reason: 'completed', message: `Completed ${step} steps.` };
+    const restoredBest = t.earlyStopping.restoreBest && t.earlyStopping.enabled && !best.empty && stopper.bestStep !== step && end.reason !== 'diverged';
+    if (restoredBest) best.restore();
+    const bestEval = evals.find((e) => e.step === stopper.bestStep);
+    const endEvent: EndEvent = {
+      type: 'end',
+      ...end,
+      step,
+      bestStep: stopper.bestStep,
+      bestValLoss: bestEval?.valLoss ?? NaN,
+      bestValAccuracy: bestEval?.valAccuracy,
+      restoredBest,
+    };
+    if (restoredBest) endEvent.message += ` Restored the weights from step ${stopper.bestStep}.`;
+    // leave every variable trainable-flag as the final state decided, then free the run's own tensors
+    optimizer.dispose();
+    lastGood.dispose();
+    best.dispose();
+    if (baseParams && baseParams !== m.params) tf.dispose(Object.values(baseParams));
+    return {
+      config: c,
+      steps,
+      evals,
+      end: endEvent,
+      warmupEndStep: t.warmupSteps,
+      trainableParams: params.reduce((n, p) => n + p.variable.size, 0),
+      totalParams: this.r.totalParams,
+      backend: this.r.backend,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+// The numbers a run reports. Plain data, so they cross a worker boundary and land in IndexedDB unchanged.
+
+import type { RunConfig } from '../config';
+
+export interface StepEvent {
+  type: 'step';
+  step: number; // optimizer steps done (1-based)
+  epoch: number; // fractional epochs done
+  loss: number; // training loss of this step (mean over its micro-batches)
+  lr: number; // learning rate used for this step
+  gradNorm: number; // global L2 norm of the gradient before clipping
+  tokensPerSec: number; // training tokens (inputs) processed per second in this step
+  msPerStep: number; // wall time of this step
+  numTensors: number; // tf.memory().numTensors after the step (a leak shows as growth)
+  numBytes: number; // tf.memory().numBytes after the step
+}
+
+export interface EvalEvent {
+  type: 'eval';
+  step: number;
+  valLoss: number; // mean next-token loss on the validation split (completion tokens)
+  valPerplexity: number; // exp(valLoss)
+  generalLoss?: number; // loss on held-out general text: rises when the model forgets
+  valAccuracy?: number; // exact-match accuracy of greedy answers on validation (when eval.accuracy)
+  sample?: string; // a short greedy completion of the first validation prompt
+}
+
+export type EndReason = 'completed' | 'early_stop' | 'diverged' | 'stopped';
+
+export interface EndEvent {
+  type: 'end';
+  reason: EndReason;
+  message: string; // one plain sentence: why the run ended
+  step: number; // last optimizer step taken
+  bestStep: number; // step of the best evaluation (-1 when never evaluated)
+  bestValLoss: number; // NaN when never evaluated
+  bestValAccuracy?: number;
+  restoredBest: boolean; // the weights were rolled back to bestStep
+}
+
+export type RunEvent = StepEvent | EvalEvent | EndEvent;
+
+export interface TrainCallbacks {
+  onStep?(e: StepEvent): void;
+  onEval?(e: EvalEvent): void;
+}
+
+/** Everything a finished (or stopped) run leaves behind: what lessons diagnose and the page stores. */
+export interface RunHistory {
+  config: RunConfig;
+  steps: StepEvent[];
+  evals: EvalEvent[];
+  end: EndEvent;
+  warmupEndStep: number;
+  trainableParams: number;
+  totalParams: number;
+  backend: string;
+}
