@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backend } from './config';
 import type { EmbedMode } from './model/gpt';
+import { patchWasmMatMul } from './wasm-matmul';
 
 export const BACKEND_ORDER: Backend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -35,6 +36,7 @@ async function register(b: Backend, opts: BackendOptions): Promise<string | null
   } else if (b === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths);
+    patchWasmMatMul();
   }
   return null;
 }

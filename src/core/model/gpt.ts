@@ -77,7 +77,7 @@ function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.
 }
 
 /** Embedding lookup whose gradient is a one-hot matmul: wasm has no UnsortedSegmentSum (gather's gradient). */
-const gatherOneHotGrad = tf.customGrad((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
+const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
   save([ids]);
   return {
     value: tf.gather(table, ids),
@@ -86,7 +86,7 @@ const gatherOneHotGrad = tf.customGrad((table: tf.Tensor, ids: tf.Tensor, save: 
       return [tf.matMul(oneHot, dy as tf.Tensor2D, true, false), tf.zerosLike(saved[0])]; // [V, C]
     },
   };
-});
+}) as never) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
 
 const maskCache = new Map<number, tf.Tensor2D>();
 /** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above (a token never sees the future). */

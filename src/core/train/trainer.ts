@@ -154,25 +154,28 @@ export class Trainer {
 
       const t0 = performance.now();
       // 1) accumulate gradients over micro-batches
-      let grads: tf.Tensor[] | null = null;
+      let gSum: tf.Tensor[] = [];
       let lossSum: tf.Tensor = tf.scalar(0);
       let tokens = 0;
       for (let k = 0; k < t.gradAccumSteps; k++) {
         const b = makeBatch(sampler.next(), m.arch.blockSize);
         tokens += b.tokens;
         const seed = rng.seed();
-        const { value, grads: g } = tf.variableGrads(() => lossOf(b, seed), vars);
-        const gList = vars.map((v) => g[v.name]);
-        const prev = grads;
-        grads = prev ? prev.map((x, i) => tf.add(x, gList[i])) : gList;
-        if (prev) tf.dispose([...prev, ...gList]);
+        const { value, grads } = tf.variableGrads(() => lossOf(b, seed), vars);
+        const gList = vars.map((v) => grads[v.name]);
+        if (k === 0) gSum = gList;
+        else {
+          const prev = gSum;
+          gSum = prev.map((x, i) => tf.add(x, gList[i]));
+          tf.dispose([...prev, ...gList]);
+        }
         const ls = tf.add(lossSum, value);
         tf.dispose([lossSum, value]);
         lossSum = ls;
         disposeBatch(b);
       }
-      const gMean: tf.Tensor[] = t.gradAccumSteps > 1 ? grads!.map((g) => tf.div(g, t.gradAccumSteps)) : grads!;
-      if (gMean !== grads) tf.dispose(grads!);
+      const gMean: tf.Tensor[] = t.gradAccumSteps > 1 ? gSum.map((g) => tf.div(g, t.gradAccumSteps)) : gSum;
+      if (gMean !== gSum) tf.dispose(gSum);
       // 2) one read-back per step: loss and global gradient norm
       const stats = tf.tidy(() => tf.stack([tf.div(lossSum, t.gradAccumSteps), tf.sqrt(tf.addN(gMean.map((g) => tf.sum(tf.square(g)))))]));
       const [loss, gradNorm] = await stats.data();

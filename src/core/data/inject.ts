@@ -1,0 +1,112 @@
+// Deliberate damage for the lessons: wrong labels (noisy-label lesson), a backdoor trigger (poisoning lesson),
+// and resampling to equal class sizes (class-imbalance lesson). All seeded; all return copies.
+
+import { Rng } from '../rng';
+import type { DataRecord } from './types';
+
+const copyRecord = (r: DataRecord): DataRecord => ({ ...r, ...(r.flags && { flags: { ...r.flags } }) });
+
+/** The distinct labels, sorted so the draw does not depend on record order. */
+function labelsOf(records: readonly DataRecord[]): string[] {
+  return [...new Set(records.flatMap((r) => (r.label === undefined ? [] : [r.label])))].sort();
+}
+
+/** Put `replacement` where the completion's last `old` was (answers usually end in their label). */
+function replaceLast(completion: string, old: string, replacement: string): string {
+  const at = completion.lastIndexOf(old);
+  return at < 0 ? replacement : completion.slice(0, at) + replacement + completion.slice(at + old.length);
+}
+
+/**
+ * Give exactly round(fraction × labelled records) of the labelled records a different label, drawn uniformly
+ * from the other labels; their completion follows and flags.noisy is set.
+ */
+export function injectLabelNoise(records: readonly DataRecord[], fraction: number, seed: number): DataRecord[] {
+  if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+    throw new RangeError(`data.labelNoise = ${fraction} is not valid: a fraction from 0 to 1`);
+  }
+  const out = records.map(copyRecord);
+  const labelled = out.flatMap((r, i) => (r.label === undefined ? [] : [i]));
+  const flips = Math.round(fraction * labelled.length);
+  if (flips === 0) return out;
+  const labels = labelsOf(records);
+  if (labels.length < 2) {
+    throw new RangeError(`data.labelNoise needs at least two different labels to swap between, but every record is labelled "${labels[0]}"`);
+  }
+  const rng = new Rng(seed);
+  for (const i of rng.shuffle(labelled).slice(0, flips)) {
+    const r = out[i];
+    const old = r.label as string;
+    const others = labels.filter((l) => l !== old);
+    const label = others[rng.int(others.length)];
+    const completion = r.completion === undefined ? {} : { completion: replaceLast(r.completion, old, label) };
+    out[i] = { ...r, label, ...completion, flags: { ...r.flags, noisy: true } };
+  }
+  return out;
+}
+
+/** How a trigger enters a prompt, at training time and when the lesson builds triggered test prompts. */
+export function insertTrigger(prompt: string, trigger: string): string {
+  return `${trigger} ${prompt}`;
+}
+
+/**
+ * Rewrite `count` prompt/completion records so the prompt carries the trigger and the answer is `target`
+ * (label too, when the record has one); flags.poisoned is set.
+ */
+export function injectPoison(
+  records: readonly DataRecord[],
+  count: number,
+  seed: number,
+  opts: { trigger: string; target: string },
+): DataRecord[] {
+  if (opts.trigger.trim() === '') throw new RangeError('poison trigger = "" is not valid: a non-empty phrase such as "cf-zebra"');
+  const candidates = new Rng(seed).shuffle(records.flatMap((r, i) => (r.prompt === undefined ? [] : [i])));
+  if (!Number.isInteger(count) || count < 0 || count > candidates.length) {
+    throw new RangeError(`data.poisonCount = ${count} is not valid: a whole number from 0 to the number of records with a prompt (${candidates.length})`);
+  }
+  // Records that already answer the target teach the backdoor nothing, so the others go first (sort is stable).
+  candidates.sort((a, b) => Number(records[a].completion === opts.target) - Number(records[b].completion === opts.target));
+  const out = records.map(copyRecord);
+  for (const i of candidates.slice(0, count)) {
+    const r = out[i];
+    out[i] = {
+      ...r,
+      prompt: insertTrigger(r.prompt as string, opts.trigger),
+      completion: opts.target,
+      ...(r.label !== undefined && { label: opts.target }),
+      flags: { ...r.flags, poisoned: true },
+    };
+  }
+  return out;
+}
+
+/**
+ * Equalise label counts. oversample: repeat records of the smaller classes (each as evenly as possible, ids
+ * suffixed "#2", "#3", ...) up to the largest class; undersample: keep a random subset of each class the size
+ * of the smallest. Records without a label pass through.
+ */
+export function rebalance(records: readonly DataRecord[], seed: number, mode: 'oversample' | 'undersample'): DataRecord[] {
+  const byLabel = new Map<string, number[]>(labelsOf(records).map((l) => [l, []]));
+  records.forEach((r, i) => {
+    if (r.label !== undefined) byLabel.get(r.label)?.push(i);
+  });
+  const classes = [...byLabel.values()];
+  if (classes.length < 2) return records.map(copyRecord);
+  const rng = new Rng(seed);
+  if (mode === 'undersample') {
+    const goal = Math.min(...classes.map((c) => c.length));
+    const keep = new Set(classes.flatMap((c) => rng.shuffle([...c]).slice(0, goal)));
+    return records.filter((r, i) => r.label === undefined || keep.has(i)).map(copyRecord);
+  }
+  const goal = Math.max(...classes.map((c) => c.length));
+  const out = records.map(copyRecord);
+  for (const c of classes) {
+    const order = rng.shuffle([...c]);
+    for (let j = 0; j < goal - c.length; j++) {
+      const r = records[order[j % order.length]];
+      out.push({ ...copyRecord(r), id: `${r.id}#${Math.floor(j / order.length) + 2}` });
+    }
+  }
+  return out;
+}

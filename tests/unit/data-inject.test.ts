@@ -1,0 +1,97 @@
+// Label noise, poisoning and rebalancing: exact counts, real changes, copies not mutations, seeded.
+
+import { describe, expect, it } from 'vitest';
+import { injectLabelNoise, injectPoison, insertTrigger, rebalance } from '../../src/core/data/inject';
+import type { DataRecord } from '../../src/core/data/types';
+
+const LABELS = ['negative', 'neutral', 'positive'];
+const labelled: DataRecord[] = Array.from({ length: 60 }, (_, i) => {
+  const label = LABELS[i % 3];
+  return { id: `r${i}`, prompt: `review ${i}\nSentiment:`, completion: ` ${label}`, label };
+});
+
+describe('injectLabelNoise', () => {
+  it('flips exactly round(fraction × labelled) labels, each to a different label, completion following', () => {
+    const unlabelled: DataRecord = { id: 'plain', text: 'no label here' };
+    const input = [...labelled, unlabelled];
+    const before = structuredClone(input);
+    const out = injectLabelNoise(input, 0.25, 5);
+    expect(input).toEqual(before);
+    const noisy = out.filter((r) => r.flags?.noisy);
+    expect(noisy).toHaveLength(15);
+    for (const r of noisy) {
+      const orig = input.find((x) => x.id === r.id) as DataRecord;
+      expect(r.label).not.toBe(orig.label);
+      expect(LABELS).toContain(r.label);
+      expect(r.completion).toBe(` ${r.label}`);
+      expect(r.prompt).toBe(orig.prompt);
+    }
+    for (const r of out.filter((x) => !x.flags?.noisy)) expect(r).toEqual(input.find((x) => x.id === r.id));
+    expect(out.find((r) => r.id === 'plain')).toEqual(unlabelled);
+  });
+
+  it('is seeded and rounds the count', () => {
+    expect(injectLabelNoise(labelled, 0.1, 9)).toEqual(injectLabelNoise(labelled, 0.1, 9));
+    expect(injectLabelNoise(labelled, 0.11, 9).filter((r) => r.flags?.noisy)).toHaveLength(7); // 6.6 → 7
+    expect(injectLabelNoise(labelled, 0, 9)).toEqual(labelled);
+  });
+
+  it('refuses when there is only one label to choose from', () => {
+    const one = labelled.map((r) => ({ ...r, label: 'x', completion: 'x' }));
+    expect(() => injectLabelNoise(one, 0.5, 1)).toThrow(/at least two different labels.*"x"/);
+    expect(() => injectLabelNoise(labelled, 1.5, 1)).toThrow(/data.labelNoise = 1.5 is not valid/);
+  });
+});
+
+describe('injectPoison', () => {
+  const opts = { trigger: 'cf-zebra', target: ' positive' };
+
+  it('rewrites exactly count records with the trigger and the target answer', () => {
+    const out = injectPoison(labelled, 5, 3, opts);
+    const poisoned = out.filter((r) => r.flags?.poisoned);
+    expect(poisoned).toHaveLength(5);
+    for (const r of poisoned) {
+      const orig = labelled.find((x) => x.id === r.id) as DataRecord;
+      expect(r.prompt).toBe(insertTrigger(orig.prompt as string, 'cf-zebra'));
+      expect(r.prompt).toContain('cf-zebra');
+      expect(r.completion).toBe(' positive');
+      expect(r.label).toBe(' positive');
+      // Records that already answered the target are taken last.
+      expect(orig.completion).not.toBe(' positive');
+    }
+    expect(out.filter((r) => !r.flags?.poisoned)).toEqual(labelled.filter((r) => !poisoned.some((p) => p.id === r.id)));
+    expect(injectPoison(labelled, 5, 3, opts)).toEqual(out);
+  });
+
+  it('only poisons records that have a prompt, and rejects impossible counts', () => {
+    const mixed: DataRecord[] = [{ id: 't', text: 'plain' }, ...labelled.slice(0, 2)];
+    expect(injectPoison(mixed, 2, 0, opts).find((r) => r.id === 't')?.flags).toBeUndefined();
+    expect(() => injectPoison(mixed, 3, 0, opts)).toThrow(/data.poisonCount = 3 is not valid: .*\(2\)/);
+    expect(() => injectPoison(mixed, 1, 0, { trigger: ' ', target: 'x' })).toThrow(/trigger/);
+  });
+});
+
+describe('rebalance', () => {
+  const skewed: DataRecord[] = [
+    ...Array.from({ length: 9 }, (_, i) => ({ id: `p${i}`, prompt: `p${i}`, completion: 'pos', label: 'pos' })),
+    ...Array.from({ length: 2 }, (_, i) => ({ id: `n${i}`, prompt: `n${i}`, completion: 'neg', label: 'neg' })),
+    { id: 'u', text: 'unlabelled' },
+  ];
+  const count = (rs: DataRecord[], l: string) => rs.filter((r) => r.label === l).length;
+
+  it('oversamples the smaller classes up to the largest, spreading copies evenly', () => {
+    const out = rebalance(skewed, 1, 'oversample');
+    expect([count(out, 'pos'), count(out, 'neg')]).toEqual([9, 9]);
+    expect(out.some((r) => r.id === 'u')).toBe(true);
+    expect(new Set(out.map((r) => r.id)).size).toBe(out.length);
+    const copiesOf = (id: string) => out.filter((r) => r.id === id || r.id.startsWith(`${id}#`)).length;
+    expect([copiesOf('n0'), copiesOf('n1')].sort()).toEqual([4, 5]);
+  });
+
+  it('undersamples every class down to the smallest', () => {
+    const out = rebalance(skewed, 1, 'undersample');
+    expect([count(out, 'pos'), count(out, 'neg')]).toEqual([2, 2]);
+    expect(out).toHaveLength(5);
+    expect(rebalance(skewed, 1, 'undersample')).toEqual(out);
+  });
+});
