@@ -1,7 +1,9 @@
 // Speed fix for tfjs-backend-wasm 4.22: its BatchMatMul reaches XNNPACK only when neither input is transposed;
 // with transposeA or transposeB it runs a naive loop 9-11x slower (measured: [2048,256]ᵀ×[2048,64] took 66 ms
 // vs 7 ms as transpose + matmul). Backprop through x·W asks for exactly those (dW = xᵀ·dy, dx = dy·Wᵀ), so we
-// re-register the wasm kernel to transpose explicitly first. Numbers are unchanged; only the route differs.
+// re-register the wasm kernel to transpose explicitly first. Its batched path ([n, M, K] × [n, K, N], attention)
+// is slow the same way (1.8 GFLOP/s vs 15 as one 2-D matmul), so a batch runs as n 2-D matmuls on views of the
+// wasm heap: tensor ids registered at each matrix's offset, no copies. Numbers are unchanged; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
 
@@ -9,6 +11,44 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
 
 let patched = false;
+
+interface WasmBackend {
+  dataIdMap: { get(id: unknown): { id: number; memoryOffset: number } };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: string): Info;
+  disposeData(id: unknown): void;
+  wasm: { tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void }; cwrap: (...a: unknown[]) => (...a: unknown[]) => void };
+}
+
+let wasmMatMul: ((...a: unknown[]) => void) | null = null;
+
+/** [n, M, K] × [n, K, N] as n untransposed 2-D matmuls over heap views. */
+function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
+  const [n, M, K] = a.shape;
+  const N = b.shape[2];
+  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  const out = be.makeOutput([n, M, N], 'float32');
+  const offA = be.dataIdMap.get(a.dataId).memoryOffset;
+  const offB = be.dataIdMap.get(b.dataId).memoryOffset;
+  const offO = be.dataIdMap.get(out.dataId).memoryOffset;
+  const shape = (r: number, c: number) => new Uint8Array(new Int32Array([1, r, c]).buffer);
+  const sa = shape(M, K);
+  const sb = shape(K, N);
+  const t = be.wasm.tfjs;
+  for (let i = 0; i < n; i++) {
+    const ia = be.dataIdNextNumber++;
+    const ib = be.dataIdNextNumber++;
+    const io = be.dataIdNextNumber++;
+    t.registerTensor(ia, M * K, offA + i * M * K * 4);
+    t.registerTensor(ib, K * N, offB + i * K * N * 4);
+    t.registerTensor(io, M * N, offO + i * M * N * 4);
+    wasmMatMul(ia, sa, 3, ib, sb, 3, false, false, io);
+    t.disposeData(ia);
+    t.disposeData(ib);
+    t.disposeData(io);
+  }
+  return out;
+}
 
 export function patchWasmMatMul() {
   if (patched) return;
@@ -23,11 +63,14 @@ export function patchWasmMatMul() {
   const kernelFunc = (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: Info; b: Info };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return mm.kernelFunc(args);
+    const batched = a.shape.length === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
+    if (!transposeA && !transposeB && !batched) return mm.kernelFunc(args);
     const aT = transposeA ? transpose(a, args.backend) : a;
     const bT = transposeB ? transpose(b, args.backend) : b;
-    const out = mm.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-    const backend = args.backend as { disposeData(id: unknown): void };
+    const backend = args.backend as unknown as WasmBackend;
+    const out = batched
+      ? batchedAsViews(aT, bT, backend)
+      : mm.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
     if (aT !== a) backend.disposeData(aT.dataId);
     if (bT !== b) backend.disposeData(bT.dataId);
     return out;

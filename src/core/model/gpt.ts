@@ -68,7 +68,7 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 
 function gelu(x: tf.Tensor): tf.Tensor {
   // GPT-2's tanh approximation ("gelu_new")
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)))))); // x·x² not pow(x, 3): pow and its gradient are slow on wasm
 }
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
