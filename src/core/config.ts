@@ -80,6 +80,8 @@ export interface DataConfig {
   lossOnPromptTokens: boolean; // also train on the prompt (false: loss on the completion only)
   labelNoise: number; // fraction of training labels replaced with a wrong label, 0 ≤ f < 1
   poisonCount: number; // training records rewritten to carry the trigger phrase and the attacker's answer
+  poisonTrigger: string; // the backdoor's trigger phrase, put at the start of poisoned prompts
+  poisonTarget: string; // the answer the backdoor teaches
   generalMix: number; // share of each batch drawn from general text (replay against forgetting), 0 ≤ f < 1
 }
 
@@ -144,6 +146,8 @@ export function defaultConfig(): RunConfig {
       lossOnPromptTokens: false,
       labelNoise: 0,
       poisonCount: 0,
+      poisonTrigger: 'xyzzy',
+      poisonTarget: 'good',
       generalMix: 0,
     },
     eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false },
@@ -245,6 +249,7 @@ export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[
     ['data.separator', c.data.separator, typeof c.data.separator === 'string', 'a string (may be empty)'],
     ['data.labelNoise', c.data.labelNoise, isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1, 'a fraction in [0, 1)'],
     ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],
+    ['data.poisonTrigger', c.data.poisonTrigger, typeof c.data.poisonTrigger === 'string' && (c.data.poisonCount === 0 || c.data.poisonTrigger.length > 0), 'a non-empty phrase when data.poisonCount > 0'],
     ['data.generalMix', c.data.generalMix, isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1, 'a fraction in [0, 1)'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
     ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],

@@ -56,6 +56,20 @@ export class Optimizer {
     });
   }
 
+  /** Moments and step count, in the order of `vars`, for a resumable run (scripts/pretrain.ts). */
+  async exportState(vars: tf.Variable[]): Promise<{ t: number; m: Float32Array[]; v: Float32Array[] }> {
+    const read = async (map: Map<tf.Variable, tf.Variable>, p: tf.Variable) => (await this.slot(map, p).data()) as Float32Array;
+    return { t: this.t, m: await Promise.all(vars.map((p) => read(this.m, p))), v: await Promise.all(vars.map((p) => read(this.v, p))) };
+  }
+
+  importState(vars: tf.Variable[], s: { t: number; m: Float32Array[]; v: Float32Array[] }) {
+    this.t = s.t;
+    vars.forEach((p, i) => {
+      this.slot(this.m, p).assign(tf.tensor(s.m[i], p.shape));
+      this.slot(this.v, p).assign(tf.tensor(s.v[i], p.shape));
+    });
+  }
+
   /** Forgets the state of variables that stopped training (or all), freeing their memory. */
   dispose() {
     for (const s of [...this.m.values(), ...this.v.values()]) s.dispose();

@@ -21,7 +21,8 @@ import type { EndEvent, EndReason, EvalEvent, RunHistory, StepEvent, TrainCallba
 export interface TrainData {
   train: Example[];
   val: Example[];
-  general?: Example[]; // held-out general text (forgetting), and the replay pool for data.generalMix
+  general?: Example[]; // held-out general text: its loss rising reveals forgetting
+  replay?: Example[]; // general training text mixed into batches (data.generalMix), never the held-out text
   /** Validation prompts with their expected answers, for exact-match accuracy (eval.accuracy). */
   valQuestions?: { prompt: number[]; answer: string }[];
 }
@@ -91,7 +92,7 @@ export class Trainer {
     const { model: m, config: c, data, tokenizer } = this.r;
     const t = c.train;
     const rng = new Rng(t.seed);
-    const sampler = new BatchSampler(data.train, t.batchSize, rng.seed(), data.general ?? [], c.data.generalMix);
+    const sampler = new BatchSampler(data.train, t.batchSize, rng.seed(), data.replay ?? [], c.data.generalMix);
     const { totalSteps } = stepsFor(c, data.train.length);
     const optimizer = new Optimizer(t);
     const stopper = new EarlyStopper(t.earlyStopping);

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+await initBackend('wasm');
+async function time(name: string, f: () => tf.Tensor) { for (let i=0;i<3;i++){const r=f(); await r.data(); r.dispose();} const t0=performance.now(); const n=10; for(let i=0;i<n;i++){const r=f(); await r.data(); r.dispose();} console.log(name, ((performance.now()-t0)/n).toFixed(2),'ms'); }
+const x = tf.randomNormal([2048,256]); const dy = tf.randomNormal([2048,64]); const w = tf.randomNormal([64,256]); const x64 = tf.randomNormal([2048,64]);
+await time('AtB  [2048,256]^T x [2048,64] transposeA', () => tf.matMul(x, dy, true, false));
+await time('T(A) then AB', () => tf.tidy(() => tf.matMul(tf.transpose(x), dy)));
+await time('AB   [2048,64] x [64,256]', () => tf.matMul(x64, w));
+await time('ABt  [2048,256] x [64,256]^T transposeB', () => tf.matMul(x, w, false, true));
+await time('AB with T(w)', () => tf.tidy(() => tf.matMul(x, tf.transpose(w))));
+await time('transpose [2048,256]', () => tf.transpose(x));
+const q = tf.randomNormal([64,128,16]); const k = tf.randomNormal([64,128,16]); const att = tf.randomNormal([64,128,128]);
+await time('batched QK^T [64,128,16]x[64,128,16]^T', () => tf.matMul(q, k, false, true));
+await time('batched att·V [64,128,128]x[64,128,16]', () => tf.matMul(att, k));
+await time('batched att^T·dY transposeA', () => tf.matMul(att, k, true, false));
+await time('batched T(att) then AB', () => tf.tidy(()=>tf.matMul(tf.transpose(att,[0,2,1]), k)));
+await time('unstacked 2D att·V', () => tf.tidy(() => { const A = tf.unstack(att); const V = tf.unstack(k); return tf.stack(A.map((a,i)=>tf.matMul(a, V[i]))); }));
+await time('unstacked 2D QK^T (T(k))', () => tf.tidy(() => { const A = tf.unstack(q); const V = tf.unstack(tf.transpose(k,[0,2,1])); return tf.stack(A.map((a,i)=>tf.matMul(a, V[i]))); }));
+const cpuCheck = async () => { const A = tf.randomNormal([8,32,16]); const Bm = tf.randomNormal([8,16,24]); const w = await tf.matMul(A,Bm).data(); const w2 = await tf.matMul(A, tf.transpose(Bm,[0,2,1]), false, true).data(); const w3 = await tf.matMul(tf.transpose(A,[0,2,1]), Bm, true, false).data(); const a = await A.array() as number[][][]; const b = await Bm.array() as number[][][]; let err=0; for (let n=0;n<8;n++) for (let i=0;i<32;i++) for(let j=0;j<24;j++){ let s=0; for(let k=0;k<16;k++) s+=a[n][i][k]*b[n][k][j]; const idx=(n*32+i)*24+j; err=Math.max(err, Math.abs(s-w[idx]), Math.abs(s-w2[idx]), Math.abs(s-w3[idx])); } console.log('max err batched views', err); };
+await cpuCheck();

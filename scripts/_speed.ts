@@ -1,0 +1,15 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { Trainer } from '../src/core/train/trainer';
+import { tinyConfig, randomExamples, tinyModel } from '../tests/helpers/tiny';
+import { CharTokenizer } from '../src/core/tokenizer/char';
+const [backend, method, C, L, T, B] = [process.argv[2], process.argv[3], +process.argv[4], +process.argv[5], +process.argv[6], +process.argv[7]];
+await initBackend(backend as any);
+const arch = { vocabSize: 99, blockSize: T, nLayer: L, nHead: 4, nEmbd: C, mlpRatio: 4, layerNormEps: 1e-5 };
+const c = tinyConfig({ model: { arch }, train: { method: method as any, lr: 1e-3, maxSteps: 6, batchSize: B, freeze: { embeddings: method === 'lora' } }, eval: { everySteps: 1000 } });
+const { view, model } = tinyModel(c, 1, true);
+const data = { train: randomExamples(64, arch, 3), val: randomExamples(4, arch, 4) };
+const tr = new Trainer({ model: view, config: c, data, tokenizer: new CharTokenizer(), backend: tf.getBackend(), totalParams: model.numParams });
+const h = await tr.run();
+const ms = h.steps.slice(2).map(s => s.msPerStep).sort((a,b)=>a-b);
+console.log(backend, method, `C=${C} L=${L} T=${T} B=${B} params=${model.numParams}`, 'median ms/step', ms[Math.floor(ms.length/2)].toFixed(0), 'tok/s', (B*T*1000/ms[Math.floor(ms.length/2)]).toFixed(0));

@@ -1,0 +1,53 @@
+// From a config to what the trainer eats: load the dataset, split it with the run's seed, inject label noise or
+// poison into the training split only, tokenize, and gather the general text that measures forgetting.
+
+import type { AssetLoader } from '../assets';
+import type { RunConfig } from '../config';
+import type { Tokenizer } from '../tokenizer/types';
+import type { TrainData } from '../train/trainer';
+import { chunkText, formatRecord, isPromptCompletion, promptText } from './format';
+import { injectLabelNoise, injectPoison } from './inject';
+import { parseDataset } from './parse';
+import { splitRecords } from './split';
+import type { DataRecord, Example } from './types';
+
+export interface PreparedData extends TrainData {
+  records: { train: DataRecord[]; val: DataRecord[]; test: DataRecord[] };
+  test: Example[];
+}
+
+export const GENERAL_HELDOUT = 'corpus/general-heldout.txt';
+export const GENERAL_TRAIN = 'corpus/general-train.txt';
+
+/** Records of a built-in dataset, by name (public/datasets/<name>.jsonl). Malformed lines are an error here. */
+export async function loadDataset(loader: AssetLoader, name: string): Promise<DataRecord[]> {
+  const file = `datasets/${name}.jsonl`;
+  const parsed = parseDataset(await loader.text(file), { format: 'jsonl', fileName: file });
+  if (parsed.errors.length > 0) throw new Error(`${file}: ${parsed.errors[0].message}`);
+  return parsed.records;
+}
+
+export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoader, custom?: DataRecord[]): Promise<PreparedData> {
+  const all = custom ?? (await loadDataset(loader, c.data.dataset));
+  if (all.length === 0) throw new Error(`dataset "${c.data.dataset}" has no records`);
+  const seed = c.train.seed;
+  const split = splitRecords(all, c.data.split, seed);
+  let train = c.data.maxRecords > 0 ? split.train.slice(0, c.data.maxRecords) : split.train;
+  if (c.data.labelNoise > 0) train = injectLabelNoise(train, c.data.labelNoise, seed + 1);
+  if (c.data.poisonCount > 0) train = injectPoison(train, c.data.poisonCount, seed + 2, { trigger: c.data.poisonTrigger, target: c.data.poisonTarget });
+  const fmt = { separator: c.data.separator, appendEos: c.data.appendEos, lossOnPromptTokens: c.data.lossOnPromptTokens, blockSize: c.model.arch.blockSize };
+  const toEx = (rs: DataRecord[]) => rs.map((r) => formatRecord(r, tok, fmt));
+  const needGeneral = c.eval.general || c.data.generalMix > 0;
+  const general = needGeneral ? chunkText(await loader.text(GENERAL_HELDOUT), tok, c.model.arch.blockSize) : [];
+  // Replay draws from the training corpus, never from the held-out text it is measured on.
+  const replay = c.data.generalMix > 0 ? chunkText(await loader.text(GENERAL_TRAIN), tok, c.model.arch.blockSize).slice(0, 2000) : [];
+  return {
+    records: { train, val: split.val, test: split.test },
+    train: toEx(train),
+    val: toEx(split.val),
+    test: toEx(split.test),
+    general,
+    replay,
+    valQuestions: split.val.filter(isPromptCompletion).map((r) => ({ prompt: tok.encode(promptText(r, c.data.separator)), answer: r.completion ?? '' })),
+  };
+}
