@@ -239,6 +239,7 @@ export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[
     ['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, isNum(t.freeze.gradualUnfreezeEvery) && t.freeze.gradualUnfreezeEvery >= 0, 'a number of epochs ≥ 0 (0 = off)'],
     ['train.freeze.layerLrDecay', t.freeze.layerLrDecay, isNum(t.freeze.layerLrDecay) && t.freeze.layerLrDecay > 0 && t.freeze.layerLrDecay <= 1, 'a number in (0, 1] (1 = off)'],
     ['train.earlyStopping.metric', t.earlyStopping.metric, oneOf(t.earlyStopping.metric, ['valLoss', 'valAccuracy']), 'valLoss or valAccuracy'],
+    ['train.earlyStopping.metric', t.earlyStopping.metric, t.earlyStopping.metric !== 'valAccuracy' || c.eval.accuracy, 'valLoss, or valAccuracy only with eval.accuracy = true (accuracy must be measured to be monitored)'],
     ['train.earlyStopping.patience', t.earlyStopping.patience, intIn(t.earlyStopping.patience, 1, 1e6), 'an integer ≥ 1 (evaluations to wait for an improvement)'],
     ['train.earlyStopping.minDelta', t.earlyStopping.minDelta, isNum(t.earlyStopping.minDelta) && t.earlyStopping.minDelta >= 0, 'a number ≥ 0'],
     ['train.divergenceFactor', t.divergenceFactor, isNum(t.divergenceFactor) && t.divergenceFactor > 1, 'a number > 1'],

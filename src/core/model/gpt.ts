@@ -135,7 +135,8 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
     k = ad(i, 'k', x1, k);
     v = ad(i, 'v', x1, v);
     const heads = (t: tf.Tensor2D) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D;
-    const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(hd)), mask)); // [B*nh, T, T]
+    // scale q rather than the scores: [B*nh, T, hd] is T/hd times smaller than [B*nh, T, T]
+    const att = tf.softmax(tf.add(tf.matMul(tf.mul(heads(q), 1 / Math.sqrt(hd)), heads(k), false, true), mask)); // [B*nh, T, T]
     const y = tf.matMul(att, heads(v)).reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D;
     const o = ad(i, 'o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
     x = tf.add(x, o);

@@ -133,9 +133,11 @@ export class Trainer {
       }
       if (c.eval.general && data.general && data.general.length > 0) e.generalLoss = await evalLoss(m, data.general, t.batchSize, c.eval.maxBatches);
       const qs = data.valQuestions ?? [];
-      if (c.eval.accuracy && qs.length > 0) {
-        const answers = await greedyBatch(m, qs.map((q) => q.prompt), 24, tokenizer.eosId, tokenizer.encode('\n'));
-        e.valAccuracy = answers.filter((a, i) => exactMatch(tokenizer.decode(a), qs[i].answer)).length / qs.length;
+      if (qs.length > 0) {
+        // accuracy decodes every validation question; otherwise just the first, as the evaluation's sample
+        const asked = c.eval.accuracy ? qs : qs.slice(0, 1);
+        const answers = await greedyBatch(m, asked.map((q) => q.prompt), 24, tokenizer.eosId, tokenizer.encode('\n'));
+        if (c.eval.accuracy) e.valAccuracy = answers.filter((a, i) => exactMatch(tokenizer.decode(a), qs[i].answer)).length / qs.length;
         e.sample = tokenizer.decode(qs[0].prompt) + tokenizer.decode(answers[0]);
       }
       return e;
