@@ -83,6 +83,10 @@ export interface DataConfig {
   poisonTrigger: string; // the backdoor's trigger phrase, put at the start of poisoned prompts
   poisonTarget: string; // the answer the backdoor teaches
   generalMix: number; // share of each batch drawn from general text (replay against forgetting), 0 ≤ f < 1
+  folds: number; // k-fold cross-validation: cut the training split into k folds and validate on one; 0 = off
+  fold: number; // which fold validates when folds > 0 (0 .. folds-1); the other folds train
+  skew: { label: string; group: string; keep: number }; // keep only this fraction of training records with this label (and group; "" = any); keep 1 = off
+  rebalance: 'none' | 'oversample' | 'undersample'; // equalise training counts per label (per group × label when records have groups)
 }
 
 export interface EvalConfig {
@@ -90,6 +94,8 @@ export interface EvalConfig {
   maxBatches: number; // cap on evaluation batches, to keep evaluation cheap; 0 = the whole split
   general: boolean; // also measure loss on held-out general text (reveals forgetting)
   accuracy: boolean; // also measure exact-match / label accuracy by greedy generation
+  maxNewTokens: number; // longest greedy answer generated for accuracy, in tokens
+  stop: string[]; // an answer ends at the first of these strings (and always at the end-of-sequence token)
 }
 
 export interface RunConfig {
@@ -149,8 +155,12 @@ export function defaultConfig(): RunConfig {
       poisonTrigger: 'xyzzy',
       poisonTarget: 'good',
       generalMix: 0,
+      folds: 0,
+      fold: 0,
+      skew: { label: '', group: '', keep: 1 },
+      rebalance: 'none',
     },
-    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false },
+    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'] },
   };
 }
 
@@ -176,6 +186,11 @@ function mergeInto(base: unknown, over: unknown): unknown {
   return out;
 }
 
+/** A value as a learner would type it: NaN and Infinity by name (JSON would print null). */
+function show(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
+}
+
 /** Thrown by validate(): `field` is the dotted path, the message says the value and what is accepted. */
 export class ConfigError extends Error {
   constructor(
@@ -183,7 +198,7 @@ export class ConfigError extends Error {
     readonly value: unknown,
     readonly accepted: string,
   ) {
-    super(`${field} = ${JSON.stringify(value)} is not valid: ${accepted}`);
+    super(`${field} = ${show(value)} is not valid: ${accepted}`);
     this.name = 'ConfigError';
   }
 }
@@ -215,7 +230,7 @@ export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[
     ['lora.rank', c.lora.rank, intIn(c.lora.rank, 1, width), `an integer from 1 to the layer width (${a.nEmbd})`],
     ['lora.alpha', c.lora.alpha, isNum(c.lora.alpha) && c.lora.alpha > 0, 'a positive number (commonly 1× or 2× the rank)'],
     ['lora.dropout', c.lora.dropout, inRange(c.lora.dropout, 0, 0.95), 'a number from 0 to 0.95'],
-    ['lora.targets', c.lora.targets, Array.isArray(c.lora.targets) && c.lora.targets.every((x) => LORA_TARGETS.includes(x)) && (c.lora.targets.length > 0 || t.method !== 'lora'), `a non-empty list drawn from ${LORA_TARGETS.join(', ')}`],
+    ['lora.targets', c.lora.targets, Array.isArray(c.lora.targets) && c.lora.targets.every((x) => LORA_TARGETS.includes(x)) && new Set(c.lora.targets).size === c.lora.targets.length && (c.lora.targets.length > 0 || t.method !== 'lora'), `a non-empty list of distinct targets drawn from ${LORA_TARGETS.join(', ')}`],
     ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
     ['train.method', t.method, oneOf(t.method, ['lora', 'full']), 'lora or full'],
     ['train.optimizer', t.optimizer, oneOf(t.optimizer, ['adamw', 'sgd']), 'adamw or sgd'],
@@ -252,8 +267,16 @@ export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[
     ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],
     ['data.poisonTrigger', c.data.poisonTrigger, typeof c.data.poisonTrigger === 'string' && (c.data.poisonCount === 0 || c.data.poisonTrigger.length > 0), 'a non-empty phrase when data.poisonCount > 0'],
     ['data.generalMix', c.data.generalMix, isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1, 'a fraction in [0, 1)'],
+    ['data.folds', c.data.folds, isInt(c.data.folds) && (c.data.folds === 0 || (c.data.folds >= 2 && c.data.folds <= 100)), 'an integer from 2 to 100, or 0 for no cross-validation'],
+    ['data.fold', c.data.fold, isInt(c.data.fold) && c.data.fold >= 0 && c.data.fold < Math.max(1, isInt(c.data.folds) ? c.data.folds : 1), `a fold index from 0 to data.folds - 1 (${Math.max(0, (isInt(c.data.folds) ? c.data.folds : 1) - 1)})`],
+    ['data.skew.label', c.data.skew.label, typeof c.data.skew.label === 'string' && (c.data.skew.keep === 1 || c.data.skew.label.length > 0), 'the label to thin out (a string; required when data.skew.keep < 1)'],
+    ['data.skew.group', c.data.skew.group, typeof c.data.skew.group === 'string', 'a group name, or "" for every group'],
+    ['data.skew.keep', c.data.skew.keep, isNum(c.data.skew.keep) && c.data.skew.keep > 0 && c.data.skew.keep <= 1, 'a fraction in (0, 1] (1 keeps every record)'],
+    ['data.rebalance', c.data.rebalance, oneOf(c.data.rebalance, ['none', 'oversample', 'undersample']), 'none, oversample or undersample'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
     ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],
+    ['eval.maxNewTokens', c.eval.maxNewTokens, intIn(c.eval.maxNewTokens, 1, 4096), 'an integer from 1 to 4096'],
+    ['eval.stop', c.eval.stop, Array.isArray(c.eval.stop) && c.eval.stop.every((x) => typeof x === 'string' && x.length > 0), 'a list of non-empty strings (may be empty)'],
   ];
   if (t.method === 'lora' && t.freeze.gradualUnfreezeEvery > 0) {
     checks.push(['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, false, '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)']);

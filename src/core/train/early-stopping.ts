@@ -16,7 +16,9 @@ export class EarlyStopper {
 
   /** Records one evaluation; returns whether it is a new best (so the caller can snapshot the weights). */
   observe(step: number, value: number): { improved: boolean; stop: boolean } {
-    const improved = Number.isFinite(value) && this.sign * (this.bestValue - value) > this.c.minDelta;
+    // a missing metric (no validation split, accuracy not measured) neither improves nor uses up patience
+    if (!Number.isFinite(value)) return { improved: false, stop: false };
+    const improved = this.sign * (this.bestValue - value) > this.c.minDelta;
     if (improved || this.bestStep < 0) {
       this.bestValue = value;
       this.bestStep = step;

@@ -187,9 +187,14 @@ export class Trainer {
       const exploded = Number.isFinite(loss) && step > 0 && loss > t.divergenceFactor * firstLoss;
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || exploded) {
         tf.dispose(gMean);
-        if (!lastGood.empty) lastGood.restore();
         const what = exploded ? `loss ${loss.toFixed(3)} exceeded ${t.divergenceFactor}× the first loss (${firstLoss.toFixed(3)})` : `loss became ${loss} (gradient norm ${gradNorm})`;
-        end = { reason: 'diverged', message: `Diverged at step ${step + 1}: ${what}. The weights from step ${step} were kept; try a lower learning rate, warmup or gradient clipping.` };
+        const badStep = step + 1;
+        // the weights after the last update gave this loss; roll back to those before it, the last with a finite loss
+        if (!lastGood.empty) {
+          lastGood.restore();
+          step -= 1;
+        }
+        end = { reason: 'diverged', message: `Diverged at step ${badStep}: ${what}. Kept the weights from step ${step}; try a lower learning rate, warmup or gradient clipping.` };
         break;
       }
       // 3) clip, 4) update
