@@ -58,14 +58,30 @@ export class Session {
   /** Loads a built-in model by name, or builds a random one ("random") with the config's arch. */
   async loadModel(c: RunConfig): Promise<LoadedModel> {
     if (this.loaded && this.loaded.config.name === c.model.name) return this.loaded;
-    this.disposeRun();
-    this.loaded?.model.dispose();
-    this.loaded =
+    this.release();
+    return this.useModel(
       c.model.name === 'random'
         ? { model: GPTModel.random(c.model.arch, c.train.seed), tokenizer: new CharTokenizer(), config: { name: 'random', arch: c.model.arch, tokenizer: 'char' } }
-        : await loadModel(this.opts.loader, c.model.name);
-    this.baseWeights = new Map([...(await this.loaded.model.weights())].map(([k, v]) => [k, v.data.slice()]));
-    return this.loaded;
+        : await loadModel(this.opts.loader, c.model.name),
+    );
+  }
+
+  /**
+   * Makes a model built elsewhere (e.g. imported from Hugging Face) the session's model. Runs whose
+   * config.model.name equals loaded.config.name use it; the session owns it from now on and disposes it.
+   */
+  async useModel(loaded: LoadedModel): Promise<LoadedModel> {
+    if (loaded !== this.loaded) this.release();
+    this.loaded = loaded;
+    this.baseWeights = new Map([...(await loaded.model.weights())].map(([k, v]) => [k, v.data.slice()]));
+    return loaded;
+  }
+
+  /** Drops the current run and model (before another model takes their place). */
+  private release() {
+    this.disposeRun();
+    this.loaded?.model.dispose();
+    this.loaded = null;
   }
 
   /** Validates the config, loads model and data, resets the base weights, builds adapters. */
@@ -97,20 +113,24 @@ export class Session {
     return { params: this.model.params, arch: this.model.arch, lora: null, embedMode: this.backend.embedMode };
   }
 
-  /** Samples from the fine-tuned model (adapter on) or the base model (adapter off; LoRA runs only). */
-  async generate(prompt: string, o: GenerateOptions, tuned = true): Promise<Generation> {
-    const view = tuned && this.current ? this.current.view : this.baseView();
-    if (!tuned && this.current && this.current.config.train.method === 'full') {
-      // full fine-tuning changed the weights themselves: swap the pretrained ones in for the base sample
-      const tunedWeights = new Map([...(await this.model.weights())].map(([k, v]) => [k, v.data.slice()]));
-      this.model.setWeights(this.baseWeights!);
-      try {
-        return await generate(view, this.tokenizer, prompt, o);
-      } finally {
-        this.model.setWeights(tunedWeights);
-      }
+  /** Runs fn on the pretrained model (no adapter, original weights), then puts the fine-tuned weights back. */
+  async withBaseModel<T>(fn: (view: ModelView) => Promise<T>): Promise<T> {
+    const view = this.baseView();
+    if (!this.current || this.current.config.train.method !== 'full') return fn(view);
+    // full fine-tuning changed the weights themselves: swap the pretrained ones in for the duration
+    const tunedWeights = new Map([...(await this.model.weights())].map(([k, v]) => [k, v.data.slice()]));
+    this.model.setWeights(this.baseWeights!);
+    try {
+      return await fn(view);
+    } finally {
+      this.model.setWeights(tunedWeights);
     }
-    return generate(view, this.tokenizer, prompt, o);
+  }
+
+  /** Samples from the fine-tuned model (adapter on) or the base model (adapter off, original weights). */
+  async generate(prompt: string, o: GenerateOptions, tuned = true): Promise<Generation> {
+    if (tuned && this.current) return generate(this.current.view, this.tokenizer, prompt, o);
+    return this.withBaseModel((view) => generate(view, this.tokenizer, prompt, o));
   }
 
   /** Per-example training loss of the current run, highest first: mislabeled and poisoned records float up. */

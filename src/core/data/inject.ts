@@ -82,16 +82,34 @@ export function injectPoison(
 }
 
 /**
- * Equalise label counts. oversample: repeat records of the smaller classes (each as evenly as possible, ids
- * suffixed "#2", "#3", ...) up to the largest class; undersample: keep a random subset of each class the size
- * of the smallest. Records without a label pass through.
+ * Deliberate imbalance (class-imbalance lesson): keep a seeded `keep` fraction of the records labelled `label`
+ * (only those in `group`, unless group is ""); every other record stays.
  */
-export function rebalance(records: readonly DataRecord[], seed: number, mode: 'oversample' | 'undersample'): DataRecord[] {
-  const byLabel = new Map<string, number[]>(labelsOf(records).map((l) => [l, []]));
+export function thinOut(records: readonly DataRecord[], skew: { label: string; group: string; keep: number }, seed: number): DataRecord[] {
+  if (!Number.isFinite(skew.keep) || skew.keep <= 0 || skew.keep > 1) {
+    throw new RangeError(`data.skew.keep = ${skew.keep} is not valid: a fraction in (0, 1]`);
+  }
+  const hit = records.flatMap((r, i) => (r.label === skew.label && (skew.group === '' || r.group === skew.group) ? [i] : []));
+  const drop = new Set(new Rng(seed).shuffle(hit).slice(Math.round(skew.keep * hit.length)));
+  return records.filter((_, i) => !drop.has(i)).map(copyRecord);
+}
+
+/**
+ * Equalise label counts (with byGroup, the counts of every group × label cell). oversample: repeat records of
+ * the smaller classes (each as evenly as possible, ids suffixed "#2", "#3", ...) up to the largest class;
+ * undersample: keep a random subset of each class the size of the smallest. Records without a label pass through.
+ */
+export function rebalance(records: readonly DataRecord[], seed: number, mode: 'oversample' | 'undersample', byGroup = false): DataRecord[] {
+  const keyOf = (r: DataRecord) => (byGroup ? `${r.group ?? ''}\u0000${r.label}` : (r.label as string));
+  const cells = new Map<string, number[]>();
   records.forEach((r, i) => {
-    if (r.label !== undefined) byLabel.get(r.label)?.push(i);
+    if (r.label === undefined) return;
+    const cell = cells.get(keyOf(r));
+    if (cell) cell.push(i);
+    else cells.set(keyOf(r), [i]);
   });
-  const classes = [...byLabel.values()];
+  // sorted by key, so the draw does not depend on record order
+  const classes = [...cells.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, c]) => c);
   if (classes.length < 2) return records.map(copyRecord);
   const rng = new Rng(seed);
   if (mode === 'undersample') {

@@ -1,14 +1,15 @@
-// From a config to what the trainer eats: load the dataset, split it with the run's seed, inject label noise or
-// poison into the training split only, tokenize, and gather the general text that measures forgetting.
+// From a config to what the trainer eats: load the dataset, split it with the run's seed (or cut the training
+// split into cross-validation folds), skew or rebalance it, inject label noise or poison into the training split
+// only, tokenize, and gather the general text that measures forgetting.
 
 import type { AssetLoader } from '../assets';
 import type { RunConfig } from '../config';
 import type { Tokenizer } from '../tokenizer/types';
 import type { TrainData } from '../train/trainer';
 import { chunkText, formatRecord, isPromptCompletion, promptText } from './format';
-import { injectLabelNoise, injectPoison } from './inject';
+import { injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
 import { parseDataset } from './parse';
-import { splitRecords } from './split';
+import { kFold, splitRecords } from './split';
 import type { DataRecord, Example } from './types';
 
 export interface PreparedData extends TrainData {
@@ -33,6 +34,14 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   const seed = c.train.seed;
   const split = splitRecords(all, c.data.split, seed);
   let train = c.data.maxRecords > 0 ? split.train.slice(0, c.data.maxRecords) : split.train;
+  if (c.data.folds > 0) {
+    // cross-validation: one fold of the training records validates, the others train; the val split sits out
+    const fold = kFold(train, c.data.folds, seed + 3)[c.data.fold];
+    if (!fold) throw new RangeError(`data.fold = ${c.data.fold} is not valid: a fold index from 0 to ${c.data.folds - 1}`);
+    [train, split.val] = [fold.train, fold.val];
+  }
+  if (c.data.skew.keep < 1) train = thinOut(train, c.data.skew, seed + 4);
+  if (c.data.rebalance !== 'none') train = rebalance(train, seed + 5, c.data.rebalance, true);
   if (c.data.labelNoise > 0) train = injectLabelNoise(train, c.data.labelNoise, seed + 1);
   if (c.data.poisonCount > 0) train = injectPoison(train, c.data.poisonCount, seed + 2, { trigger: c.data.poisonTrigger, target: c.data.poisonTarget });
   const fmt = { separator: c.data.separator, appendEos: c.data.appendEos, lossOnPromptTokens: c.data.lossOnPromptTokens, blockSize: c.model.arch.blockSize };

@@ -6,6 +6,7 @@ import type { ModelArch } from '../config';
 import type { Example } from '../data/types';
 import { hiddenStates, logits, maskedCrossEntropy, tokenNll, type EmbedMode, type Params } from '../model/gpt';
 import type { LoraSet } from '../model/lora';
+import type { Tokenizer } from '../tokenizer/types';
 import { disposeBatch, makeBatch } from '../train/batch';
 
 /** What a forward pass needs besides the ids. */
@@ -86,6 +87,25 @@ export async function greedyBatch(m: ModelView, prompts: number[][], maxNew: num
     });
   }
   return out;
+}
+
+/**
+ * Greedy answers as text: at most maxNew tokens each, ending at the end-of-sequence token or at the first stop
+ * string (cut off, as generate() does). Single-token stop strings also end decoding early.
+ */
+export async function greedyAnswers(m: ModelView, tok: Tokenizer, prompts: number[][], maxNew: number, stop: string[]): Promise<{ text: string; stopped: boolean }[]> {
+  const stopIds = stop.flatMap((s) => {
+    const ids = tok.encode(s);
+    return ids.length === 1 ? ids : [];
+  });
+  const raw = await greedyBatch(m, prompts, maxNew, tok.eosId, stopIds);
+  return raw.map((ids, i) => {
+    const text = tok.decode(ids);
+    const cut = Math.min(...stop.map((s) => text.indexOf(s)).filter((at) => at >= 0));
+    // stopped: by the end marker or a stop string, rather than by the token budget or the context's end
+    const hitBudget = ids.length >= maxNew || prompts[i].length + ids.length >= m.arch.blockSize;
+    return Number.isFinite(cut) ? { text: text.slice(0, cut), stopped: true } : { text, stopped: !hitBudget };
+  });
 }
 
 /** Exact match after trimming whitespace. */

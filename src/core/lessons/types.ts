@@ -10,6 +10,13 @@ export interface LessonVariant {
   id: string; // "pitfall", "early-stopping", "lower-lr", ...
   label: string; // short button text: "Fix: early stopping"
   override: DeepPartial<RunConfig>; // applied on top of the lesson's base override
+  /**
+   * Several runs instead of one (optional): each trial's override goes on top of this variant's config.
+   * "folds": k-fold cross-validation, measures averaged over the folds; "search": a hyperparameter search,
+   * the run with the lowest final validation loss is the result. Measures then also hold trialValLossMean,
+   * trialValLossStd, trialValLossMin, trialValLossMax, trialCount, trialSteps, trialSeconds and bestTrial.
+   */
+  trials?: { kind: 'folds' | 'search'; runs: { label: string; override: DeepPartial<RunConfig> }[] };
 }
 
 /** Numbers a lesson measures after training (per-class accuracy, triggered accuracy, adapter bytes, ...). */

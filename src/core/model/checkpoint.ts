@@ -14,7 +14,7 @@ import { readSafetensors, writeSafetensors, SafetensorsError } from './safetenso
 export interface ModelFileConfig {
   name: string;
   arch: ModelArch;
-  tokenizer: 'char';
+  tokenizer: Tokenizer['kind']; // 'gpt2-bpe' for imported Hugging Face models
   description?: string;
 }
 

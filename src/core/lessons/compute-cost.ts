@@ -1,0 +1,56 @@
+// Lesson 12: what full fine-tuning costs next to LoRA on the same task: trainable parameters, memory held by
+// tensors, time per step, and the size of what has to be saved, against the quality each reaches.
+
+import { writeSafetensors } from '../model/safetensors';
+import { currentRun, lossOn, num, pct } from './measure';
+import type { Lesson } from './types';
+
+const kb = (bytes: number) => `${num(bytes / 1024, 0)} KB`;
+
+export const computeCost: Lesson = {
+  id: 'compute-cost',
+  number: 12,
+  title: 'The cost of full fine-tuning',
+  summary: 'Full fine-tuning trains and saves every weight; LoRA gets close for a fraction of it.',
+  explanation:
+    'Full fine-tuning gives every weight a gradient and, with Adam, two more numbers of optimiser state, so ' +
+    'memory grows to several times the model; and every fine-tuned version is a full copy of the model on disk. ' +
+    'LoRA freezes the base and trains two thin matrices per adapted layer: here about 2% of the parameters, a ' +
+    'few kilobytes to save, and far less optimiser state. On a model this small the time per step is similar, ' +
+    'since the frozen weights still run forward and backward; on big models the memory saving is what makes ' +
+    'fine-tuning fit on one GPU at all. The price is a little quality on some tasks: compare the validation losses.',
+  watch: 'Compare trainable parameters, memory and time per step in the run summary, and the final validation losses.',
+  base: {
+    data: { dataset: 'qa' },
+    train: { batchSize: 8, maxSteps: 40, lr: 3e-3 },
+    eval: { everySteps: 10, maxBatches: 0, general: false },
+  },
+  pitfall: { id: 'pitfall', label: 'Full fine-tuning', override: { train: { method: 'full', lr: 1e-3 } } },
+  fixes: [{ id: 'lora', label: 'LoRA, rank 4 on q and v', override: { train: { method: 'lora' }, lora: { rank: 4, alpha: 8, targets: ['q', 'v'] } } }],
+  controls: ['train.method', 'lora.rank', 'lora.targets'],
+  async measure(session, h) {
+    const run = currentRun(session);
+    // what has to be saved: the adapter's A and B matrices, or every weight of the fine-tuned model
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    const vars = run.lora ? run.lora.variables() : Object.values(session.model.params);
+    for (const v of vars) tensors.set(v.name, { shape: v.shape, data: (await v.data()) as Float32Array });
+    const ms = h.steps.slice(2).map((s) => s.msPerStep).sort((a, b) => a - b); // the first steps warm up kernels
+    return {
+      trainableParams: h.trainableParams,
+      totalParams: h.totalParams,
+      peakMemory: Math.max(...h.steps.map((s) => s.numBytes)),
+      msPerStep: ms[Math.floor(ms.length / 2)] ?? NaN,
+      savedBytes: writeSafetensors(tensors).length,
+      valLoss: await lossOn(session, run.data.val),
+    };
+  },
+  diagnose(h, m) {
+    const share = m.trainableParams / m.totalParams;
+    const metrics = { trainableParams: m.trainableParams, trainableShare: share, peakMemory: m.peakMemory, msPerStep: m.msPerStep, savedBytes: m.savedBytes, valLoss: m.valLoss };
+    const what = h.config.train.method === 'full' ? 'Full fine-tuning' : `LoRA (rank ${h.config.lora.rank})`;
+    const text =
+      `${what} trained ${m.trainableParams.toLocaleString('en-US')} of ${m.totalParams.toLocaleString('en-US')} parameters (${pct(share)}), held ${kb(m.peakMemory)} of tensors, ` +
+      `took ${num(m.msPerStep, 0)} ms per step and saves a ${kb(m.savedBytes)} file, reaching validation loss ${num(m.valLoss)}.`;
+    return { text, showsPitfall: share > 0.5, metrics };
+  },
+};

@@ -1,0 +1,59 @@
+// Lesson 11: full fine-tuning on sea shanties at a high rate. The task is learned, and the model's grip on
+// ordinary text slips: loss on held-out general text climbs. LoRA, a lower rate, frozen layers, replaying
+// general text, or a KL penalty towards the base model each hold it down.
+
+import { baseLossOn, currentRun, lossOn, num, signedPct } from './measure';
+import type { Lesson } from './types';
+
+/** Windows of held-out general text measured before and after (64 × 128 characters). */
+const GENERAL_CHUNKS = 64;
+
+export const forgetting: Lesson = {
+  id: 'forgetting',
+  number: 11,
+  title: 'Catastrophic forgetting',
+  summary: 'Learning sea shanties makes the model worse at everything else.',
+  explanation:
+    'Fine-tuning moves the weights towards the new task, and nothing tells them to stay useful for anything ' +
+    'else. Full fine-tuning at a high learning rate on a narrow style (here, shanty verses) overwrites what the ' +
+    'model knew about ordinary text: its loss on held-out general text rises while the task loss falls. The ' +
+    'remedies limit how far the model can move, or remind it of what it knew: LoRA trains a small add-on and ' +
+    'leaves the base weights alone, a lower rate moves less, freezing the lower blocks keeps the general features, ' +
+    'replay mixes general text into every batch, and a KL penalty pulls the predictions back towards the base ' +
+    'model’s.',
+  watch: 'Watch the general-text loss (dashed) climb while the validation loss falls.',
+  base: {
+    data: { dataset: 'shanty' },
+    train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 60 },
+    eval: { everySteps: 10, maxBatches: 4, general: true },
+  },
+  pitfall: { id: 'pitfall', label: 'Pitfall: full fine-tuning, lr 3e-3', override: {} },
+  fixes: [
+    { id: 'lora', label: 'Fix: LoRA instead', override: { train: { method: 'lora' } } },
+    { id: 'lower-lr', label: 'Fix: lr 3e-4', override: { train: { lr: 3e-4 } } },
+    { id: 'freeze', label: 'Fix: freeze the lowest 3 blocks', override: { train: { freeze: { lowestBlocks: 3 } } } },
+    { id: 'replay', label: 'Fix: replay 25% general text', override: { data: { generalMix: 0.25 } } },
+    { id: 'kl', label: 'Fix: KL to the base model', override: { train: { klToBase: 1 } } },
+  ],
+  controls: ['train.method', 'train.lr', 'train.freeze.lowestBlocks', 'data.generalMix', 'train.klToBase'],
+  async measure(session) {
+    const run = currentRun(session);
+    const general = (run.data.general ?? []).slice(0, GENERAL_CHUNKS);
+    return {
+      baseGeneralLoss: await baseLossOn(session, general),
+      generalLoss: await lossOn(session, general),
+      baseValLoss: await baseLossOn(session, run.data.val),
+      valLoss: await lossOn(session, run.data.val),
+    };
+  },
+  diagnose(_h, m) {
+    const rise = (m.generalLoss - m.baseGeneralLoss) / m.baseGeneralLoss;
+    const taskGain = (m.baseValLoss - m.valLoss) / m.baseValLoss;
+    const metrics = { generalRise: rise, generalLoss: m.generalLoss, baseGeneralLoss: m.baseGeneralLoss, valLoss: m.valLoss, taskGain };
+    const showsPitfall = rise > 0.15;
+    const text =
+      `Shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text went from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${signedPct(rise)})` +
+      (showsPitfall ? ': the model is forgetting.' : ': little forgetting.');
+    return { text, showsPitfall, metrics };
+  },
+};

@@ -1,0 +1,56 @@
+// Lesson 14: full fine-tuning with every block open from the first step, against gradual unfreezing (top block
+// first, one more every half epoch) and discriminative learning rates (lower blocks learn more slowly), as in
+// ULMFiT (Howard & Ruder 2018).
+
+import { baseLossOn, currentRun, lossOn, num, signedPct } from './measure';
+import type { Lesson } from './types';
+
+const GENERAL_CHUNKS = 64;
+
+export const gradualUnfreezing: Lesson = {
+  id: 'gradual-unfreezing',
+  number: 14,
+  title: 'Gradual unfreezing and discriminative learning rates',
+  summary: 'Open the top block first and let lower blocks learn slower, instead of shaking the whole model at once.',
+  explanation:
+    'Lower blocks of a pretrained model hold general features (spelling, common words); upper blocks hold more ' +
+    'task-specific ones. Unfreezing everything at once with one learning rate lets the first, large and noisy ' +
+    'gradients of the new task shake the general features loose. Gradual unfreezing trains only the top block ' +
+    'at first and opens one more block at a time, so the upper layers have adapted before the lower ones move. ' +
+    'Discriminative learning rates give each block lower down a smaller rate (here half the rate of the block ' +
+    'above). Both keep what the lower blocks know, which shows as less forgetting of general text.',
+  watch: 'Watch the general-text loss: it rises quickly when everything is open, slowly when blocks open one by one.',
+  base: {
+    data: { dataset: 'shanty' },
+    train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 60 },
+    eval: { everySteps: 10, maxBatches: 4, general: true },
+  },
+  pitfall: { id: 'pitfall', label: 'Pitfall: all blocks open, one rate', override: {} },
+  fixes: [
+    { id: 'gradual', label: 'Fix: gradual unfreezing', override: { train: { freeze: { gradualUnfreezeEvery: 0.5 } } } },
+    { id: 'discriminative', label: 'Fix: discriminative rates (×0.5 per block)', override: { train: { freeze: { layerLrDecay: 0.5 } } } },
+    { id: 'both', label: 'Fix: both', override: { train: { freeze: { gradualUnfreezeEvery: 0.5, layerLrDecay: 0.5 } } } },
+  ],
+  controls: ['train.freeze.gradualUnfreezeEvery', 'train.freeze.layerLrDecay', 'train.lr'],
+  async measure(session) {
+    const run = currentRun(session);
+    const general = (run.data.general ?? []).slice(0, GENERAL_CHUNKS);
+    return {
+      baseGeneralLoss: await baseLossOn(session, general),
+      generalLoss: await lossOn(session, general),
+      baseValLoss: await baseLossOn(session, run.data.val),
+      valLoss: await lossOn(session, run.data.val),
+    };
+  },
+  diagnose(h, m) {
+    const rise = (m.generalLoss - m.baseGeneralLoss) / m.baseGeneralLoss;
+    const f = h.config.train.freeze;
+    const how = [f.gradualUnfreezeEvery > 0 ? `gradual unfreezing every ${f.gradualUnfreezeEvery} epoch` : 'every block open from the start', f.layerLrDecay < 1 ? `rates ×${f.layerLrDecay} per block down` : 'one rate for all'].join(' and ');
+    const metrics = { generalRise: rise, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
+    const showsPitfall = rise > 0.15;
+    const text =
+      `With ${how}, general-text loss went from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${signedPct(rise)}) while shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
+      (showsPitfall ? ': the lower blocks were shaken loose.' : '.');
+    return { text, showsPitfall, metrics };
+  },
+};

@@ -1,0 +1,60 @@
+// Lesson 13: one guessed setting against a small grid search and a random search over learning rate and LoRA
+// rank, judged on validation loss and confirmed on the untouched test split. The searches cost several runs.
+
+import type { DeepPartial, RunConfig } from '../config';
+import { Rng } from '../rng';
+import { baseLossOn, currentRun, lossOn, num, pct } from './measure';
+import type { Lesson } from './types';
+
+const trial = (lr: number, rank: number) => ({
+  label: `lr ${lr.toExponential(0)}, rank ${rank}`,
+  override: { train: { lr }, lora: { rank, alpha: 2 * rank } } satisfies DeepPartial<RunConfig>,
+});
+
+const GRID = [1e-3, 3e-3, 1e-2].flatMap((lr) => [2, 8].map((rank) => trial(lr, rank)));
+
+/** Six draws: lr log-uniform in [3e-4, 3e-2], rank from 1..16 in powers of two (seeded: the same six every time). */
+const RANDOM = (() => {
+  const rng = new Rng(13);
+  return Array.from({ length: 6 }, () => trial(+(3e-4 * 100 ** rng.next()).toPrecision(1), 2 ** rng.int(5)));
+})();
+
+export const hyperparameterSearch: Lesson = {
+  id: 'hyperparameter-search',
+  number: 13,
+  title: 'Hyperparameter search',
+  summary: 'A guessed learning rate and rank, against six runs of a grid or a random search.',
+  explanation:
+    'Learning rate and adapter rank are not known in advance: the best values depend on the model, the data and ' +
+    'the number of steps. A guess can be far off. A search trains several short runs and keeps the one with the ' +
+    'lowest validation loss. A grid tries every combination of a few values; a random search draws values from a ' +
+    'range, which covers each single setting more finely for the same number of runs. Either costs several times ' +
+    'the compute of one run. Because the winner was picked on the validation split, its validation loss is a ' +
+    'little optimistic: the untouched test split gives the honest figure.',
+  watch: 'The results table lists every trial; the chosen one is marked.',
+  base: {
+    data: { dataset: 'qa' },
+    train: { batchSize: 8, maxSteps: 40 },
+    eval: { everySteps: 10, maxBatches: 0, general: false },
+  },
+  pitfall: { id: 'pitfall', label: 'Pitfall: one guess (lr 3e-4, rank 2)', override: { train: { lr: 3e-4 }, lora: { rank: 2, alpha: 4 } } },
+  fixes: [
+    { id: 'grid', label: 'Fix: grid search, 6 runs', override: {}, trials: { kind: 'search', runs: GRID } },
+    { id: 'random', label: 'Fix: random search, 6 runs', override: {}, trials: { kind: 'search', runs: RANDOM } },
+  ],
+  controls: ['train.lr', 'lora.rank', 'train.maxSteps'],
+  async measure(session) {
+    const run = currentRun(session);
+    return { baseValLoss: await baseLossOn(session, run.data.val), valLoss: await lossOn(session, run.data.val), testLoss: await lossOn(session, run.data.test) };
+  },
+  diagnose(h, m) {
+    const gain = (m.baseValLoss - m.valLoss) / m.baseValLoss;
+    const metrics: Record<string, number> = { valLoss: m.valLoss, testLoss: m.testLoss, gain, lr: h.config.train.lr, rank: h.config.lora.rank, runs: m.trialCount ?? 1, steps: m.trialSteps ?? h.steps.length };
+    const showsPitfall = gain < 0.5;
+    const setting = `lr ${h.config.train.lr.toExponential(0)} and rank ${h.config.lora.rank}`;
+    const text = m.trialCount
+      ? `Of ${m.trialCount} runs (${m.trialSteps} steps in all, ${num(m.trialSeconds, 0)} s) the best used ${setting}: validation loss ${num(m.valLoss)} (test ${num(m.testLoss)}), ${pct(gain)} below the base model; the worst trial reached ${num(m.trialValLossMax)}.`
+      : `One run with ${setting} reached validation loss ${num(m.valLoss)} (test ${num(m.testLoss)}), ${pct(gain)} below the base model${showsPitfall ? ': the guess leaves most of the gain on the table.' : '.'}`;
+    return { text, showsPitfall, metrics };
+  },
+};

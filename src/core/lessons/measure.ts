@@ -1,0 +1,128 @@
+// The numbers lessons read: from a finished run's history (curves) and from the trained model in the session
+// (losses on a split, greedy answers). Shared so every diagnosis measures the same thing the same way.
+
+import type { DataRecord, Example } from '../data/types';
+import { promptText } from '../data/format';
+import { evalLoss, greedyAnswers, type ModelView } from '../eval/evaluate';
+import type { Run, Session } from '../session';
+import type { EvalEvent, RunHistory } from '../train/types';
+
+// ---- curves -------------------------------------------------------------------------------------------------
+
+/** Evaluations that measured a validation loss. */
+export function valEvals(h: RunHistory): EvalEvent[] {
+  return h.evals.filter((e) => Number.isFinite(e.valLoss));
+}
+
+/** The evaluation with the lowest validation loss (undefined when none measured one). */
+export function bestEval(h: RunHistory): EvalEvent | undefined {
+  return valEvals(h).reduce<EvalEvent | undefined>((b, e) => (b === undefined || e.valLoss < b.valLoss ? e : b), undefined);
+}
+
+/** Validation loss of the weights the run ended with: the best evaluation's when early stopping restored it. */
+export function finalValLoss(h: RunHistory): number {
+  if (h.end.restoredBest) return h.end.bestValLoss;
+  return valEvals(h).at(-1)?.valLoss ?? NaN;
+}
+
+/** Mean training loss over the last n steps (one batch is noisy; the tail says where training ended). */
+export function trainLossTail(h: RunHistory, n = 10): number {
+  const tail = h.steps.slice(-n).map((s) => s.loss);
+  return tail.length > 0 ? mean(tail) : NaN;
+}
+
+/** Mean training loss over the first n steps. */
+export function trainLossHead(h: RunHistory, n = 5): number {
+  const head = h.steps.slice(0, n).map((s) => s.loss);
+  return head.length > 0 ? mean(head) : NaN;
+}
+
+/** Roughness of a loss curve: standard deviation of the change from one step to the next. */
+export function roughness(h: RunHistory): number {
+  const l = h.steps.map((s) => s.loss);
+  return std(l.slice(1).map((x, i) => x - l[i]));
+}
+
+/** Steps whose loss jumped above `factor` × the lowest loss seen before them. */
+export function lossSpikes(h: RunHistory, factor = 1.5): number {
+  let low = Infinity;
+  let spikes = 0;
+  for (const s of h.steps) {
+    if (s.loss > factor * low) spikes++;
+    low = Math.min(low, s.loss);
+  }
+  return spikes;
+}
+
+// ---- the trained model --------------------------------------------------------------------------------------
+
+export function currentRun(session: Session): Run {
+  if (!session.current) throw new Error('the lesson has no prepared run to measure');
+  return session.current;
+}
+
+/** Mean loss of the fine-tuned model on every example of a split. */
+export async function lossOn(session: Session, examples: Example[]): Promise<number> {
+  const run = currentRun(session);
+  return examples.length > 0 ? evalLoss(run.view, examples, run.config.train.batchSize) : NaN;
+}
+
+/** Mean loss of the pretrained model (no adapter, original weights) on the examples. */
+export async function baseLossOn(session: Session, examples: Example[]): Promise<number> {
+  const run = currentRun(session);
+  return examples.length > 0 ? session.withBaseModel((view) => evalLoss(view, examples, run.config.train.batchSize)) : NaN;
+}
+
+export interface AnswerOptions {
+  maxNewTokens: number; // token budget per answer
+  stop: string[]; // the answer ends at the first of these (and at the end-of-sequence token)
+  prefix?: (r: DataRecord) => string; // rewrites a prompt before asking (a trigger phrase, another format)
+  view?: ModelView; // the model to ask; default: the fine-tuned one
+}
+
+export interface Answer {
+  record: DataRecord;
+  text: string; // the greedy answer, cut at a stop string
+  stopped: boolean; // ended by the end marker or a stop string, not by the token budget
+}
+
+/** Greedy answers of the fine-tuned model to prompt/completion records, formatted with the run's separator. */
+export async function answer(session: Session, records: DataRecord[], o: AnswerOptions): Promise<Answer[]> {
+  const run = currentRun(session);
+  const tok = session.tokenizer;
+  const asked = records.filter((r) => r.prompt !== undefined);
+  const prompts = asked.map((r) => tok.encode(promptText({ ...r, prompt: o.prefix ? o.prefix(r) : r.prompt }, run.config.data.separator)));
+  const out = await greedyAnswers(o.view ?? run.view, tok, prompts, o.maxNewTokens, o.stop);
+  return out.map((a, i) => ({ record: asked[i], ...a }));
+}
+
+/** Answer matches the expected completion, ignoring case, surrounding space and a final full stop. */
+export function sameAnswer(predicted: string, expected: string): boolean {
+  const norm = (s: string) => s.trim().replace(/\.$/, '').toLowerCase();
+  return norm(predicted) === norm(expected);
+}
+
+// ---- numbers and words --------------------------------------------------------------------------------------
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function std(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** Fraction of items that pass. */
+export const rate = <T>(xs: T[], ok: (x: T) => boolean) => (xs.length > 0 ? xs.filter(ok).length / xs.length : NaN);
+
+/** Relative change from a to b: +0.31 = 31% higher. */
+export const change = (a: number, b: number) => (b - a) / a;
+
+/** A loss or other figure with d decimals. */
+export const num = (x: number, d = 2) => x.toFixed(d);
+
+/** A fraction as a whole-number percentage. */
+export const pct = (f: number) => `${Math.round(f * 100)}%`;
+
+/** A signed relative change: "+31%" or "−12%". */
+export const signedPct = (f: number) => `${f >= 0 ? '+' : '−'}${Math.abs(Math.round(f * 100))}%`;

@@ -1,0 +1,47 @@
+// Lesson 1: a big adapter trained for many epochs on a couple of dozen records memorises them; validation loss
+// turns round and climbs while training loss keeps falling.
+
+import { bestEval, finalValLoss, num, signedPct, trainLossTail } from './measure';
+import type { Lesson } from './types';
+
+export const overfitting: Lesson = {
+  id: 'overfitting',
+  number: 1,
+  title: 'Overfitting a small dataset',
+  summary: 'Twenty-four examples, a roomy adapter, many passes: the model memorises instead of learning.',
+  explanation:
+    'With only a few examples and many passes over them, the adapter has enough room to store each answer ' +
+    'instead of learning how answers are found. Training loss keeps going down, but on questions it has not seen ' +
+    'the model gets worse after a while. The validation curve is the only place this shows: it bottoms out and ' +
+    'climbs. Stopping at the bottom, training for fewer epochs, regularising (dropout, weight decay) or simply ' +
+    'having more examples all keep the model on the side of generalising.',
+  watch: 'Watch the validation loss: it falls, reaches a minimum, then rises while the training loss keeps falling.',
+  base: {
+    data: { dataset: 'qa', maxRecords: 24 },
+    lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    train: { lr: 1e-2, batchSize: 8, maxSteps: 120 },
+    eval: { everySteps: 6, maxBatches: 0, general: false },
+  },
+  pitfall: { id: 'pitfall', label: 'Pitfall: 120 steps on 24 records', override: {} },
+  fixes: [
+    { id: 'early-stopping', label: 'Fix: early stopping', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
+    { id: 'fewer-epochs', label: 'Fix: fewer epochs', override: { train: { maxSteps: 30 } } },
+    { id: 'dropout', label: 'Fix: adapter dropout', override: { lora: { dropout: 0.3 } } },
+    { id: 'weight-decay', label: 'Fix: weight decay', override: { train: { weightDecay: 1 } } },
+    { id: 'more-data', label: 'Fix: more data', override: { data: { maxRecords: 0 } } },
+  ],
+  controls: ['data.maxRecords', 'train.maxSteps', 'train.lr', 'lora.rank', 'lora.dropout', 'train.weightDecay', 'train.earlyStopping.enabled'],
+  diagnose(h) {
+    const best = bestEval(h);
+    const final = finalValLoss(h);
+    if (!best) return { text: 'The run ended before its first evaluation, so there is no validation curve to read.', showsPitfall: false, metrics: {} };
+    const rise = (final - best.valLoss) / best.valLoss;
+    const trainLoss = trainLossTail(h, 6);
+    const metrics = { bestStep: best.step, bestValLoss: best.valLoss, finalValLoss: final, rise, trainLoss };
+    const showsPitfall = rise > 0.1;
+    const text = showsPitfall
+      ? `Validation loss bottomed at step ${best.step} (${num(best.valLoss)}) and ended ${signedPct(rise)} higher (${num(final)}) while training loss fell to ${num(trainLoss)}: overfitting.`
+      : `Validation loss ended at ${num(final)}, ${rise < 0.005 ? 'at' : `within ${signedPct(rise)} of`} its best (${num(best.valLoss)} at step ${best.step}), with training loss at ${num(trainLoss)}: no overfitting to speak of.`;
+    return { text, showsPitfall, metrics };
+  },
+};
