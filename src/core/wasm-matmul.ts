@@ -3,7 +3,9 @@
 // vs 7 ms as transpose + matmul). Backprop through x·W asks for exactly those (dW = xᵀ·dy, dx = dy·Wᵀ), so we
 // re-register the wasm kernel to transpose explicitly first. Its batched path ([n, M, K] × [n, K, N], attention)
 // is slow the same way (1.8 GFLOP/s vs 15 as one 2-D matmul), so a batch runs as n 2-D matmuls on views of the
-// wasm heap: tensor ids registered at each matrix's offset, no copies. Numbers are unchanged; only the route differs.
+// wasm heap: tensor ids registered at each matrix's offset, no copies. Its Sum over the leading axis of a matrix
+// (bias and LayerNorm-gain gradients) transposes first and is 6-20x slower than the same sum as ones[1, N] × x.
+// Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
 
@@ -13,6 +15,7 @@ type Info = tf.TensorInfo;
 let patched = false;
 
 interface WasmBackend {
+  typedArrayFromHeap(info: Info): Float32Array;
   dataIdMap: { get(id: unknown): { id: number; memoryOffset: number } };
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: string): Info;
@@ -77,5 +80,28 @@ export function patchWasmMatMul() {
   };
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...mm, kernelFunc });
+  patchWasmSum(mm.kernelFunc);
   patched = true;
+}
+
+/** Sum of a float matrix over axis 0 as a matmul with a row of ones (XNNPACK) instead of transpose + reduce. */
+function patchWasmSum(matMul: tf.KernelFunc) {
+  const sum = tf.getKernel('Sum', 'wasm');
+  if (!sum) return;
+  const kernelFunc = (args: KernelArgs) => {
+    const { x } = args.inputs as { x: Info };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + x.shape.length : a));
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || axes.length !== 1 || axes[0] !== 0) return sum.kernelFunc(args);
+    const be = args.backend as unknown as WasmBackend;
+    const [n, m] = x.shape;
+    const ones = be.makeOutput([1, n], 'float32');
+    be.typedArrayFromHeap(ones).fill(1);
+    const out = matMul({ inputs: { a: ones, b: x }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+    be.disposeData(ones.dataId);
+    (out as { shape: number[] }).shape = keepDims ? [1, m] : [m];
+    return out;
+  };
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({ ...sum, kernelFunc });
 }

@@ -67,8 +67,10 @@ export interface ForwardOptions {
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 function gelu(x: tf.Tensor): tf.Tensor {
-  // GPT-2's tanh approximation ("gelu_new")
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)))))); // x·x² not pow(x, 3): pow and its gradient are slow on wasm
+  // GPT-2's tanh approximation ("gelu_new"): 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+  // Written as x·σ(2u), the same function exactly (tanh(u) = 2σ(2u) − 1): wasm's sigmoid is ~10× faster than its tanh.
+  const u = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), 2 * GELU_C);
+  return tf.mul(x, tf.sigmoid(u));
 }
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
