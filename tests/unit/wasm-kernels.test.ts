@@ -45,7 +45,7 @@ describe('wasm kernel patches agree with cpu', () => {
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const a = rand(sa, i * 2 + 1);
       const b = rand(sb, i * 2 + 2);
-      const f = () => [tf.matMul(tf.tensor(a.data, a.shape) as tf.Tensor2D, tf.tensor(b.data, b.shape) as tf.Tensor2D, ta, tb)];
+      const f = () => [tf.matMul(tf.tensor(a.data).reshape(a.shape) as tf.Tensor2D, tf.tensor(b.data).reshape(b.shape) as tf.Tensor2D, ta, tb)] as tf.Tensor[];
       const [w] = await on('wasm', f);
       const [c] = await on('cpu', f);
       expect(maxRelDiff(w, c), `case ${i}`).toBeLessThan(1e-5);

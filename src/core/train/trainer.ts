@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config';
 import type { Example } from '../data/types';
-import { evalLoss, exactMatch, greedyBatch, type ModelView } from '../eval/evaluate';
+import { evalLoss, exactMatch, greedyAnswers, type ModelView } from '../eval/evaluate';
 import { logits, maskedCrossEntropy, type Params } from '../model/gpt';
 import type { Tokenizer } from '../tokenizer/types';
 import { Rng } from '../rng';
@@ -136,9 +136,9 @@ export class Trainer {
       if (qs.length > 0) {
         // accuracy decodes every validation question; otherwise just the first, as the evaluation's sample
         const asked = c.eval.accuracy ? qs : qs.slice(0, 1);
-        const answers = await greedyBatch(m, asked.map((q) => q.prompt), 24, tokenizer.eosId, tokenizer.encode('\n'));
-        if (c.eval.accuracy) e.valAccuracy = answers.filter((a, i) => exactMatch(tokenizer.decode(a), qs[i].answer)).length / qs.length;
-        e.sample = tokenizer.decode(qs[0].prompt) + tokenizer.decode(answers[0]);
+        const answers = await greedyAnswers(m, tokenizer, asked.map((q) => q.prompt), c.eval.maxNewTokens, c.eval.stop);
+        if (c.eval.accuracy) e.valAccuracy = answers.filter((a, i) => exactMatch(a.text, qs[i].answer)).length / qs.length;
+        e.sample = tokenizer.decode(qs[0].prompt) + answers[0].text;
       }
       return e;
     };
