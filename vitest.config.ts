@@ -1,11 +1,32 @@
+// Two test projects: "unit" (Node, fast, parallel) and "browser" (builds the page once, serves it with
+// vite preview, drives Debian's Chromium one file at a time). `npm test` runs typecheck, unit, then browser.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-    pool: 'forks',
-    fileParallelism: true,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/browser/**', '**/node_modules/**'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          fileParallelism: true,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          globalSetup: ['tests/browser/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          pool: 'forks',
+          fileParallelism: false, // one Chromium at a time on a 2-core machine
+        },
+      },
+    ],
   },
 });

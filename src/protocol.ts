@@ -1,0 +1,133 @@
+// The worker contract, defined once: workers/trainer.worker.ts builds an object that `satisfies TrainerApi`,
+// the page does `wrap<TrainerApi>(worker)`. Step series cross as one transferred Float64Array per batch.
+
+import type { BackendReport } from './core/backend';
+import type { Backend, ModelArch, RunConfig } from './core/config';
+import type { DataFormat, ParseIssue } from './core/data/parse';
+import type { DataReport } from './core/data/report';
+import type { DataRecord } from './core/data/types';
+import type { GenerateOptions, Generation } from './core/eval/generate';
+import type { Diagnosis, Lesson, Measures } from './core/lessons/types';
+import type { EvalEvent, RunHistory, StepEvent } from './core/train/types';
+
+/** What the worker's environment offers, found without switching tfjs backends. */
+export interface Capabilities {
+  webgpu: string | null; // null when usable, else why not
+  webgl: string | null;
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
+}
+
+export interface InitResult {
+  report: BackendReport;
+  capabilities: Capabilities;
+}
+
+/** A built-in dataset, as listed in public/datasets/index.json. */
+export interface DatasetInfo {
+  name: string;
+  file: string;
+  kind: string;
+  records: number;
+  description: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  arch: ModelArch;
+  numParams: number;
+  description?: string;
+}
+
+export interface Validation {
+  format: DataFormat;
+  records: DataRecord[];
+  errors: ParseIssue[]; // parse errors, each naming its line
+  report: DataReport;
+}
+
+/** The numeric fields of a StepEvent, in the order they sit in a packed step batch. */
+export const STEP_FIELDS = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'msPerStep', 'numTensors', 'numBytes'] as const satisfies readonly (keyof StepEvent)[];
+
+export interface Sample {
+  step: number;
+  prompt: string;
+  text: string;
+}
+
+/** One throttled progress update: the steps since the last one, packed row by row (STEP_FIELDS per row). */
+export interface Progress {
+  steps: Float64Array;
+  evals: EvalEvent[];
+  samples: Sample[];
+  totalSteps: number;
+  trainableParams: number;
+  totalParams: number;
+}
+
+export type ProgressListener = (p: Progress) => void;
+export type FatalListener = (message: string) => void;
+
+export interface GenerateRequest extends GenerateOptions {
+  prompt: string;
+}
+
+export interface LossRow {
+  recordId: string;
+  loss: number;
+  prompt: string;
+  completion: string;
+  flags?: DataRecord['flags'];
+}
+
+/** A lesson as data (its measure and diagnose functions stay in the worker). */
+export type LessonInfo = Omit<Lesson, 'measure' | 'diagnose'>;
+
+/** One finished run of a lesson variant, measured; several for variants with trials (folds, search). */
+export interface LessonTrial {
+  label: string;
+  history: RunHistory;
+  measures: Measures;
+  seconds: number;
+}
+
+export interface TrainerApi {
+  /** Starts tfjs on a backend (auto: the fastest that works); onFatal hears of a lost GPU device. */
+  init(pref: Backend | 'auto', onFatal?: FatalListener): Promise<InitResult>;
+  listDatasets(): Promise<DatasetInfo[]>;
+  /** Loads (or builds, for "random") the model named in the config and describes it. */
+  loadModel(config: RunConfig): Promise<ModelInfo>;
+  validateData(text: string, fileName: string, config: RunConfig): Promise<Validation>;
+  /** Trains one run; resolves with its history when it completes, early-stops, diverges or is stopped. */
+  start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener): Promise<RunHistory>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  /** A sample from the fine-tuned model (tuned) or the base model; works before any run with the base. */
+  generate(req: GenerateRequest, tuned: boolean): Promise<Generation>;
+  lossTable(): Promise<LossRow[]>;
+  listLessons(): Promise<LessonInfo[]>;
+  /** The lesson's measurements of the run that just finished training (on its trained weights). */
+  measure(lessonId: string): Promise<Measures>;
+  /** The lesson's one-sentence diagnosis of a variant's finished run(s). */
+  diagnose(lessonId: string, variantId: string, trials: LessonTrial[]): Promise<Diagnosis>;
+}
+
+/** Unpacks a step batch into StepEvents. */
+export function unpackSteps(packed: Float64Array): StepEvent[] {
+  const n = STEP_FIELDS.length;
+  const out: StepEvent[] = [];
+  for (let r = 0; r + n <= packed.length; r += n) {
+    const e = { type: 'step' } as StepEvent;
+    STEP_FIELDS.forEach((f, i) => (e[f] = packed[r + i]));
+    out.push(e);
+  }
+  return out;
+}
+
+/** Packs StepEvents row by row into one Float64Array (to transfer, not copy). */
+export function packSteps(steps: readonly StepEvent[]): Float64Array {
+  const n = STEP_FIELDS.length;
+  const out = new Float64Array(steps.length * n);
+  steps.forEach((s, r) => STEP_FIELDS.forEach((f, i) => (out[r * n + i] = s[f])));
+  return out;
+}

@@ -1,0 +1,82 @@
+// The whole setup as a URL hash: only the fields that differ from defaultConfig(), as readable
+// path=value pairs ("#train.lr=0.01&lora.rank=8"), plus "lesson=<id>&hide=1" for a teacher's link.
+// Values are read back with core's setPath, the same parser the CLI's --set uses.
+
+import { defaultConfig, type RunConfig } from '../core/config';
+import { setPath } from '../core/overrides';
+import { leaves } from './config-diff';
+
+export interface HashState {
+  overrides: string[]; // "path=value" assignments, in order
+  lesson: string | null;
+  variant: string | null; // a lesson variant id ("pitfall", a fix)
+  hide: boolean; // hide the controls the lesson does not list
+}
+
+/** A value written so that setPath reads it back unchanged (plain text where that is unambiguous). */
+function writeValue(v: unknown): string {
+  if (typeof v === 'string') return readsAsString(v) && v !== '' && !/[&#=%\s"]/.test(v) ? v : JSON.stringify(v);
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && /^[\w-]+$/.test(x))) return v.join(',');
+  return JSON.stringify(v);
+}
+
+/** True when setPath would read the bare text back as this same string (it tries JSON first). */
+function readsAsString(v: string): boolean {
+  try {
+    JSON.parse(v);
+    return false; // "123", "true", "null" would come back as other types
+  } catch {
+    return true;
+  }
+}
+
+const encode = (s: string) => encodeURIComponent(s).replace(/%2C/g, ',').replace(/%5B/g, '[').replace(/%5D/g, ']').replace(/%22/g, '"').replace(/%3A/g, ':');
+
+export function encodeHash(config: RunConfig, extra: { lesson?: string | null; variant?: string | null; hide?: boolean } = {}, base: RunConfig = defaultConfig()): string {
+  const parts: string[] = [];
+  if (extra.lesson) parts.push(`lesson=${encode(extra.lesson)}`);
+  if (extra.lesson && extra.variant) parts.push(`variant=${encode(extra.variant)}`);
+  if (extra.lesson && extra.hide) parts.push('hide=1');
+  const before = leaves(base);
+  for (const [path, v] of leaves(config)) {
+    if (JSON.stringify(before.get(path)) !== JSON.stringify(v)) parts.push(`${path}=${encode(writeValue(v))}`);
+  }
+  return parts.join('&');
+}
+
+export function decodeHash(hash: string): HashState {
+  const out: HashState = { overrides: [], lesson: null, variant: null, hide: false };
+  for (const part of hash.replace(/^#/, '').split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? '' : safeDecode(part.slice(eq + 1));
+    if (key === 'lesson') out.lesson = value;
+    else if (key === 'variant') out.variant = value;
+    else if (key === 'hide') out.hide = value !== '0';
+    else out.overrides.push(`${key}=${value}`);
+  }
+  return out;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Applies the hash's overrides to a config; each one that fails is reported, the rest still apply. */
+export function applyOverrides(config: RunConfig, overrides: string[]): { config: RunConfig; problems: string[] } {
+  let c = config;
+  const problems: string[] = [];
+  for (const o of overrides) {
+    try {
+      c = setPath(c, o);
+    } catch (e) {
+      problems.push(`The link's setting "${o}" was ignored: ${(e as Error).message}.`);
+    }
+  }
+  return { config: c, problems };
+}

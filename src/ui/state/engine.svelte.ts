@@ -1,0 +1,77 @@
+// The worker as the page sees it: starting, ready, failed or dead; which backend runs and why the others do not;
+// the built-in datasets and the loaded model. One worker at a time; a restart makes a fresh one.
+
+import type { BackendReport } from '../../core/backend';
+import type { Backend, RunConfig } from '../../core/config';
+import type { Capabilities, DatasetInfo, LessonInfo, ModelInfo } from '../../protocol';
+import { TrainerClient } from '../trainer-client';
+
+export type EngineStatus = 'starting' | 'ready' | 'failed' | 'dead';
+
+export class Engine {
+  status = $state<EngineStatus>('starting');
+  pref = $state<Backend | 'auto'>('auto');
+  report = $state.raw<BackendReport | null>(null);
+  capabilities = $state.raw<Capabilities | null>(null);
+  datasets = $state.raw<DatasetInfo[]>([]);
+  lessons = $state.raw<LessonInfo[]>([]);
+  model = $state.raw<ModelInfo | null>(null);
+  modelLoading = $state(false);
+  modelError = $state<string | null>(null);
+  error = $state<string | null>(null); // why the engine failed to start, or why the worker died
+
+  client: TrainerClient | null = null;
+
+  constructor(private readonly onDeath: (message: string) => void) {}
+
+  get ready(): boolean {
+    return this.status === 'ready';
+  }
+
+  /** (Re)starts the worker on a backend preference. */
+  async start(pref: Backend | 'auto'): Promise<void> {
+    this.client?.dispose();
+    this.pref = pref;
+    this.status = 'starting';
+    this.error = null;
+    this.report = null;
+    this.model = null;
+    const client = new TrainerClient((message) => {
+      if (this.client !== client) return;
+      this.status = 'dead';
+      this.error = message;
+      this.onDeath(message);
+    });
+    this.client = client;
+    try {
+      const { report, capabilities } = await client.init(pref);
+      if (this.client !== client) return;
+      this.report = report;
+      this.capabilities = capabilities;
+      this.datasets = await client.guard(client.api.listDatasets());
+      this.lessons = await client.guard(client.api.listLessons());
+      this.status = 'ready';
+    } catch (e) {
+      if (this.client !== client) return;
+      if ((this.status as EngineStatus) !== 'dead') {
+        this.status = 'failed';
+        this.error = (e as Error).message;
+      }
+    }
+  }
+
+  async loadModel(config: RunConfig): Promise<void> {
+    const client = this.client;
+    if (!client || !this.ready) return;
+    this.modelLoading = true;
+    this.modelError = null;
+    try {
+      this.model = await client.guard(client.api.loadModel(config));
+    } catch (e) {
+      this.model = null;
+      this.modelError = (e as Error).message;
+    } finally {
+      this.modelLoading = false;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// The page's pure helpers: the URL hash round trip, config diffs as run labels, step packing for the worker
+// protocol, EMA smoothing and chart columns.
+
+import { describe, expect, test } from 'vitest';
+import { defaultConfig, mergeConfig } from '../../src/core/config';
+import type { StepEvent } from '../../src/core/train/types';
+import { packSteps, unpackSteps } from '../../src/protocol';
+import { buildCharts, ema } from '../../src/ui/chart-data';
+import { describeChanges, diffConfig } from '../../src/ui/config-diff';
+import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
+
+describe('URL hash', () => {
+  test('the defaults encode to an empty hash', () => {
+    expect(encodeHash(defaultConfig())).toBe('');
+  });
+
+  test('every changed field round-trips, with strings, arrays and numbers keeping their types', () => {
+    const c = mergeConfig(defaultConfig(), {
+      train: { lr: 0.01, seed: 7, earlyStopping: { enabled: true }, freeze: { blocks: [0, 2] } },
+      lora: { targets: ['q', 'k', 'up'] },
+      data: { separator: '\n=> ', dataset: 'sentiment', poisonTrigger: '123', skew: { label: 'a,b', keep: 0.5 } },
+      eval: { stop: ['\n', '###'] },
+    });
+    const hash = encodeHash(c);
+    expect(hash).toContain('train.lr=0.01');
+    expect(hash).toContain('lora.targets=q,k,up');
+    expect(hash).toContain('data.dataset=sentiment');
+    const back = applyOverrides(defaultConfig(), decodeHash(`#${hash}`).overrides);
+    expect(back.problems).toEqual([]);
+    expect(back.config).toEqual(c);
+  });
+
+  test('lesson, variant and hide travel with the config; unknown fields are reported, not fatal', () => {
+    const hash = encodeHash(mergeConfig(defaultConfig(), { train: { maxSteps: 10 } }), { lesson: 'overfitting', variant: 'early-stopping', hide: true });
+    const h = decodeHash(`#${hash}&train.nope=1`);
+    expect(h).toMatchObject({ lesson: 'overfitting', variant: 'early-stopping', hide: true });
+    const { config, problems } = applyOverrides(defaultConfig(), h.overrides);
+    expect(config.train.maxSteps).toBe(10);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('train.nope');
+  });
+});
+
+describe('config diff labels', () => {
+  test('name what changed, in the short names people use', () => {
+    const a = defaultConfig();
+    const b = mergeConfig(a, { train: { lr: 1e-2, batchSize: 16 }, lora: { targets: ['q', 'k', 'v'] } });
+    expect(describeChanges(diffConfig(a, b))).toBe('lr 3e-3→0.01, batch 8→16, targets q+v→q+k+v');
+    expect(describeChanges(diffConfig(a, a))).toBe('same config');
+    expect(describeChanges(diffConfig(a, mergeConfig(a, { train: { seed: 1, epochs: 2, warmupSteps: 5, gradClip: 0 } })), 2)).toBe('epochs 3→2, warmup 0→5, +2 more');
+  });
+});
+
+describe('worker protocol', () => {
+  test('steps survive packing into one Float64Array', () => {
+    const steps: StepEvent[] = [1, 2, 3].map((step) => ({ type: 'step', step, epoch: step / 10, loss: 2 / step, lr: 1e-3, gradNorm: 0.5, tokensPerSec: 1000, msPerStep: 12.5, numTensors: 40, numBytes: 1e6 }));
+    const packed = packSteps(steps);
+    expect(packed).toBeInstanceOf(Float64Array);
+    expect(unpackSteps(packed)).toEqual(steps);
+  });
+});
+
+describe('charts', () => {
+  test('EMA with bias correction starts at the first value and ignores gaps', () => {
+    expect(ema([4, null, 4, 4], 0.9)).toEqual([4, null, 4, 4]);
+    expect(ema([1, 3], 0)).toEqual([1, 3]);
+    const s = ema([0, 10], 0.5) as number[];
+    expect(s[1]).toBeCloseTo((0.5 * 0 * 0.5 + 0.5 * 10) / (1 - 0.25));
+  });
+
+  test('one x axis for all runs; sparse evaluations; markers for warmup, best and early stop', () => {
+    const step = (s: number, loss: number): StepEvent => ({ type: 'step', step: s, epoch: 0, loss, lr: 0.1, gradNorm: 1, tokensPerSec: 1, msPerStep: 1, numTensors: 1, numBytes: 1 });
+    const run = {
+      steps: [step(1, 3), step(2, 2), step(3, 1)],
+      evals: [{ type: 'eval' as const, step: 2, valLoss: 2.5, valPerplexity: Math.exp(2.5) }],
+      warmupEndStep: 1,
+      end: { type: 'end' as const, reason: 'early_stop' as const, message: '', step: 3, bestStep: 2, bestValLoss: 2.5, restoredBest: true },
+    };
+    const older = { ...run, steps: [...run.steps, step(4, 0.5), step(5, 0.4)], end: null, warmupEndStep: 0 };
+    const c = buildCharts(run, [{ run: older, label: '#1 lr 0.1→0.2', tag: '#1' }], 0);
+    expect(c.x).toEqual([1, 2, 3, 4, 5]);
+    const val = c.loss.find((k) => k.label === 'validation')!;
+    expect(val.values).toEqual([null, 2.5, null, null, null]);
+    expect(c.loss.filter((k) => k.faded).map((k) => k.label)).toEqual(['#1 lr 0.1→0.2', '#1 val']);
+    expect(c.markers.map((m) => m.label)).toEqual(['warmup end', 'best 2', 'early stop 3']);
+  });
+});

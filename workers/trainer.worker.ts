@@ -1,0 +1,295 @@
+// The training worker: builds the TrainerApi from src/core's Session and exposes it with comlink. All tfjs work
+// happens here, so the page's main thread only draws. Progress goes out at most ~4 times a second.
+
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import '@tensorflow/tfjs-backend-wasm';
+import { fetchLoader } from '../src/core/assets';
+import type { Backend, RunConfig } from '../src/core/config';
+import { isPromptCompletion, promptText } from '../src/core/data/format';
+import { parseDataset } from '../src/core/data/parse';
+import { validationReport } from '../src/core/data/report';
+import type { DataRecord } from '../src/core/data/types';
+import { LESSONS, lessonById } from '../src/core/lessons/index';
+import { combine, variantOf } from '../src/core/lessons/runner';
+import { finalValLoss } from '../src/core/lessons/measure';
+import { Session } from '../src/core/session';
+import { trainableParams } from '../src/core/train/freeze';
+import { stepsFor } from '../src/core/train/trainer';
+import type { EvalEvent, StepEvent } from '../src/core/train/types';
+import { packSteps, type Capabilities, type DatasetInfo, type FatalListener, type LessonInfo, type LessonTrial, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
+
+const loader = fetchLoader(import.meta.env.BASE_URL);
+const wasmPaths = {
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded, // setWasmPaths wants all three, though threads stay off
+};
+// The threaded wasm build starts its pthreads from a Blob holding its factory's source text, which a bundler's
+// minifier breaks ("e is not defined"); one thread is also the right share of this 2-core class of machine.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+const PROGRESS_MS = 250; // at most four updates a second reach the page
+const SAMPLE_TOKENS = 32;
+
+let session: Session | null = null;
+let training = false;
+
+/**
+ * Why the trainer is held between steps: the user's pause, a sample being read, or a yield to the event loop.
+ * Each reason is released on its own; the trainer resumes when none is left. (Trainer.pause takes effect at the
+ * top of its next step.)
+ */
+type HoldReason = 'user' | 'sample' | 'generate' | 'yield';
+const holds = new Set<HoldReason>();
+function hold(reason: HoldReason) {
+  holds.add(reason);
+  session?.current?.trainer.pause();
+}
+function release(reason: HoldReason) {
+  holds.delete(reason);
+  if (holds.size === 0) session?.current?.trainer.resume();
+}
+
+function need(): Session {
+  if (!session) throw new Error('The trainer has not started yet: call init() first.');
+  return session;
+}
+
+/**
+ * The session, with a fresh one when a "random" model's shape changed: Session caches its model by name,
+ * so a new arch under the same name needs a new session (same backend) to take effect.
+ */
+async function sessionFor(c: RunConfig): Promise<Session> {
+  const s = need();
+  let loadedArch: string | null = null;
+  try {
+    loadedArch = JSON.stringify(s.model.arch);
+  } catch {
+    return s; // nothing loaded yet
+  }
+  if (c.model.name !== 'random' || loadedArch === JSON.stringify(c.model.arch)) return s;
+  s.dispose();
+  session = await Session.create({ loader, backend: s.backend.backend, backendOptions: { wasmPaths } });
+  return session;
+}
+
+interface GpuAdapterLike {
+  info?: Record<string, string>;
+  requestAdapterInfo?(): Promise<Record<string, string>>;
+}
+
+/** Looks at WebGPU and WebGL without switching tfjs to them, so the picker can say why one is unavailable. */
+async function capabilities(): Promise<Capabilities> {
+  const caps: Capabilities = { webgpu: null, webgl: null };
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) caps.webgpu = 'this browser offers no WebGPU (navigator.gpu is missing; it needs a recent Chromium-based browser and a secure page)';
+  else {
+    try {
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) caps.webgpu = 'WebGPU is present but found no graphics adapter (blocked GPU, or no driver)';
+      else {
+        const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+        caps.adapter = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
+      }
+    } catch (e) {
+      caps.webgpu = `asking for a WebGPU adapter failed: ${(e as Error).message}`;
+    }
+  }
+  try {
+    const gl = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1).getContext('webgl2') : null;
+    if (!gl) caps.webgl = 'no WebGL2 context could be created in a worker (OffscreenCanvas missing or GPU blocked)';
+  } catch (e) {
+    caps.webgl = `creating a WebGL2 context failed: ${(e as Error).message}`;
+  }
+  return caps;
+}
+
+/** Collects step and eval events and sends them together, at most every PROGRESS_MS; series are transferred. */
+class ProgressBatcher {
+  private steps: StepEvent[] = [];
+  private evals: EvalEvent[] = [];
+  private samples: Sample[] = [];
+  private last = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly listener: ProgressListener,
+    private readonly meta: Pick<Progress, 'totalSteps' | 'trainableParams' | 'totalParams'>,
+  ) {}
+
+  step(e: StepEvent) {
+    this.steps.push(e);
+    this.schedule();
+  }
+  eval(e: EvalEvent) {
+    this.evals.push(e);
+    this.schedule();
+  }
+  sample(s: Sample) {
+    this.samples.push(s);
+    this.schedule();
+  }
+
+  private schedule() {
+    if (this.timer) return;
+    const wait = Math.max(0, this.last + PROGRESS_MS - performance.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  flush() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.steps.length + this.evals.length + this.samples.length === 0) return;
+    const packed = packSteps(this.steps);
+    const p: Progress = { steps: packed, evals: this.evals, samples: this.samples, ...this.meta };
+    this.steps = [];
+    this.evals = [];
+    this.samples = [];
+    this.last = performance.now();
+    // fire and forget: the page's answer carries nothing, and waiting would slow training
+    void Promise.resolve(this.listener(Comlink.transfer(p, [packed.buffer]))).catch(() => undefined);
+  }
+}
+
+/** The prompt whose completion is sampled at each evaluation: the first validation record's. */
+function samplePrompt(records: DataRecord[], separator: string): string | null {
+  const r = records[0];
+  if (!r) return null;
+  if (isPromptCompletion(r)) return promptText(r, separator);
+  return (r.text ?? '').slice(0, 40) || null;
+}
+
+const api = {
+  async init(pref: Backend | 'auto', onFatal?: FatalListener) {
+    session?.dispose();
+    session = null;
+    const caps = await capabilities();
+    session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths } });
+    const report = session.backend;
+    if (report.backend === 'webgpu' && onFatal) {
+      const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;
+      void device?.lost?.then((info) => onFatal(`The GPU device was lost (${info.reason ?? 'unknown reason'}${info.message ? `: ${info.message}` : ''}).`));
+    }
+    return { report, capabilities: caps };
+  },
+
+  async listDatasets() {
+    const all = JSON.parse(await loader.text('datasets/index.json')) as DatasetInfo[];
+    // only task datasets under datasets/ can be trained on by name
+    return all.filter((d) => d.file === `datasets/${d.name}.jsonl`);
+  },
+
+  async loadModel(config: RunConfig) {
+    const loaded = await (await sessionFor(config)).loadModel(config);
+    return { name: loaded.config.name, arch: loaded.model.arch, numParams: loaded.model.numParams, description: loaded.config.description };
+  },
+
+  async validateData(text: string, fileName: string, config: RunConfig) {
+    const s = need();
+    const { records, errors, format } = parseDataset(text, { fileName });
+    const blockSize = s.current?.config.model.arch.blockSize ?? config.model.arch.blockSize;
+    const report = validationReport(records, s.tokenizer, { blockSize, separator: config.data.separator, appendEos: config.data.appendEos });
+    return { records, errors, format, report };
+  },
+
+  async start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener) {
+    if (training) throw new Error('A run is already training: stop it first.');
+    const s = await sessionFor(config);
+    training = true;
+    holds.clear();
+    try {
+      const run = await s.prepare(config, custom ?? undefined);
+      const { totalSteps } = stepsFor(run.config, run.data.train.length);
+      const trainable = trainableParams(run.view.params as Record<string, tf.Variable>, run.lora, run.view.arch, run.config.train, 0);
+      const batcher = new ProgressBatcher(onProgress, {
+        totalSteps,
+        trainableParams: trainable.reduce((n, p) => n + p.variable.size, 0),
+        totalParams: s.model.numParams,
+      });
+      const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
+      let sampling: Promise<void> = Promise.resolve();
+      const history = await s.train({
+        onStep: (e) => {
+          batcher.step(e);
+          // On wasm a step's read-back resolves as a microtask, so the loop would never let a timer or a message
+          // (stop, pause, the progress flush) run: hold it at the next step until the event loop has turned once.
+          hold('yield');
+          setTimeout(() => release('yield'), 0);
+        },
+        onEval: (e) => {
+          batcher.eval(e);
+          if (e.sample !== undefined) {
+            // the trainer's sample is the first validation question followed by the model's answer
+            const asked = prompt !== null && e.sample.startsWith(prompt);
+            return batcher.sample({ step: e.step, prompt: asked ? prompt : '', text: asked ? e.sample.slice(prompt.length) : e.sample });
+          }
+          if (prompt === null) return;
+          // hold the trainer at the next step so the sample reads the weights of this evaluation
+          hold('sample');
+          sampling = s
+            .generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true)
+            .then((g) => batcher.sample({ step: e.step, prompt, text: g.text }))
+            .catch(() => undefined)
+            .finally(() => release('sample'));
+        },
+      });
+      await sampling;
+      batcher.flush();
+      return history;
+    } finally {
+      training = false;
+    }
+  },
+
+  async pause() {
+    if (training) hold('user');
+  },
+  async resume() {
+    release('user');
+  },
+  async stop() {
+    holds.clear();
+    session?.current?.trainer.stop();
+  },
+
+  async generate(req, tuned) {
+    const s = need();
+    // mid-run, hold the trainer at its next step so the weights stay still while the sample reads them
+    if (training) hold('generate');
+    try {
+      const { prompt, ...opts } = req;
+      return await s.generate(prompt, opts, tuned);
+    } finally {
+      if (training) release('generate');
+    }
+  },
+
+  async lossTable() {
+    return need().lossTable();
+  },
+
+  async listLessons() {
+    return LESSONS.map(({ measure: _m, diagnose: _d, ...info }): LessonInfo => info);
+  },
+
+  async measure(lessonId) {
+    const s = need();
+    const lesson = lessonById(lessonId);
+    const history = s.current?.history;
+    if (!history) throw new Error('No run has finished in this tab yet: train one first.');
+    return lesson.measure ? lesson.measure(s, history) : {};
+  },
+
+  async diagnose(lessonId, variantId, trials: LessonTrial[]) {
+    const lesson = lessonById(lessonId);
+    const variant = variantOf(lesson, variantId);
+    if (trials.length === 0) throw new Error('A diagnosis needs at least one finished run.');
+    const results = trials.map((t) => ({ ...t, config: t.history.config, valLoss: finalValLoss(t.history) }));
+    return combine(lesson, variant, trials[0].history.config, results).diagnosis;
+  },
+} satisfies TrainerApi;
+
+Comlink.expose(api);
