@@ -8,7 +8,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import '@tensorflow/tfjs-backend-wasm';
 import { fetchLoader } from '../src/core/assets';
-import type { Backend, RunConfig } from '../src/core/config';
+import type { Backend, ModelArch, RunConfig } from '../src/core/config';
 import { isPromptCompletion, promptText } from '../src/core/data/format';
 import { parseDataset } from '../src/core/data/parse';
 import { validationReport } from '../src/core/data/report';
@@ -58,19 +58,23 @@ function need(): Session {
   return session;
 }
 
+/** The loaded model's shape, or null before a model is loaded. */
+function loadedArch(s: Session): ModelArch | null {
+  try {
+    return s.model.arch;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The session, with a fresh one when a "random" model's shape changed: Session caches its model by name,
  * so a new arch under the same name needs a new session (same backend) to take effect.
  */
 async function sessionFor(c: RunConfig): Promise<Session> {
   const s = need();
-  let loadedArch: string | null = null;
-  try {
-    loadedArch = JSON.stringify(s.model.arch);
-  } catch {
-    return s; // nothing loaded yet
-  }
-  if (c.model.name !== 'random' || loadedArch === JSON.stringify(c.model.arch)) return s;
+  const arch = loadedArch(s);
+  if (!arch || c.model.name !== 'random' || JSON.stringify(arch) === JSON.stringify(c.model.arch)) return s;
   s.dispose();
   session = await Session.create({ loader, backend: s.backend.backend, backendOptions: { wasmPaths } });
   return session;
@@ -190,7 +194,8 @@ const api = {
   async validateData(text: string, fileName: string, config: RunConfig) {
     const s = need();
     const { records, errors, format } = parseDataset(text, { fileName });
-    const blockSize = s.current?.config.model.arch.blockSize ?? config.model.arch.blockSize;
+    // the loaded model's context (the tokenizer too is the loaded model's); the config's before one loads
+    const blockSize = s.current?.config.model.arch.blockSize ?? loadedArch(s)?.blockSize ?? config.model.arch.blockSize;
     const report = validationReport(records, s.tokenizer, { blockSize, separator: config.data.separator, appendEos: config.data.appendEos });
     return { records, errors, format, report };
   },

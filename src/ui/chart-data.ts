@@ -95,7 +95,8 @@ export function buildCharts(current: RunCurves | null, overlays: Overlay[], smoo
     const bestStep = end ? end.bestStep : bestSoFar(current.evals);
     if (bestStep > 0) markers.push({ step: bestStep, label: `best ${bestStep}`, color: COLORS.val });
     if (end && end.reason === 'early_stop') markers.push({ step: end.step, label: `early stop ${end.step}`, color: '#0f172a' });
-    if (end && end.reason === 'diverged') markers.push({ step: Math.max(1, end.step), label: 'diverged', color: '#0f172a' });
+    // the diverging step itself is never recorded: mark the last one that was
+    if (end && end.reason === 'diverged') markers.push({ step: Math.max(1, current.steps.at(-1)?.step ?? 1), label: 'diverged after', color: '#0f172a' });
   }
   return { x, loss, lr, gradNorm, markers };
 }

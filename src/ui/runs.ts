@@ -54,7 +54,7 @@ export function endWords(r: Pick<StoredRun, 'end' | 'failure' | 'steps'>): strin
     case 'early_stop':
       return `Early stop at step ${e.step} (best at step ${e.bestStep}${e.restoredBest ? ', weights restored' : ''}).`;
     case 'diverged':
-      return `Diverged at step ${e.step + 1}: ${e.message.replace(/^Diverged at step \d+: /, '')}`;
+      return e.message; // already plain: the step, why, and which weights were kept
     case 'stopped':
       return `Stopped by you after step ${e.step}.`;
   }

@@ -70,12 +70,24 @@ describe('playground on wasm', () => {
     expect(await page.textContent('[data-testid=base-output]')).toContain('Ada has a red cup');
   });
 
-  test('Stop ends a long run within a step, with the reason "stopped"', async () => {
+  test('the trained run ranks its training records by loss', async () => {
+    await page.click('[data-testid=loss-table-button]');
+    await expect.poll(() => page.locator('[data-testid=loss-table] tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+  });
+
+  test('Pause holds a long run, Resume continues it, Stop ends it with the reason "stopped"', async () => {
     const maxSteps = page.locator('[data-field="train.maxSteps"] input');
     await maxSteps.fill('400');
     await page.click('[data-testid=start]');
     await page.waitForSelector('[data-testid=run-state][data-status=training]', { timeout: 60_000 });
     await expect.poll(() => lossPoints(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+    await page.click('[data-testid=pause]');
+    await page.waitForTimeout(600); // the step in flight and its progress message land
+    const paused = await page.textContent('.bar .num');
+    await page.waitForTimeout(1000);
+    expect(await page.textContent('.bar .num')).toBe(paused);
+    await page.click('[data-testid=resume]');
+    await expect.poll(() => page.textContent('.bar .num')).not.toBe(paused);
     await page.click('[data-testid=stop]');
     expect(await waitForEnd(page, 60_000)).toBe('stopped');
     expect(await page.textContent('[data-testid=end-reason]')).toMatch(/Stopped by you after step \d+/);
@@ -90,6 +102,17 @@ describe('playground on wasm', () => {
     expect(await page.textContent('[data-testid=end-reason]')).toBe(before);
     expect(await lossPoints(page)).toBe(points);
     expect(await page.locator('[data-testid=runs] li').count()).toBe(2);
+  });
+
+  test('runs export to JSON, delete, and import back', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export all')]);
+    const file = await download.path();
+    const first = page.locator('[data-testid=runs] li').last();
+    await first.locator('text=Delete').click();
+    await expect.poll(() => page.locator('[data-testid=runs] li').count()).toBe(1);
+    await page.setInputFiles('[data-testid=import]', file);
+    await expect.poll(() => page.locator('[data-testid=runs] li').count()).toBe(2);
+    expect(await page.textContent('[data-testid=import-message]')).toContain('Imported 1 run');
   });
 
   test('a bad uploaded file shows its validation message naming the line', async () => {

@@ -1,5 +1,5 @@
 // Makes docs/screenshot-training.png (mid-run, an earlier run faded behind) and docs/screenshot-early-stop.png
-// (the overfitting lesson's early-stopping fix, finished) from the built page on WebAssembly.
+// (the overfitting lesson's early-stopping fix, over its pitfall) from the built page on WebAssembly.
 //   npm run screenshots
 
 import * as path from 'node:path';
@@ -10,6 +10,9 @@ import { buildAndServe } from './serve';
 const VIEWPORT = { width: 1440, height: 1100 };
 
 async function runTo(page: Page, done: () => Promise<boolean>, timeoutMs: number) {
+  await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 60_000 }).catch(async () => {
+    throw new Error(`Start stayed disabled: ${await page.getAttribute('[data-testid=start]', 'title')}`);
+  });
   await page.click('[data-testid=start]');
   const t0 = Date.now();
   while (!(await done())) {
@@ -45,11 +48,15 @@ try {
   await page.click('[data-testid=stop]');
   await page.waitForSelector('[data-testid=end-reason]', { timeout: 60_000 });
 
-  await open(page, `${served.baseUrl}#lesson=overfitting&variant=early-stopping&model.backend=wasm`);
-  await runTo(page, ended(page), 600_000);
-  await page.waitForSelector('[data-testid=diagnosis] b', { timeout: 120_000 });
-  await page.screenshot({ path: path.resolve('docs/screenshot-early-stop.png') });
-  console.log('end:', await page.textContent('[data-testid=end-reason]'));
+  // a fresh browser profile: the overfitting pitfall, then its early-stopping fix drawn over it
+  const lesson = await browser.newPage({ viewport: VIEWPORT });
+  await open(lesson, `${served.baseUrl}#lesson=overfitting&variant=pitfall&model.backend=wasm`);
+  await runTo(lesson, ended(lesson), 600_000);
+  await open(lesson, `${served.baseUrl}#lesson=overfitting&variant=early-stopping&model.backend=wasm`);
+  await runTo(lesson, ended(lesson), 600_000);
+  await lesson.waitForSelector('[data-testid=diagnosis] b', { timeout: 120_000 });
+  await lesson.screenshot({ path: path.resolve('docs/screenshot-early-stop.png') });
+  console.log('end:', await lesson.textContent('[data-testid=end-reason]'));
 } finally {
   await browser.close();
   await served.close();

@@ -4,7 +4,7 @@
 
 import { proxy } from 'comlink';
 import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
-import type { LessonInfo, LessonTrial } from '../../protocol';
+import type { LessonInfo, LessonTrial, LossRow } from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
@@ -35,6 +35,9 @@ export class Playground {
   smoothing = $state(0.6);
   logScale = $state(false);
   booted = $state(false);
+  /** The trained run's training records, highest loss first (mislabeled and poisoned ones float up). */
+  lossRows = $state.raw<LossRow[] | null>(null);
+  lossRowsError = $state<string | null>(null);
   private stopRequested = false;
   /** A link's hash that names a lesson, kept until the worker has listed the lessons. */
   private pendingHash: string | null = null;
@@ -253,6 +256,7 @@ export class Playground {
     }
     this.current = run;
     this.tunedInWorker = false;
+    this.lossRows = null;
     let lastSave = 0;
     const save = () => this.library.save(run.toStored());
     await save();
@@ -299,6 +303,17 @@ export class Playground {
     this.stopRequested = true;
     this.current.status = 'stopping';
     await this.engine.client?.api.stop();
+  }
+
+  async loadLossTable() {
+    const client = this.engine.client;
+    if (!client || !this.tunedInWorker) return;
+    this.lossRowsError = null;
+    try {
+      this.lossRows = await client.guard(client.api.lossTable());
+    } catch (e) {
+      this.lossRowsError = (e as Error).message;
+    }
   }
 
   show(id: string) {

@@ -66,8 +66,4 @@ export class Setup {
     if (!keep) return true;
     return keep.some((c) => c === path || path.startsWith(`${c}.`) || c.startsWith(`${path}.`));
   }
-
-  load(config: RunConfig) {
-    this.config = config;
-  }
 }
