@@ -42,7 +42,7 @@ let training = false;
  * Each reason is released on its own; the trainer resumes when none is left. (Trainer.pause takes effect at the
  * top of its next step.)
  */
-type HoldReason = 'user' | 'sample' | 'generate' | 'yield';
+type HoldReason = 'user' | 'sample' | 'generate';
 const holds = new Set<HoldReason>();
 function hold(reason: HoldReason) {
   holds.add(reason);
@@ -65,19 +65,6 @@ function loadedArch(s: Session): ModelArch | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The session, with a fresh one when a "random" model's shape changed: Session caches its model by name,
- * so a new arch under the same name needs a new session (same backend) to take effect.
- */
-async function sessionFor(c: RunConfig): Promise<Session> {
-  const s = need();
-  const arch = loadedArch(s);
-  if (!arch || c.model.name !== 'random' || JSON.stringify(arch) === JSON.stringify(c.model.arch)) return s;
-  s.dispose();
-  session = await Session.create({ loader, backend: s.backend.backend, backendOptions: { wasmPaths } });
-  return session;
 }
 
 interface GpuAdapterLike {
@@ -187,7 +174,7 @@ const api = {
   },
 
   async loadModel(config: RunConfig) {
-    const loaded = await (await sessionFor(config)).loadModel(config);
+    const loaded = await need().loadModel(config);
     return { name: loaded.config.name, arch: loaded.model.arch, numParams: loaded.model.numParams, description: loaded.config.description };
   },
 
@@ -202,7 +189,7 @@ const api = {
 
   async start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener) {
     if (training) throw new Error('A run is already training: stop it first.');
-    const s = await sessionFor(config);
+    const s = need();
     training = true;
     holds.clear();
     try {
@@ -219,10 +206,6 @@ const api = {
       const history = await s.train({
         onStep: (e) => {
           batcher.step(e);
-          // On wasm a step's read-back resolves as a microtask, so the loop would never let a timer or a message
-          // (stop, pause, the progress flush) run: hold it at the next step until the event loop has turned once.
-          hold('yield');
-          setTimeout(() => release('yield'), 0);
         },
         onEval: (e) => {
           batcher.eval(e);

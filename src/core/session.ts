@@ -57,7 +57,9 @@ export class Session {
 
   /** Loads a built-in model by name, or builds a random one ("random") with the config's arch. */
   async loadModel(c: RunConfig): Promise<LoadedModel> {
-    if (this.loaded && this.loaded.config.name === c.model.name) return this.loaded;
+    const same = this.loaded && this.loaded.config.name === c.model.name;
+    // a "random" model is defined by its shape (and seed): a changed arch means a new model
+    if (same && (c.model.name !== 'random' || JSON.stringify(this.loaded!.model.arch) === JSON.stringify(c.model.arch))) return this.loaded!;
     this.release();
     return this.useModel(
       c.model.name === 'random'

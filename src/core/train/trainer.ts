@@ -144,6 +144,9 @@ export class Trainer {
     };
 
     while (step < totalSteps) {
+      // a macrotask break each step: `await t.data()` resolves as a microtask on wasm/cpu, so without it a Worker
+      // would not see Stop/Pause messages (or flush progress) until the run ended
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (this.pauseGate) await this.pauseGate.promise;
       if (this.stopRequested) {
         end = { reason: 'stopped', message: `Stopped by the user after step ${step}.` };
