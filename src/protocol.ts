@@ -8,6 +8,7 @@ import type { DataReport } from './core/data/report';
 import type { DataRecord } from './core/data/types';
 import type { GenerateOptions, Generation } from './core/eval/generate';
 import type { Diagnosis, Lesson, Measures } from './core/lessons/types';
+import type { Tokenizer } from './core/tokenizer/types';
 import type { EvalEvent, RunHistory, StepEvent } from './core/train/types';
 
 /** What the worker's environment offers, found without switching tfjs backends. */
@@ -35,7 +36,47 @@ export interface ModelInfo {
   name: string;
   arch: ModelArch;
   numParams: number;
+  tokenizer: Tokenizer['kind'];
   description?: string;
+}
+
+/** A file crossing to or from the worker (its bytes transferred, not copied). */
+export interface NamedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface ExportedFiles {
+  files: NamedFile[];
+}
+
+/** Where an imported GPT-2-family model comes from: files the user chose, or a Hugging Face id to download. */
+export type ModelSource = { files: NamedFile[]; name: string } | { hfId: string; maxBytes: number };
+
+/** What a Hugging Face model costs before its weights are downloaded. */
+export interface HfModelSize {
+  id: string;
+  arch: ModelArch;
+  params: number;
+  bytesF32: number; // as the engine holds it in memory
+  fileBytes: number | null; // model.safetensors on the hub, when the hub says
+}
+
+/** One update while a model imports: bytes of a file downloaded, or the conversion under way. */
+export interface ImportProgress {
+  phase: 'download' | 'convert';
+  file: string;
+  loaded: number;
+  total: number | null;
+}
+export type ImportListener = (p: ImportProgress) => void;
+
+/** A PEFT adapter loaded for sampling. */
+export interface AdapterInfo {
+  baseModel: string | null; // base_model_name_or_path in adapter_config.json
+  rank: number;
+  targets: string[];
+  layers: number;
 }
 
 export interface Validation {
@@ -110,6 +151,18 @@ export interface TrainerApi {
   measure(lessonId: string): Promise<Measures>;
   /** The lesson's one-sentence diagnosis of a variant's finished run(s). */
   diagnose(lessonId: string, variantId: string, trials: LessonTrial[]): Promise<Diagnosis>;
+  /** The size of a Hugging Face GPT-2 model (config.json and a HEAD request), before anything large is fetched. */
+  probeHfModel(hfId: string): Promise<HfModelSize>;
+  /** Imports a GPT-2-family model and makes it the loaded one; runs whose model.name is its name use it. */
+  importModel(source: ModelSource, onProgress?: ImportListener): Promise<ModelInfo>;
+  /** The current LoRA run's adapter as PEFT files (adapter_config.json, adapter_model.safetensors). */
+  exportAdapter(): Promise<ExportedFiles>;
+  /** The current run's model with its adapter merged in, as a Hugging Face GPT-2 folder (config.json, model.safetensors). */
+  exportMerged(): Promise<ExportedFiles>;
+  /** The current run as a Python project: train.py, data.jsonl, requirements.txt. */
+  exportPython(): Promise<ExportedFiles>;
+  /** Loads PEFT adapter files onto the loaded model; generate(…, tuned = true) then samples with it. */
+  importAdapter(files: NamedFile[]): Promise<AdapterInfo>;
 }
 
 /** Unpacks a step batch into StepEvents. */

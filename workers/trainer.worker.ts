@@ -7,7 +7,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import '@tensorflow/tfjs-backend-wasm';
-import { fetchLoader } from '../src/core/assets';
+import { AssetError, fetchLoader } from '../src/core/assets';
 import type { Backend, ModelArch, RunConfig } from '../src/core/config';
 import { isPromptCompletion, promptText } from '../src/core/data/format';
 import { parseDataset } from '../src/core/data/parse';
@@ -16,11 +16,17 @@ import type { DataRecord } from '../src/core/data/types';
 import { LESSONS, lessonById } from '../src/core/lessons/index';
 import { combine, variantOf } from '../src/core/lessons/runner';
 import { finalValLoss } from '../src/core/lessons/measure';
+import { estimateSize, fetchHfGpt2, hfFileUrl, importHfGpt2, remoteSize, type HfFiles } from '../src/core/import/hf-gpt2';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, exportMergedHfGpt2, exportPeftAdapter, importPeftAdapter } from '../src/core/import/peft';
+import { exportPythonProject } from '../src/core/import/python-export';
+import { generate } from '../src/core/eval/generate';
+import type { LoadedModel } from '../src/core/model/checkpoint';
+import type { LoraSet } from '../src/core/model/lora';
 import { Session } from '../src/core/session';
 import { trainableParams } from '../src/core/train/freeze';
 import { stepsFor } from '../src/core/train/trainer';
 import type { EvalEvent, StepEvent } from '../src/core/train/types';
-import { packSteps, type Capabilities, type DatasetInfo, type FatalListener, type LessonInfo, type LessonTrial, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
+import { packSteps, type Capabilities, type DatasetInfo, type ExportedFiles, type FatalListener, type ImportProgress, type LessonInfo, type LessonTrial, type ModelInfo, type NamedFile, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
 
 const loader = fetchLoader(import.meta.env.BASE_URL);
 const wasmPaths = {
@@ -32,10 +38,17 @@ const wasmPaths = {
 // minifier breaks ("e is not defined"); one thread is also the right share of this 2-core class of machine.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 const PROGRESS_MS = 250; // at most four updates a second reach the page
+const BUILT_IN_MODELS = ['tiny-world', 'random'];
 const SAMPLE_TOKENS = 32;
 
 let session: Session | null = null;
 let training = false;
+/** The model the session holds now: a new one drops an imported adapter made for the old one. */
+let current: LoadedModel | null = null;
+/** Imported models' files by name: the session keeps one model, so one dropped for another is imported again from these. */
+const importedModels = new Map<string, HfFiles>();
+/** A PEFT adapter loaded with importAdapter: samples use it (on the pretrained weights) until a run starts or the model changes. */
+let loadedAdapter: LoraSet | null = null;
 
 /**
  * Why the trainer is held between steps: the user's pause, a sample being read, or a yield to the event loop.
@@ -56,6 +69,42 @@ function release(reason: HoldReason) {
 function need(): Session {
   if (!session) throw new Error('The trainer has not started yet: call init() first.');
   return session;
+}
+
+function dropAdapter() {
+  loadedAdapter?.dispose();
+  loadedAdapter = null;
+}
+
+/** Loads the model a config names: built-in, random, or one imported earlier in this worker. */
+async function ensureModel(s: Session, config: RunConfig): Promise<LoadedModel> {
+  const files = importedModels.get(config.model.name);
+  const loaded = files && current?.config.name !== config.model.name ? await s.useModel(await importHfGpt2(files, { name: config.model.name })) : await s.loadModel(config);
+  if (loaded !== current) dropAdapter();
+  current = loaded;
+  return loaded;
+}
+
+const infoOf = (m: LoadedModel): ModelInfo => ({ name: m.config.name, arch: m.model.arch, numParams: m.model.numParams, tokenizer: m.tokenizer.kind, description: m.config.description });
+
+/** Files for the page, their bytes transferred. */
+function filesOut(files: Record<string, string | Uint8Array>): ExportedFiles {
+  const out: NamedFile[] = Object.entries(files).map(([name, v]) => ({ name, bytes: typeof v === 'string' ? new TextEncoder().encode(v) : v }));
+  return Comlink.transfer({ files: out }, [...new Set(out.map((f) => f.bytes.buffer as ArrayBuffer))]);
+}
+
+const filesIn = (files: NamedFile[]): HfFiles => Object.fromEntries(files.map((f) => [f.name, f.bytes]));
+
+function notWhileTraining(what: string) {
+  if (training) throw new Error(`A run is training: stop it or let it finish before ${what}.`);
+}
+
+/** The run whose files are exported: the current one, finished. */
+function finishedRun(s: Session, what: string) {
+  notWhileTraining(`exporting ${what}`);
+  const run = s.current;
+  if (!run) throw new Error(`No run has been trained in this tab yet: train one, then export ${what}.`);
+  return run;
 }
 
 /** The loaded model's shape, or null before a model is loaded. */
@@ -157,6 +206,9 @@ const api = {
   async init(pref: Backend | 'auto', onFatal?: FatalListener) {
     session?.dispose();
     session = null;
+    current = null;
+    loadedAdapter = null; // its variables went with the session's
+    importedModels.clear();
     const caps = await capabilities();
     session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths } });
     const report = session.backend;
@@ -174,8 +226,7 @@ const api = {
   },
 
   async loadModel(config: RunConfig) {
-    const loaded = await need().loadModel(config);
-    return { name: loaded.config.name, arch: loaded.model.arch, numParams: loaded.model.numParams, description: loaded.config.description };
+    return infoOf(await ensureModel(need(), config));
   },
 
   async validateData(text: string, fileName: string, config: RunConfig) {
@@ -192,7 +243,9 @@ const api = {
     const s = need();
     training = true;
     holds.clear();
+    dropAdapter();
     try {
+      await ensureModel(s, config);
       const run = await s.prepare(config, custom ?? undefined);
       const { totalSteps } = stepsFor(run.config, run.data.train.length);
       const trainable = trainableParams(run.view.params as Record<string, tf.Variable>, run.lora, run.view.arch, run.config.train, 0);
@@ -249,6 +302,8 @@ const api = {
     if (training) hold('generate');
     try {
       const { prompt, ...opts } = req;
+      const adapter = loadedAdapter;
+      if (tuned && adapter) return await s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts));
       return await s.generate(prompt, opts, tuned);
     } finally {
       if (training) release('generate');
@@ -277,6 +332,88 @@ const api = {
     if (trials.length === 0) throw new Error('A diagnosis needs at least one finished run.');
     const results = trials.map((t) => ({ ...t, config: t.history.config, valLoss: finalValLoss(t.history) }));
     return combine(lesson, variant, trials[0].history.config, results).diagnosis;
+  },
+
+  async probeHfModel(hfId) {
+    const url = hfFileUrl(hfId, 'config.json');
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new AssetError(hfId, `could not be reached on huggingface.co (${(e as Error).message})`);
+    }
+    if (res.status === 404) throw new AssetError(hfId, 'was not found on huggingface.co (no config.json); check the model id');
+    if (!res.ok) throw new AssetError(hfId, `config.json could not be fetched (HTTP ${res.status}${res.status === 401 ? ': gated or private models need a login this page does not have' : ''})`);
+    const { arch, params, bytesF32 } = estimateSize(await res.text());
+    return { id: hfId, arch, params, bytesF32, fileBytes: await remoteSize(hfFileUrl(hfId, 'model.safetensors')).catch(() => null) };
+  },
+
+  async importModel(source, onProgress) {
+    const s = need();
+    notWhileTraining('importing a model');
+    // one message per network chunk would flood the page: at most one every PROGRESS_MS (and the last)
+    let last = 0;
+    const progress = (p: ImportProgress, force = false) => {
+      if (!onProgress || (!force && performance.now() - last < PROGRESS_MS && p.loaded !== p.total)) return;
+      last = performance.now();
+      void Promise.resolve(onProgress(p)).catch(() => undefined);
+    };
+    let files: HfFiles;
+    let name: string;
+    if ('hfId' in source) {
+      files = await fetchHfGpt2(source.hfId, { maxBytes: source.maxBytes, onProgress: (p) => progress({ phase: 'download', ...p }) });
+      name = source.hfId;
+    } else {
+      files = filesIn(source.files);
+      const config = files['config.json'];
+      let saved: unknown;
+      try {
+        saved = config === undefined ? undefined : (JSON.parse(typeof config === 'string' ? config : new TextDecoder().decode(config)) as Record<string, unknown>)._name_or_path;
+      } catch {
+        saved = undefined; // importHfGpt2 names the JSON error
+      }
+      name = source.name || (typeof saved === 'string' && saved ? saved : 'local-gpt2');
+    }
+    if (BUILT_IN_MODELS.includes(name)) name = `${name} (imported)`;
+    progress({ phase: 'convert', file: 'model.safetensors', loaded: 0, total: null }, true);
+    const loaded = await importHfGpt2(files, { name });
+    importedModels.set(name, files);
+    current = await s.useModel(loaded);
+    dropAdapter();
+    return infoOf(loaded);
+  },
+
+  async exportAdapter() {
+    const s = need();
+    const run = finishedRun(s, 'an adapter');
+    if (!run.lora) throw new Error('The current run fine-tuned every weight (train.method "full"): it has no LoRA adapter to export; export the merged model instead.');
+    return filesOut(await exportPeftAdapter(run.lora, { baseModel: run.config.model.name }));
+  },
+
+  async exportMerged() {
+    const s = need();
+    notWhileTraining('exporting the merged model');
+    const eosId = s.tokenizer.eosId;
+    const adapter = loadedAdapter;
+    // an imported adapter goes onto the pretrained weights, as it is sampled; else the run's adapter or full fine-tune
+    const files = adapter ? await s.withBaseModel(() => exportMergedHfGpt2(s.model, adapter, { eosId })) : await exportMergedHfGpt2(s.model, s.current?.lora ?? null, { eosId });
+    return filesOut(files);
+  },
+
+  async exportPython() {
+    const run = finishedRun(need(), 'the Python project');
+    return filesOut(exportPythonProject(run.config, run.data.records, { baseModel: run.config.model.name }));
+  },
+
+  async importAdapter(files) {
+    const s = need();
+    notWhileTraining('loading an adapter');
+    // a re-downloaded file may be named "adapter_config (1).json": go by extension
+    const named = files.map((f) => ({ ...f, name: f.name.endsWith('.json') ? ADAPTER_CONFIG : f.name.endsWith('.safetensors') ? ADAPTER_WEIGHTS : f.name }));
+    const { lora, baseModel } = importPeftAdapter(filesIn(named), s.model.arch);
+    dropAdapter();
+    loadedAdapter = lora;
+    return { baseModel, rank: lora.cfg.rank, targets: [...lora.cfg.targets], layers: new Set(lora.adapters.map((a) => a.layer)).size };
   },
 } satisfies TrainerApi;
 

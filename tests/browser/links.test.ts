@@ -74,7 +74,7 @@ describe('links and failures', () => {
     expect(await lossPoints(page)).toBeGreaterThanOrEqual(2);
     await page.click('text=Start the engine again');
     await waitForEngine(page, 'wasm');
-    expect(await page.isEnabled('[data-testid=start]')).toBe(true);
+    await expect.poll(() => page.isEnabled('[data-testid=start]'), { timeout: 60_000 }).toBe(true); // once the model has loaded
     expect(errors.filter((e) => !e.includes('simulated crash'))).toEqual([]);
   });
 });

@@ -8,6 +8,12 @@ import { TrainerClient } from '../trainer-client';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed' | 'dead';
 
+/** Models every engine has: the shipped pretrained one and a freshly initialised one. */
+export const BUILT_IN_MODELS = [
+  ['tiny-world', 'tiny-world (built-in, pretrained)'],
+  ['random', 'random (untrained)'],
+] as const;
+
 export class Engine {
   status = $state<EngineStatus>('starting');
   pref = $state<Backend | 'auto'>('auto');
@@ -18,7 +24,12 @@ export class Engine {
   model = $state.raw<ModelInfo | null>(null);
   modelLoading = $state(false);
   modelError = $state<string | null>(null);
+  /** Models imported into this worker (they go with it: a restarted engine has none). */
+  imported = $state.raw<ModelInfo[]>([]);
   error = $state<string | null>(null); // why the engine failed to start, or why the worker died
+
+  /** The base-model picker's choices: built-in, then imported. */
+  readonly modelOptions: readonly (readonly [string, string])[] = $derived([...BUILT_IN_MODELS, ...this.imported.map((m) => [m.name, `${m.name} (imported)`] as const)]);
 
   client: TrainerClient | null = null;
 
@@ -36,6 +47,7 @@ export class Engine {
     this.error = null;
     this.report = null;
     this.model = null;
+    this.imported = [];
     const client = new TrainerClient((message) => {
       if (this.client !== client) return;
       this.status = 'dead';
@@ -58,6 +70,18 @@ export class Engine {
         this.error = (e as Error).message;
       }
     }
+  }
+
+  /** Names a model this engine can load: built-in, or imported into it. */
+  knows(name: string): boolean {
+    return BUILT_IN_MODELS.some(([n]) => n === name) || this.imported.some((m) => m.name === name);
+  }
+
+  /** An import finished in the worker: it is the loaded model now, and one of the picker's choices. */
+  addImported(info: ModelInfo) {
+    this.imported = [...this.imported.filter((m) => m.name !== info.name), info];
+    this.model = info;
+    this.modelError = null;
   }
 
   async loadModel(config: RunConfig): Promise<void> {

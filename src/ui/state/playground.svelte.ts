@@ -4,14 +4,16 @@
 
 import { proxy } from 'comlink';
 import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
-import type { LessonInfo, LessonTrial, LossRow } from '../../protocol';
+import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
 import { historyOf, type RunLesson, type StoredRun } from '../runs';
 import { Bench } from './bench.svelte';
 import { Engine } from './engine.svelte';
+import { Exports } from './exports.svelte';
 import { Library } from './library.svelte';
+import { ModelImport } from './model-import.svelte';
 import { RunState } from './run.svelte';
 import { CUSTOM, Setup } from './setup.svelte';
 
@@ -22,6 +24,8 @@ export class Playground {
   readonly library = new Library();
   readonly bench = new Bench();
   readonly engine = new Engine((message) => this.workerDied(message));
+  readonly modelImport = new ModelImport(this.engine, (m) => this.useImported(m));
+  readonly exports = new Exports(this.engine);
 
   current = $state.raw<RunState | null>(null);
   /** Whether this tab's worker holds fine-tuned weights (a run trained since the worker started). */
@@ -149,6 +153,14 @@ export class Playground {
       this.pendingHash = null;
       this.applyHash(hash);
     }
+    const name = this.setup.config.model.name;
+    if (!this.engine.knows(name)) {
+      // imported models live in the worker: a new engine (reload, backend change) does not have them
+      this.notice(`The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using tiny-world meanwhile.`);
+      this.setup.config.model.name = 'tiny-world';
+      this.setup.config.model.arch = defaultConfig().model.arch;
+    }
+    this.exports.adapter = null;
     await this.engine.loadModel(this.snapshot());
     if (this.setup.customText) await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
   }
@@ -159,9 +171,31 @@ export class Playground {
   }
 
   async chooseModel(name: string) {
+    const imported = this.engine.imported.find((m) => m.name === name);
+    if (this.engine.model?.name !== name) this.modelChanged();
     this.setup.config.model.name = name;
-    if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
+    if (imported) this.setup.config.model.arch = { ...imported.arch };
+    else if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
     await this.engine.loadModel(this.snapshot());
+  }
+
+  /** An imported model is loaded in the worker: pick it, with its shape. */
+  private useImported(m: ModelInfo) {
+    this.modelChanged();
+    this.engine.addImported(m);
+    this.setup.config.model.name = m.name;
+    this.setup.config.model.arch = { ...m.arch };
+  }
+
+  /** Another model in the worker takes the fine-tuned weights and any loaded adapter with it. */
+  private modelChanged() {
+    this.tunedInWorker = false;
+    this.exports.adapter = null;
+  }
+
+  async loadAdapter(files: File[]) {
+    if (this.training) return;
+    if (await this.exports.loadAdapter(files)) this.tunedInWorker = true;
   }
 
   async validateCustom(text: string, fileName: string) {
@@ -256,6 +290,7 @@ export class Playground {
     }
     this.current = run;
     this.tunedInWorker = false;
+    this.exports.adapter = null;
     this.lossRows = null;
     let lastSave = 0;
     const save = () => this.library.save(run.toStored());

@@ -1,0 +1,107 @@
+// Importing a GPT-2-family model: files the user drops or picks (config.json + model.safetensors [+ tokenizer]),
+// or a Hugging Face id whose size is shown, against this device's memory, before its weights are downloaded.
+
+import { transfer, proxy } from 'comlink';
+import { bytes } from '../format';
+import type { HfModelSize, ImportProgress, ModelInfo, ModelSource, NamedFile } from '../../protocol';
+import type { Engine } from './engine.svelte';
+
+/** The files of a model folder the importer reads; pytorch_model.bin only so the error can say why it is refused. */
+const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'model.safetensors.index.json'];
+const UNREADABLE = ['pytorch_model.bin'];
+/** Download limit when the browser does not report its memory. */
+const UNKNOWN_LIMIT = 2e9;
+
+export type Fit = 'fits' | 'too-big' | 'unknown';
+
+/**
+ * Whether a model fits: the engine holds the downloaded file, the float32 weights and a float32 copy to reset
+ * each run from, so it needs about fileBytes + 2 × bytesF32; a tab may use about half the device's memory.
+ * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded down and capped at 8), null where absent.
+ */
+export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, deviceMemoryGb: number | null): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
+  const needBytes = (size.fileBytes ?? size.bytesF32) + 2 * size.bytesF32;
+  if (deviceMemoryGb === null) {
+    return { fit: 'unknown', needBytes, maxBytes: UNKNOWN_LIMIT, text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.` };
+  }
+  const budget = (deviceMemoryGb * 1e9) / 2;
+  const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
+  const device = `This device reports ${deviceMemoryGb} GB of memory (browsers report at most 8)`;
+  return { fit, needBytes, maxBytes: budget / 3, text: fit === 'fits' ? `${device}: it should fit.` : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).` };
+}
+
+function deviceMemory(): number | null {
+  const gb = (navigator as { deviceMemory?: number }).deviceMemory;
+  return typeof gb === 'number' && gb > 0 ? gb : null;
+}
+
+export class ModelImport {
+  hfId = $state('');
+  size = $state.raw<HfModelSize | null>(null);
+  progress = $state.raw<ImportProgress | null>(null);
+  busy = $state<'probe' | 'import' | null>(null);
+  error = $state<string | null>(null);
+  /** The files of the last local import, by name, as shown to the user. */
+  chosen = $state.raw<string[]>([]);
+  readonly deviceMemoryGb = deviceMemory();
+  readonly fit = $derived(this.size ? modelFit(this.size, this.deviceMemoryGb) : null);
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly onImported: (m: ModelInfo) => void,
+  ) {}
+
+  /** Dropped or picked files (a whole folder is fine: only the model's files are read). */
+  async fromFiles(list: File[]): Promise<void> {
+    const wanted = list.filter((f) => MODEL_FILES.includes(f.name) || UNREADABLE.includes(f.name));
+    this.chosen = list.map((f) => f.name);
+    if (wanted.length === 0) {
+      this.error = `None of ${list.map((f) => f.name).join(', ')} is a model file: choose config.json and model.safetensors (and tokenizer.json or vocab.json if you have them).`;
+      return;
+    }
+    const files: NamedFile[] = await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: UNREADABLE.includes(f.name) ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()) })));
+    const folder = list[0].webkitRelativePath.split('/')[0] ?? '';
+    await this.load(transfer({ files, name: folder }, files.map((f) => f.bytes.buffer as ArrayBuffer)));
+  }
+
+  /** Fetches config.json and the weights' size, so the fit line shows before the download. */
+  async probe(): Promise<void> {
+    const client = this.engine.client;
+    const id = this.hfId.trim();
+    if (!client || !id) return;
+    this.busy = 'probe';
+    this.error = null;
+    this.size = null;
+    try {
+      this.size = await client.guard(client.api.probeHfModel(id));
+    } catch (e) {
+      this.error = (e as Error).message;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async fromHub(): Promise<void> {
+    const id = this.hfId.trim();
+    if (!id) return;
+    const maxBytes = this.fit?.maxBytes ?? modelFit({ bytesF32: 0, fileBytes: 0 }, this.deviceMemoryGb).maxBytes;
+    await this.load({ hfId: id, maxBytes });
+  }
+
+  private async load(source: ModelSource): Promise<void> {
+    const client = this.engine.client;
+    if (!client || !this.engine.ready) return;
+    this.busy = 'import';
+    this.error = null;
+    this.progress = null;
+    try {
+      const info = await client.guard(client.api.importModel(source, proxy((p: ImportProgress) => (this.progress = p))));
+      this.onImported(info);
+    } catch (e) {
+      this.error = (e as Error).message;
+    } finally {
+      this.busy = null;
+      this.progress = null;
+    }
+  }
+}
