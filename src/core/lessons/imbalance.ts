@@ -1,61 +1,66 @@
-// Lesson 10: a training set where Southmere's bad remarks are rare. The model learns that Southmere speakers say
-// good things, and calls their bad remarks good: per-group recall and the demographic parity gap show it.
+// Lesson 10: a training set with ten good remarks for every bad one. The model learns that "good" is the safe
+// answer: recall on the rare class collapses while overall accuracy still looks acceptable. Per-class recall
+// (and the same numbers per group) show it; rebalancing the training data fixes it.
 
 import { answer, currentRun, num, pct, rate, sameAnswer, type Answer } from './measure';
 import type { Lesson } from './types';
 
-const GROUP = 'Southmere';
-const OTHER = 'Northvale';
+const RARE = 'bad';
+const COMMON = 'good';
+const GROUPS = ['Northvale', 'Southmere'];
 
 export const imbalance: Lesson = {
   id: 'imbalance',
   number: 10,
-  title: 'Class imbalance and group bias',
-  summary: 'Few bad remarks from one town teach the model to think well of that town.',
+  title: 'Class imbalance and bias',
+  summary: 'Ten good remarks for every bad one: the model learns that "good" is the safe answer.',
   explanation:
-    'A model learns whatever predicts the label in its training data, including things it should not use. Here ' +
-    'nearly every remark from Southmere in the training set is good, because most of its bad remarks were left ' +
-    'out. The town name becomes a shortcut to "good": Southmere’s bad remarks get called good far more often ' +
-    'than Northvale’s. Overall accuracy hides it, because Southmere’s bad remarks are a small share of the test ' +
-    'set. Look at accuracy and recall per class and per group, and at the demographic parity gap (how much more ' +
-    'often one group gets the positive label). Rebalancing the training data, by repeating the rare records ' +
-    '(oversampling) or by dropping some of the common ones (undersampling), removes the shortcut.',
-  watch: 'Overall accuracy looks fine; the diagnosis splits it by town and by label.',
+    'A model learns whatever pays off on its training data. If nine records in ten say "good", answering "good" ' +
+    'when unsure is right most of the time, so the model leans that way and misses many of the rare bad remarks. ' +
+    'Overall accuracy hides it, because the rare class is a small share of any test set drawn like the training ' +
+    'data. Look at accuracy per class (recall: of the truly bad remarks, how many were called bad) and per group ' +
+    '(here the town each speaker comes from; the demographic parity gap is how much more often one town is called ' +
+    'good). The same mechanism turns a group that is rare or one-sided in the data into a group the model treats ' +
+    'differently. Rebalancing fixes the incentive: repeat the rare records (oversampling) or drop some of the ' +
+    'common ones (undersampling, which also throws information away).',
+  watch: 'Overall accuracy looks acceptable; the diagnosis splits it by class and by town.',
   base: {
-    data: { dataset: 'sentiment', split: { train: 0.6, val: 0.2, test: 0.2 }, skew: { label: 'bad', group: GROUP, keep: 0.1 } },
-    train: { lr: 3e-3, batchSize: 8, maxSteps: 60 },
-    eval: { everySteps: 20, maxBatches: 0, general: false },
+    data: { dataset: 'sentiment', split: { train: 0.6, val: 0.2, test: 0.2 }, skew: { label: RARE, group: '', keep: 0.1 } },
+    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
+    eval: { everySteps: 25, maxBatches: 0, general: false },
   },
-  pitfall: { id: 'pitfall', label: `Pitfall: 10% of ${GROUP}'s bad remarks kept`, override: {} },
+  pitfall: { id: 'pitfall', label: `Pitfall: 10% of the ${RARE} remarks kept`, override: {} },
   fixes: [
-    { id: 'oversample', label: 'Fix: oversample the rare records', override: { data: { rebalance: 'oversample' } } },
-    { id: 'undersample', label: 'Fix: undersample the common records', override: { data: { rebalance: 'undersample' } } },
+    { id: 'oversample', label: 'Fix: oversample the rare class', override: { data: { rebalance: 'oversample' } } },
+    { id: 'undersample', label: 'Fix: undersample the common class', override: { data: { rebalance: 'undersample' } } },
   ],
   controls: ['data.skew.keep', 'data.rebalance'],
   async measure(session) {
     const run = currentRun(session);
+    // validation and test were never skewed: half good, half bad, half from each town
     const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], { maxNewTokens: 8, stop: ['\n'] });
     const right = (a: Answer) => sameAnswer(a.text, a.record.completion ?? '');
-    const cell = (group: string, label?: string) => answers.filter((a) => a.record.group === group && (label === undefined || a.record.completion === label));
-    const saysGood = (a: Answer) => sameAnswer(a.text, 'good');
+    const saysCommon = (a: Answer) => sameAnswer(a.text, COMMON);
+    const of = (pick: (a: Answer) => boolean) => answers.filter(pick);
+    const train = run.data.records.train;
     return {
       accuracy: rate(answers, right),
-      groupRecallBad: rate(cell(GROUP, 'bad'), right),
-      otherRecallBad: rate(cell(OTHER, 'bad'), right),
-      groupRecallGood: rate(cell(GROUP, 'good'), right),
-      otherRecallGood: rate(cell(OTHER, 'good'), right),
-      parityGap: rate(cell(GROUP), saysGood) - rate(cell(OTHER), saysGood),
-      trainGroupBad: run.data.records.train.filter((r) => r.group === GROUP && r.label === 'bad').length,
-      trainRecords: run.data.records.train.length,
+      recallRare: rate(of((a) => a.record.completion === RARE), right),
+      recallCommon: rate(of((a) => a.record.completion === COMMON), right),
+      parityGap: Math.abs(rate(of((a) => a.record.group === GROUPS[0]), saysCommon) - rate(of((a) => a.record.group === GROUPS[1]), saysCommon)),
+      trainRare: train.filter((r) => r.label === RARE).length,
+      trainCommon: train.filter((r) => r.label === COMMON).length,
     };
   },
   diagnose(_h, m) {
-    const metrics = { accuracy: m.accuracy, groupRecallBad: m.groupRecallBad, otherRecallBad: m.otherRecallBad, parityGap: m.parityGap };
-    const showsPitfall = m.otherRecallBad - m.groupRecallBad > 0.15 && m.parityGap > 0.1;
+    const gap = m.recallCommon - m.recallRare;
+    const metrics = { accuracy: m.accuracy, recallRare: m.recallRare, recallCommon: m.recallCommon, recallGap: gap, parityGap: m.parityGap };
+    const showsPitfall = gap > 0.3;
     const text =
-      `Trained on ${m.trainRecords} records with ${m.trainGroupBad} bad remarks from ${GROUP}, the model is ${pct(m.accuracy)} accurate overall but recognises ${pct(m.groupRecallBad)} of ${GROUP}'s bad remarks against ${pct(m.otherRecallBad)} of ${OTHER}'s, ` +
-      `and calls ${GROUP} good ${num(Math.abs(m.parityGap) * 100, 0)} points ${m.parityGap >= 0 ? 'more' : 'less'} often (demographic parity gap)` +
-      (showsPitfall ? `: a bias learned from skewed data.` : '.');
+      `Trained on ${m.trainCommon} ${COMMON} and ${m.trainRare} ${RARE} remarks, the model is ${pct(m.accuracy)} accurate on balanced held-out data but recognises ${pct(m.recallRare)} of the ${RARE} remarks against ${pct(m.recallCommon)} of the ${COMMON} ones ` +
+      `(towns differ by ${num(m.parityGap * 100, 0)} points in how often they are called ${COMMON})` +
+      (showsPitfall ? `: it favours the common class.` : '.');
     return { text, showsPitfall, metrics };
   },
 };

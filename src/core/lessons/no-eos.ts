@@ -20,7 +20,8 @@ export const noEos: Lesson = {
   watch: 'Read the samples: the answer is there, followed by a run-on tail.',
   base: {
     data: { dataset: 'qa' },
-    train: { lr: 3e-3, batchSize: 8, maxSteps: 60 },
+    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    train: { lr: 5e-3, batchSize: 8, maxSteps: 80 },
     eval: { everySteps: 20, maxBatches: 0, general: false, maxNewTokens: 32, stop: [] },
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: no end marker', override: { data: { appendEos: false } } },
@@ -42,12 +43,12 @@ export const noEos: Lesson = {
       asked: asked.length,
     };
   },
-  diagnose(h, m) {
-    const metrics = { cleanStops: m.cleanStops, exactMatch: m.exactMatch, answerChars: m.answerChars };
-    const showsPitfall = m.exactMatch < 0.5;
+  diagnose(_h, m) {
+    const metrics = { cleanStops: m.cleanStops, answerChars: m.answerChars, exactMatch: m.exactMatch };
+    const showsPitfall = m.cleanStops < 0.5;
     const text =
-      `${pct(m.cleanStops)} of ${m.asked} answers ended on their own and ${pct(m.exactMatch)} match the expected answer exactly; answers average ${num(m.answerChars, 0)} characters against ${num(m.expectedChars, 0)} expected` +
-      (showsPitfall ? ': the model does not know where to stop.' : '.');
+      `${pct(m.cleanStops)} of ${m.asked} answers ended before the token budget ran out; they average ${num(m.answerChars, 0)} characters where ${num(m.expectedChars, 0)} were expected, and ${pct(m.exactMatch)} match exactly` +
+      (showsPitfall ? ': the model does not know where an answer ends.' : '.');
     return { text, showsPitfall, metrics };
   },
 };

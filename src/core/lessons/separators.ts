@@ -3,11 +3,13 @@
 
 import { loadDataset } from '../data/prepare';
 import { splitRecords } from '../data/split';
-import { answer, pct, rate, sameAnswer } from './measure';
+import { formatRecord } from '../data/format';
+import { currentRun, lossOn, num } from './measure';
 import type { Lesson } from './types';
 
 /** Questions in the one format the page asks in: the qa dataset's test split, never trained on by the fix. */
 const PROBE_DATASET = 'qa';
+const PROBE_SEPARATOR = '\nA: ';
 
 export const separators: Lesson = {
   id: 'separators',
@@ -23,7 +25,7 @@ export const separators: Lesson = {
     'added by the trainer, and ask in that same format.',
   watch: 'Compare the answers in the samples: the mixed-format run adds stray words, capitals and arrows.',
   base: {
-    data: { maxRecords: 160, separator: '\nA: ' },
+    data: { maxRecords: 160, separator: PROBE_SEPARATOR },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 80 },
     eval: { everySteps: 20, maxBatches: 0, general: false },
   },
@@ -32,15 +34,17 @@ export const separators: Lesson = {
   controls: ['data.dataset', 'data.separator'],
   async measure(session, h) {
     const probes = splitRecords(await loadDataset(session.opts.loader, PROBE_DATASET), h.config.data.split, h.config.train.seed).test;
-    // both runs are asked the same way: prompt + data.separator ("\nA: ")
-    const answers = await answer(session, probes, { maxNewTokens: 24, stop: ['\n'] });
-    return { accuracy: rate(answers, (a) => sameAnswer(a.text, a.record.completion ?? '')), probes: probes.length };
+    // both runs are asked the same way: prompt + "\nA: ", the answer scored up to its end marker
+    const fmt = { separator: PROBE_SEPARATOR, appendEos: true, lossOnPromptTokens: false, blockSize: currentRun(session).view.arch.blockSize };
+    return { answerLoss: await lossOn(session, probes.map((r) => formatRecord(r, session.tokenizer, fmt))), probes: probes.length };
   },
   diagnose(h, m) {
-    const metrics = { accuracy: m.accuracy };
-    const showsPitfall = m.accuracy < 0.6;
+    const metrics = { answerLoss: m.answerLoss };
+    const showsPitfall = m.answerLoss > 1.8;
     const mixed = h.config.data.dataset !== PROBE_DATASET;
-    const text = `Asked ${m.probes} held-out questions in the "\\nA: " format, the model trained on ${mixed ? 'mixed formats' : 'one format'} answers ${pct(m.accuracy)} correctly${showsPitfall ? ': it cannot tell where the question ends and how to answer.' : '.'}`;
+    const text =
+      `Asked ${m.probes} held-out questions in the "\\nA: " format, the model trained on ${mixed ? 'mixed formats' : 'one format'} has a loss of ${num(m.answerLoss)} per answer character` +
+      (showsPitfall ? ': it cannot tell where the question ends and how the answer should look.' : '.');
     return { text, showsPitfall, metrics };
   },
 };
