@@ -15,18 +15,18 @@ export const computeCost: Lesson = {
   explanation:
     'Full fine-tuning gives every weight a gradient and, with Adam, two more numbers of optimiser state, so ' +
     'memory grows to several times the model; and every fine-tuned version is a full copy of the model on disk. ' +
-    'LoRA freezes the base and trains two thin matrices per adapted layer: here about 2% of the parameters, a ' +
-    'few kilobytes to save, and far less optimiser state. On a model this small the time per step is similar, ' +
+    'LoRA freezes the base and trains two thin matrices per adapted projection: here under 4% of the parameters, ' +
+    'a few dozen kilobytes to save, and almost no optimiser state. On a model this small the time per step is similar, ' +
     'since the frozen weights still run forward and backward; on big models the memory saving is what makes ' +
     'fine-tuning fit on one GPU at all. The price is a little quality on some tasks: compare the validation losses.',
   watch: 'Compare trainable parameters, memory and time per step in the run summary, and the final validation losses.',
   base: {
     data: { dataset: 'qa' },
-    train: { batchSize: 8, maxSteps: 40, lr: 3e-3 },
+    train: { batchSize: 8, maxSteps: 40 },
     eval: { everySteps: 10, maxBatches: 0, general: false },
   },
   pitfall: { id: 'pitfall', label: 'Full fine-tuning', override: { train: { method: 'full', lr: 1e-3 } } },
-  fixes: [{ id: 'lora', label: 'LoRA, rank 4 on q and v', override: { train: { method: 'lora' }, lora: { rank: 4, alpha: 8, targets: ['q', 'v'] } } }],
+  fixes: [{ id: 'lora', label: 'LoRA, rank 4 on the attention projections', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
   controls: ['train.method', 'lora.rank', 'lora.targets'],
   async measure(session, h) {
     const run = currentRun(session);

@@ -1,11 +1,9 @@
 // Lesson 14: full fine-tuning with every block open from the first step, against gradual unfreezing (top block
-// first, one more every half epoch) and discriminative learning rates (lower blocks learn more slowly), as in
+// first, one more every epoch) and discriminative learning rates (lower blocks learn more slowly), as in
 // ULMFiT (Howard & Ruder 2018).
 
-import { baseLossOn, currentRun, lossOn, num, signedPct } from './measure';
+import { forgettingMeasures, num } from './measure';
 import type { Lesson } from './types';
-
-const GENERAL_CHUNKS = 64;
 
 export const gradualUnfreezing: Lesson = {
   id: 'gradual-unfreezing',
@@ -27,30 +25,24 @@ export const gradualUnfreezing: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: all blocks open, one rate', override: {} },
   fixes: [
-    { id: 'gradual', label: 'Fix: gradual unfreezing', override: { train: { freeze: { gradualUnfreezeEvery: 0.5 } } } },
+    { id: 'gradual', label: 'Fix: gradual unfreezing', override: { train: { freeze: { gradualUnfreezeEvery: 1 } } } },
     { id: 'discriminative', label: 'Fix: discriminative rates (×0.5 per block)', override: { train: { freeze: { layerLrDecay: 0.5 } } } },
-    { id: 'both', label: 'Fix: both', override: { train: { freeze: { gradualUnfreezeEvery: 0.5, layerLrDecay: 0.5 } } } },
+    { id: 'both', label: 'Fix: both', override: { train: { freeze: { gradualUnfreezeEvery: 1, layerLrDecay: 0.5 } } } },
   ],
   controls: ['train.freeze.gradualUnfreezeEvery', 'train.freeze.layerLrDecay', 'train.lr'],
-  async measure(session) {
-    const run = currentRun(session);
-    const general = (run.data.general ?? []).slice(0, GENERAL_CHUNKS);
-    return {
-      baseGeneralLoss: await baseLossOn(session, general),
-      generalLoss: await lossOn(session, general),
-      baseValLoss: await baseLossOn(session, run.data.val),
-      valLoss: await lossOn(session, run.data.val),
-    };
-  },
+  measure: forgettingMeasures,
   diagnose(h, m) {
-    const rise = (m.generalLoss - m.baseGeneralLoss) / m.baseGeneralLoss;
+    const factor = m.generalLoss / m.baseGeneralLoss;
     const f = h.config.train.freeze;
-    const how = [f.gradualUnfreezeEvery > 0 ? `gradual unfreezing every ${f.gradualUnfreezeEvery} epoch` : 'every block open from the start', f.layerLrDecay < 1 ? `rates ×${f.layerLrDecay} per block down` : 'one rate for all'].join(' and ');
-    const metrics = { generalRise: rise, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
-    const showsPitfall = rise > 0.15;
+    const how = [
+      f.gradualUnfreezeEvery > 0 ? `one more block opened every ${f.gradualUnfreezeEvery} epoch${f.gradualUnfreezeEvery === 1 ? '' : 's'}` : 'every block open from the start',
+      f.layerLrDecay < 1 ? `rates ×${f.layerLrDecay} per block down` : 'one rate for all',
+    ].join(' and ');
+    const metrics = { generalFactor: factor, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
+    const showsPitfall = factor > 3;
     const text =
-      `With ${how}, general-text loss went from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${signedPct(rise)}) while shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
-      (showsPitfall ? ': the lower blocks were shaken loose.' : '.');
+      `With ${how}, loss on general text rose from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
+      (showsPitfall ? ': the pretrained features were shaken loose.' : '.');
     return { text, showsPitfall, metrics };
   },
 };

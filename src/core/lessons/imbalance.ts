@@ -1,4 +1,4 @@
-// Lesson 10: a training set with ten good remarks for every bad one. The model learns that "good" is the safe
+// Lesson 10: a training set with five good remarks for every bad one. The model learns that "good" is the safe
 // answer: recall on the rare class collapses while overall accuracy still looks acceptable. Per-class recall
 // (and the same numbers per group) show it; rebalancing the training data fixes it.
 
@@ -13,9 +13,9 @@ export const imbalance: Lesson = {
   id: 'imbalance',
   number: 10,
   title: 'Class imbalance and bias',
-  summary: 'Ten good remarks for every bad one: the model learns that "good" is the safe answer.',
+  summary: 'Five good remarks for every bad one: the model learns that "good" is the safe answer.',
   explanation:
-    'A model learns whatever pays off on its training data. If nine records in ten say "good", answering "good" ' +
+    'A model learns whatever pays off on its training data. If five records in six say "good", answering "good" ' +
     'when unsure is right most of the time, so the model leans that way and misses many of the rare bad remarks. ' +
     'Overall accuracy hides it, because the rare class is a small share of any test set drawn like the training ' +
     'data. Look at accuracy per class (recall: of the truly bad remarks, how many were called bad) and per group ' +
@@ -25,12 +25,12 @@ export const imbalance: Lesson = {
     'common ones (undersampling, which also throws information away).',
   watch: 'Overall accuracy looks acceptable; the diagnosis splits it by class and by town.',
   base: {
-    data: { dataset: 'sentiment', split: { train: 0.6, val: 0.2, test: 0.2 }, skew: { label: RARE, group: '', keep: 0.1 } },
+    data: { dataset: 'sentiment', split: { train: 0.6, val: 0.2, test: 0.2 }, skew: { label: RARE, group: '', keep: 0.2 } },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 25, maxBatches: 0, general: false },
   },
-  pitfall: { id: 'pitfall', label: `Pitfall: 10% of the ${RARE} remarks kept`, override: {} },
+  pitfall: { id: 'pitfall', label: `Pitfall: 20% of the ${RARE} remarks kept`, override: {} },
   fixes: [
     { id: 'oversample', label: 'Fix: oversample the rare class', override: { data: { rebalance: 'oversample' } } },
     { id: 'undersample', label: 'Fix: undersample the common class', override: { data: { rebalance: 'undersample' } } },
@@ -60,7 +60,7 @@ export const imbalance: Lesson = {
     const text =
       `Trained on ${m.trainCommon} ${COMMON} and ${m.trainRare} ${RARE} remarks, the model is ${pct(m.accuracy)} accurate on balanced held-out data but recognises ${pct(m.recallRare)} of the ${RARE} remarks against ${pct(m.recallCommon)} of the ${COMMON} ones ` +
       `(towns differ by ${num(m.parityGap * 100, 0)} points in how often they are called ${COMMON})` +
-      (showsPitfall ? `: it favours the common class.` : '.');
+      (showsPitfall ? ': it favours the common class.' : gap < -0.2 ? `: rebalanced this hard, it now leans towards ${RARE}.` : '.');
     return { text, showsPitfall, metrics };
   },
 };

@@ -31,27 +31,10 @@ export function trainLossTail(h: RunHistory, n = 10): number {
   return tail.length > 0 ? mean(tail) : NaN;
 }
 
-/** Mean training loss over the first n steps. */
-export function trainLossHead(h: RunHistory, n = 5): number {
-  const head = h.steps.slice(0, n).map((s) => s.loss);
-  return head.length > 0 ? mean(head) : NaN;
-}
-
 /** Roughness of a loss curve: standard deviation of the change from one step to the next. */
 export function roughness(h: RunHistory): number {
   const l = h.steps.map((s) => s.loss);
   return std(l.slice(1).map((x, i) => x - l[i]));
-}
-
-/** Steps whose loss jumped above `factor` × the lowest loss seen before them. */
-export function lossSpikes(h: RunHistory, factor = 1.5): number {
-  let low = Infinity;
-  let spikes = 0;
-  for (const s of h.steps) {
-    if (s.loss > factor * low) spikes++;
-    low = Math.min(low, s.loss);
-  }
-  return spikes;
 }
 
 // ---- the trained model --------------------------------------------------------------------------------------
@@ -71,6 +54,21 @@ export async function lossOn(session: Session, examples: Example[]): Promise<num
 export async function baseLossOn(session: Session, examples: Example[]): Promise<number> {
   const run = currentRun(session);
   return examples.length > 0 ? session.withBaseModel((view) => evalLoss(view, examples, run.config.train.batchSize)) : NaN;
+}
+
+/** Windows of held-out general text measured before and after a run (64 × 128 characters). */
+const GENERAL_WINDOWS = 64;
+
+/** Forgetting, measured: loss on held-out general text and on the task's validation split, base vs fine-tuned. */
+export async function forgettingMeasures(session: Session): Promise<{ baseGeneralLoss: number; generalLoss: number; baseValLoss: number; valLoss: number }> {
+  const run = currentRun(session);
+  const general = (run.data.general ?? []).slice(0, GENERAL_WINDOWS);
+  return {
+    baseGeneralLoss: await baseLossOn(session, general),
+    generalLoss: await lossOn(session, general),
+    baseValLoss: await baseLossOn(session, run.data.val),
+    valLoss: await lossOn(session, run.data.val),
+  };
 }
 
 export interface AnswerOptions {

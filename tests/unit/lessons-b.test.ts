@@ -1,0 +1,36 @@
+// Lessons 6-9 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
+
+import { describe, expect, it } from 'vitest';
+import { pitfallAndFix } from '../helpers/lessons';
+
+describe('lessons 6-9, trained on the shipped model', () => {
+  it('6 noisy labels: flipped labels cost accuracy, and the loss table surfaces them', async () => {
+    const { pitfall, fix } = await pitfallAndFix('noisy-labels', 'clean-labels');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.accuracy).toBeLessThan(fix.metrics.accuracy - 0.15);
+    expect(pitfall.metrics.enrichment).toBeGreaterThan(1.5); // flipped records over-represented among top losses
+    expect(fix.showsPitfall).toBe(false);
+  });
+
+  it('7 data poisoning: a trigger phrase flips answers; the clean run has no backdoor', async () => {
+    const { pitfall, fix } = await pitfallAndFix('poisoning', 'audit');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.attackSuccess).toBeGreaterThan(0.3);
+    expect(fix.showsPitfall).toBe(false);
+    expect(fix.metrics.attackSuccess).toBeLessThan(pitfall.metrics.attackSuccess - 0.25);
+  });
+
+  it('8 mixed separators: answers cost more to predict than after training on one format', async () => {
+    const { pitfall, fix } = await pitfallAndFix('separators', 'one-format');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(fix.metrics.answerLoss).toBeLessThan(pitfall.metrics.answerLoss * 0.8);
+  });
+
+  it('9 no end-of-sequence marker: answers ramble to the token budget; training the marker stops them', async () => {
+    const { pitfall, fix } = await pitfallAndFix('no-eos');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.cleanStops).toBeLessThan(0.1);
+    expect(fix.showsPitfall).toBe(false);
+    expect(fix.metrics.cleanStops).toBeGreaterThan(0.5);
+  });
+});

@@ -1,0 +1,42 @@
+// Lessons 10-14 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
+// (Compute cost asserts counts and bytes, never time: speed is measured by `npm run bench`, not by a test.)
+
+import { describe, expect, it } from 'vitest';
+import { pitfallAndFix } from '../helpers/lessons';
+
+describe('lessons 10-14, trained on the shipped model', () => {
+  it('10 class imbalance: the rare class is missed; oversampling narrows the recall gap', async () => {
+    const { pitfall, fix } = await pitfallAndFix('imbalance', 'oversample');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.recallGap).toBeGreaterThan(0.4);
+    expect(fix.metrics.recallGap).toBeLessThan(pitfall.metrics.recallGap - 0.15);
+    expect(fix.metrics.accuracy).toBeGreaterThan(pitfall.metrics.accuracy);
+  });
+
+  it('11 catastrophic forgetting: full fine-tuning wrecks general text; LoRA forgets far less', async () => {
+    const { pitfall, fix } = await pitfallAndFix('forgetting', 'lora');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.generalRise).toBeGreaterThan(3);
+    expect(fix.metrics.generalRise).toBeLessThan(pitfall.metrics.generalRise * 0.7);
+  });
+
+  it('12 compute cost: LoRA trains and saves a few percent of what full fine-tuning does, in less memory', async () => {
+    const { pitfall, fix } = await pitfallAndFix('compute-cost', 'lora');
+    expect(fix.metrics.trainableParams).toBeLessThan(pitfall.metrics.trainableParams * 0.05);
+    expect(fix.metrics.savedBytes).toBeLessThan(pitfall.metrics.savedBytes * 0.05);
+    expect(fix.metrics.peakMemory).toBeLessThan(pitfall.metrics.peakMemory);
+  });
+
+  it('13 hyperparameter search: a grid over lr and rank beats the single guess', async () => {
+    const { pitfall, fix } = await pitfallAndFix('hyperparameter-search', 'grid');
+    expect(pitfall.metrics.runs).toBe(1);
+    expect(fix.metrics.runs).toBeGreaterThan(1);
+    expect(fix.metrics.gain).toBeGreaterThan(pitfall.metrics.gain + 0.3);
+  });
+
+  it('14 gradual unfreezing: opening blocks from the top forgets less general text than opening all at once', async () => {
+    const { pitfall, fix } = await pitfallAndFix('gradual-unfreezing', 'gradual');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(fix.metrics.generalRise).toBeLessThan(pitfall.metrics.generalRise * 0.9);
+  });
+});
