@@ -54,7 +54,8 @@ export function endWords(r: Pick<StoredRun, 'end' | 'failure' | 'steps'>): strin
     case 'early_stop':
       return `Early stop at step ${e.step} (best at step ${e.bestStep}${e.restoredBest ? ', weights restored' : ''}).`;
     case 'diverged':
-      return e.message; // already plain: the step, why, and which weights were kept
+    case 'backend_error':
+      return e.message; // already plain: the step, why, and what was kept
     case 'stopped':
       return `Stopped by you after step ${e.step}.`;
   }

@@ -137,6 +137,24 @@ describe('optimisation', () => {
     expect(Math.abs(accum.loss - whole.loss)).toBeLessThan(1e-5);
     expect(Math.abs(half.gradNorm - whole.gradNorm)).toBeGreaterThan(1e-3 * whole.gradNorm);
   });
+
+  it('gradient accumulation weights micro-batches by their target tokens: batch 1 × 8 equals batch 8 on examples of unequal length', async () => {
+    // Lengths 2..9 tokens and loss masks that skip a prompt: a plain mean of 8 per-example means would weight a
+    // 1-target example like an 8-target one, and both the loss and the update would differ from batch 8.
+    const data = { train: randomExamples(8, TINY, 9).map((e, i) => ({ ...e, ids: e.ids.slice(0, i + 3), lossMask: e.ids.slice(0, i + 3).map((_, t) => (t < 2 ? 0 : 1)) })), val: [] };
+    const after = async (batchSize: number, gradAccumSteps: number) => {
+      const s = setup({ train: { method: 'full', optimizer: 'sgd', momentum: 0, weightDecay: 0, gradClip: 0, lr: 0.5, maxSteps: 1, batchSize, gradAccumSteps, freeze: { embeddings: false } } }, data);
+      const h = await s.trainer.run();
+      const w = await snapshot(s.model.params);
+      s.dispose();
+      return { step: h.steps[0], w };
+    };
+    const whole = await after(8, 1);
+    const accum = await after(1, 8);
+    expect(Math.abs(accum.step.loss - whole.step.loss)).toBeLessThan(1e-5);
+    expect(Math.abs(accum.step.gradNorm - whole.step.gradNorm)).toBeLessThan(1e-5 * whole.step.gradNorm);
+    for (const [name, w] of whole.w) expect(maxAbsDiff(accum.w.get(name)!, w), name).toBeLessThan(1e-6);
+  });
 });
 
 describe('learning-rate schedule', () => {

@@ -9,6 +9,7 @@ export interface Batch {
   y: tf.Tensor1D; // [B*T] int32 next-token targets
   w: tf.Tensor1D; // [B*T] float32 loss weights (0 on padding and, usually, on prompt tokens)
   tokens: number; // real (unpadded) input tokens
+  targets: number; // sum of the loss weights: how many target tokens the loss averages over
 }
 
 /** Pads to the longest example rounded up to 16 (few distinct shapes: WebGPU/WebGL compile per shape). */
@@ -20,6 +21,7 @@ export function makeBatch(examples: Example[], blockSize: number, padId = 0): Ba
   const y = new Int32Array(B * T).fill(padId);
   const w = new Float32Array(B * T);
   let tokens = 0;
+  let targets = 0;
   examples.forEach((e, b) => {
     const n = Math.min(T, e.ids.length - 1);
     tokens += n;
@@ -27,9 +29,10 @@ export function makeBatch(examples: Example[], blockSize: number, padId = 0): Ba
       x[b * T + t] = e.ids[t];
       y[b * T + t] = e.ids[t + 1];
       w[b * T + t] = e.lossMask[t + 1];
+      targets += w[b * T + t];
     }
   });
-  return { x: tf.tensor2d(x, [B, T], 'int32'), y: tf.tensor1d(y, 'int32'), w: tf.tensor1d(w), tokens };
+  return { x: tf.tensor2d(x, [B, T], 'int32'), y: tf.tensor1d(y, 'int32'), w: tf.tensor1d(w), tokens, targets };
 }
 
 export function disposeBatch(b: Batch) {

@@ -16,6 +16,7 @@ import { EarlyStopper } from './early-stopping';
 import { trainableParams } from './freeze';
 import { Optimizer, type OptimizerParam } from './optimizer';
 import { lrAt } from './schedule';
+import { lossAndGradNorm } from './stats';
 import type { EndEvent, EndReason, EvalEvent, RunHistory, StepEvent, TrainCallbacks } from './types';
 
 export interface TrainData {
@@ -159,15 +160,19 @@ export class Trainer {
       const vars = params.map((p) => p.variable);
 
       const t0 = performance.now();
-      // 1) accumulate gradients over micro-batches
+      // 1) accumulate gradients over micro-batches, each weighted by its target tokens, so that the step's loss is
+      //    the mean over every target token of the step: batch 1 × accumulate 8 equals batch 8
       let gSum: tf.Tensor[] = [];
       let lossSum: tf.Tensor = tf.scalar(0);
       let tokens = 0;
+      let targets = 0;
       for (let k = 0; k < t.gradAccumSteps; k++) {
         const b = makeBatch(sampler.next(), m.arch.blockSize);
         tokens += b.tokens;
+        targets += b.targets;
         const seed = rng.seed();
-        const { value, grads } = tf.variableGrads(() => lossOf(b, seed), vars);
+        const weight = t.gradAccumSteps > 1 ? b.targets : 1;
+        const { value, grads } = tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars);
         const gList = vars.map((v) => grads[v.name]);
         if (k === 0) gSum = gList;
         else {
@@ -180,14 +185,24 @@ export class Trainer {
         lossSum = ls;
         disposeBatch(b);
       }
-      const gMean: tf.Tensor[] = t.gradAccumSteps > 1 ? gSum.map((g) => tf.div(g, t.gradAccumSteps)) : gSum;
+      const norm = t.gradAccumSteps > 1 ? Math.max(targets, 1) : 1;
+      const gMean: tf.Tensor[] = norm !== 1 ? gSum.map((g) => tf.div(g, norm)) : gSum;
       if (gMean !== gSum) tf.dispose(gSum);
       // 2) one read-back per step: loss and global gradient norm
-      const stats = tf.tidy(() => tf.stack([tf.div(lossSum, t.gradAccumSteps), tf.sqrt(tf.addN(gMean.map((g) => tf.sum(tf.square(g)))))]));
+      const stats = tf.tidy(() => lossAndGradNorm(tf.div(lossSum, norm), gMean));
       const [loss, gradNorm] = await stats.data();
       tf.dispose([stats, lossSum]);
-      if (step === 0) firstLoss = loss;
-      const exploded = Number.isFinite(loss) && step > 0 && loss > t.divergenceFactor * firstLoss;
+      // Cross-entropy over real targets is never 0 (nor negative): such a read-back is a broken backend, not a result.
+      if (targets > 0 && Number.isFinite(loss) && loss <= 0) {
+        tf.dispose(gMean);
+        end = {
+          reason: 'backend_error',
+          message: `Step ${step + 1} read back a loss of ${loss} over ${targets} target tokens, which no model can have: the ${this.r.backend} backend is returning wrong numbers. Nothing was updated; choose another backend.`,
+        };
+        break;
+      }
+      if (!(firstLoss > 0) && Number.isFinite(loss) && loss > 0) firstLoss = loss;
+      const exploded = Number.isFinite(loss) && firstLoss > 0 && step > 0 && loss > t.divergenceFactor * firstLoss;
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || exploded) {
         tf.dispose(gMean);
         const what = exploded ? `loss ${loss.toFixed(3)} exceeded ${t.divergenceFactor}× the first loss (${firstLoss.toFixed(3)})` : `loss became ${loss} (gradient norm ${gradNorm})`;

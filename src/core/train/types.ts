@@ -25,7 +25,7 @@ export interface EvalEvent {
   sample?: string; // a short greedy completion of the first validation prompt
 }
 
-export type EndReason = 'completed' | 'early_stop' | 'diverged' | 'stopped';
+export type EndReason = 'completed' | 'early_stop' | 'diverged' | 'stopped' | 'backend_error';
 
 export interface EndEvent {
   type: 'end';
