@@ -1,84 +1,43 @@
-// Speed benchmark: ms/step, tokens/s and peak tensor bytes of a training step, per backend Node can run
-// (cpu, wasm), for LoRA and for full fine-tuning, on stated model sizes. Never a test: quote medians and ratios.
+// Speed benchmark: ms/step, tokens/s and peak tensor bytes of a training step, per backend, for LoRA and for full
+// fine-tuning, on stated model sizes. Never a test: quote medians and ratios from one run.
 //   npm run bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M]
+//                 [--browser [--browser-backends webgpu,webgl,wasm]]   also the page's engine in headless Chromium
 
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
-import { defaultConfig, mergeConfig, type Backend, type ModelArch } from '../src/core/config';
-import type { Example } from '../src/core/data/types';
-import { logits, maskedCrossEntropy } from '../src/core/model/gpt';
-import { LoraSet } from '../src/core/model/lora';
-import { makeBatch, disposeBatch } from '../src/core/train/batch';
-import { GPTModel } from '../src/core/model/model';
-import { Rng } from '../src/core/rng';
-import { CharTokenizer } from '../src/core/tokenizer/char';
-import { Trainer } from '../src/core/train/trainer';
+import { benchRow, BENCH_WARMUP, type BenchRow } from '../src/core/bench';
+import type { Backend } from '../src/core/config';
+import { browserBench } from './bench-browser';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
 const json = argv.includes('--json');
 const STEPS = Number(opt('steps', '8'));
-const WARMUP = 2; // first steps compile/allocate; excluded from the median
-
-// tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
-const SIZES: Record<string, { arch: ModelArch; batch: number }> = {
-  'tiny-world': { arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 }, batch: 16 },
-  'ref-0.8M': { arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 }, batch: 16 },
-};
-
-function examples(n: number, a: ModelArch, seed: number): Example[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const ids = Array.from({ length: a.blockSize + 1 }, () => rng.int(a.vocabSize));
-    return { recordId: `b${i}`, ids, lossMask: ids.map(() => 1) };
-  });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; peakBytes: number }
-const rows: Row[] = [];
-const backends = opt('backends', 'wasm,cpu').split(',') as Backend[];
+const backends = opt('backends', 'wasm,cpu').split(',').filter(Boolean) as Backend[];
 const sizes = opt('sizes', 'tiny-world,ref-0.8M').split(',');
 
+const rows: BenchRow[] = [];
+const failures: string[] = [];
 for (const b of backends) {
   const rep = await initBackend(b);
-  for (const size of sizes) {
-    const { arch, batch } = SIZES[size];
+  for (const size of sizes)
     for (const method of ['lora', 'full'] as const) {
       const steps = b === 'cpu' ? Math.min(STEPS, 4) : STEPS; // cpu is ~30x slower; fewer steps
-      const c = mergeConfig(defaultConfig(), {
-        model: { name: 'random', arch, backend: b },
-        train: { method, maxSteps: steps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
-        eval: { everySteps: 1_000_000, general: false },
-      });
-      const model = GPTModel.random(arch, 1);
-      const lora = method === 'lora' ? new LoraSet(arch, c.lora, 2) : null;
-      const view = { params: model.params, arch, lora, embedMode: rep.embedMode };
-      const trainer = new Trainer({ model: view, config: c, data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend: b, totalParams: model.numParams });
-      const h = await trainer.run();
-      // peak bytes of one forward + backward, activations included (tf.profile tracks the high-water mark)
-      const batchData = makeBatch(examples(batch, arch, 5), arch.blockSize);
-      const vars = method === 'lora' ? lora!.variables() : Object.values(model.params);
-      const prof = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, arch, batchData.x, { lora, training: true, embedMode: rep.embedMode }), batchData.y, batchData.w), vars);
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-      disposeBatch(batchData);
-      const peak = prof.peakBytes;
-      const timed = h.steps.slice(Math.min(WARMUP, h.steps.length - 1));
-      const ms = median(timed.map((s) => s.msPerStep));
-      rows.push({ backend: b, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak });
-      if (!json) console.error(`${b} ${size} ${method}: ${ms.toFixed(0)} ms/step`);
-      lora?.dispose();
-      model.dispose();
+      const row = await benchRow(size, method, steps, rep.embedMode);
+      rows.push(row);
+      if (!json) console.error(`${b} ${size} ${method}: ${row.msPerStep.toFixed(0)} ms/step`);
     }
-  }
+}
+if (argv.includes('--browser')) {
+  // SwiftShader is a CPU: fewer steps there
+  const got = await browserBench(opt('browser-backends', 'webgpu,webgl,wasm').split(','), sizes, Math.min(STEPS, 5));
+  rows.push(...got.rows);
+  failures.push(...got.failures);
 }
 
-if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, rows }, null, 2));
+if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: BENCH_WARMUP, rows, failures }, null, 2));
 else {
   console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | peak tensor MB |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${(r.peakBytes / 1e6).toFixed(1)} |`);
+  for (const f of failures) console.log(`- not measured: ${f}`);
 }

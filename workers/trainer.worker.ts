@@ -3,9 +3,6 @@
 
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import '@tensorflow/tfjs-backend-wasm';
 import { AssetError, fetchLoader } from '../src/core/assets';
 import type { Backend, ModelArch, RunConfig } from '../src/core/config';
@@ -23,17 +20,13 @@ import { generate } from '../src/core/eval/generate';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import type { LoraSet } from '../src/core/model/lora';
 import { Session } from '../src/core/session';
+import { wasmPaths } from '../src/wasm-paths';
 import { trainableParams } from '../src/core/train/freeze';
 import { stepsFor } from '../src/core/train/trainer';
 import type { EvalEvent, StepEvent } from '../src/core/train/types';
 import { packSteps, type Capabilities, type DatasetInfo, type ExportedFiles, type FatalListener, type ImportProgress, type LessonInfo, type LessonTrial, type ModelInfo, type NamedFile, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
 
 const loader = fetchLoader(import.meta.env.BASE_URL);
-const wasmPaths = {
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded, // setWasmPaths wants all three, though threads stay off
-};
 // The threaded wasm build starts its pthreads from a Blob holding its factory's source text, which a bundler's
 // minifier breaks ("e is not defined"); one thread is also the right share of this 2-core class of machine.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
