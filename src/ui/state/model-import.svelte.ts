@@ -2,6 +2,8 @@
 // or a Hugging Face id whose size is shown, against this device's memory, before its weights are downloaded.
 
 import { transfer, proxy } from 'comlink';
+import { memoryLimit } from '../../core/config';
+import { deviceMemoryGb } from '../device';
 import { bytes } from '../format';
 import type { HfModelSize, ImportProgress, ModelInfo, ModelSource, NamedFile } from '../../protocol';
 import type { Engine } from './engine.svelte';
@@ -24,15 +26,10 @@ export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, devi
   if (deviceMemoryGb === null) {
     return { fit: 'unknown', needBytes, maxBytes: UNKNOWN_LIMIT, text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.` };
   }
-  const budget = (deviceMemoryGb * 1e9) / 2;
+  const budget = memoryLimit(deviceMemoryGb * 1e9).bytes;
   const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
   const device = `This device reports ${deviceMemoryGb} GB of memory (browsers report at most 8)`;
   return { fit, needBytes, maxBytes: budget / 3, text: fit === 'fits' ? `${device}: it should fit.` : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).` };
-}
-
-function deviceMemory(): number | null {
-  const gb = (navigator as { deviceMemory?: number }).deviceMemory;
-  return typeof gb === 'number' && gb > 0 ? gb : null;
 }
 
 export class ModelImport {
@@ -43,7 +40,7 @@ export class ModelImport {
   error = $state<string | null>(null);
   /** The files of the last local import, by name, as shown to the user. */
   chosen = $state.raw<string[]>([]);
-  readonly deviceMemoryGb = deviceMemory();
+  readonly deviceMemoryGb = deviceMemoryGb();
   readonly fit = $derived(this.size ? modelFit(this.size, this.deviceMemoryGb) : null);
 
   constructor(

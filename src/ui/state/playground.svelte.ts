@@ -5,6 +5,7 @@
 import { proxy } from 'comlink';
 import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
 import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
+import { explainEngineError } from '../../core/engine-errors';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
@@ -161,7 +162,7 @@ export class Playground {
       this.setup.config.model.arch = defaultConfig().model.arch;
     }
     this.exports.adapter = null;
-    await this.engine.loadModel(this.snapshot());
+    await this.loadModel();
     if (this.setup.customText) await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
   }
 
@@ -176,7 +177,12 @@ export class Playground {
     this.setup.config.model.name = name;
     if (imported) this.setup.config.model.arch = { ...imported.arch };
     else if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
-    await this.engine.loadModel(this.snapshot());
+    await this.loadModel();
+  }
+
+  /** Has the worker load the setup's model, unless a model setting is broken: then nothing is built (ModelPanel says why). */
+  private async loadModel() {
+    if (this.setup.modelProblems.length === 0) await this.engine.loadModel(this.snapshot());
   }
 
   /** An imported model is loaded in the worker: pick it, with its shape. */
@@ -231,7 +237,7 @@ export class Playground {
     const keep = { model: { backend: this.setup.config.model.backend } };
     const model = this.setup.config.model.name;
     this.setup.config = mergeConfig(defaultConfig(), lesson.base, variant.override, keep);
-    if (this.setup.config.model.name !== model) void this.engine.loadModel(this.snapshot());
+    if (this.setup.config.model.name !== model) void this.loadModel();
   }
 
   /** Trains the setup: one run, or every trial of a lesson variant that needs several; then the lesson's diagnosis. */
@@ -306,7 +312,7 @@ export class Playground {
       run.finish(await client.guard(client.api.start(config, custom, onProgress)));
       this.tunedInWorker = true;
     } catch (e) {
-      run.fail(this.failureWords(run, (e as Error).message));
+      run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
     }
     await save();
     return run;

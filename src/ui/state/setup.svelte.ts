@@ -4,6 +4,7 @@
 import { configProblems, defaultConfig, type RunConfig } from '../../core/config';
 import { splitCounts } from '../../core/data/split';
 import type { DatasetInfo, Validation } from '../../protocol';
+import { tabMemory } from '../device';
 
 export const CUSTOM = 'custom';
 
@@ -22,6 +23,8 @@ export class Setup {
   /** Config paths a teacher's link keeps visible (null: show everything). */
   visibleControls = $state.raw<string[] | null>(null);
   datasets = $state.raw<DatasetInfo[]>([]);
+  /** What a model may take in this tab: a link to a bigger one is refused before it is built. */
+  readonly memory = tabMemory();
 
   readonly isCustom = $derived(this.config.data.dataset === CUSTOM);
 
@@ -43,7 +46,7 @@ export class Setup {
   });
 
   readonly problems: FieldProblem[] = $derived.by(() => {
-    const out: FieldProblem[] = configProblems(this.config, this.trainSize).map((p) => ({ field: p.field, message: p.message }));
+    const out: FieldProblem[] = configProblems(this.config, this.trainSize, this.memory).map((p) => ({ field: p.field, message: p.message }));
     if (this.isCustom) {
       const v = this.validation;
       if (!this.customText) out.push({ field: 'data.dataset', message: 'Paste or upload a dataset first.' });
@@ -52,6 +55,9 @@ export class Setup {
     }
     return out;
   });
+
+  /** Broken model settings: while there are any, the page asks the worker to build nothing. */
+  readonly modelProblems = $derived(this.problems.filter((p) => p.field.startsWith('model.')));
 
   readonly canStart = $derived(this.problems.length === 0 && !this.validating && (!this.isCustom || this.validation !== null));
 
