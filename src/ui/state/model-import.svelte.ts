@@ -56,6 +56,13 @@ export class ModelImport {
       this.error = `None of ${list.map((f) => f.name).join(', ')} is a model file: choose config.json and model.safetensors (and tokenizer.json or vocab.json if you have them).`;
       return;
     }
+    // the weights are sized before they are read, with the same limit a Hugging Face download has
+    const weights = wanted.find((f) => f.name === 'model.safetensors');
+    const limit = modelFit({ bytesF32: 0, fileBytes: 0 }, this.deviceMemoryGb).maxBytes;
+    if (weights && weights.size > limit) {
+      this.error = `model.safetensors is ${bytes(weights.size)}, more than the ${bytes(limit)} this device can hold for a model: choose a smaller model.`;
+      return;
+    }
     const files: NamedFile[] = await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: UNREADABLE.includes(f.name) ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()) })));
     const folder = list[0].webkitRelativePath.split('/')[0] ?? '';
     await this.load(transfer({ files, name: folder }, files.map((f) => f.bytes.buffer as ArrayBuffer)));

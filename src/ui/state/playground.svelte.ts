@@ -5,9 +5,11 @@
 import { proxy } from 'comlink';
 import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
 import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
+import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
+import { checkFileSize, MAX_FILE_BYTES } from '../files';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
 import { historyOf, type RunLesson, type StoredRun } from '../runs';
 import { Bench } from './bench.svelte';
@@ -204,8 +206,31 @@ export class Playground {
     if (await this.exports.loadAdapter(files)) this.tunedInWorker = true;
   }
 
-  async validateCustom(text: string, fileName: string) {
+  /** An uploaded dataset: sized, then decoded (UTF-8 or UTF-16), then checked; a file that cannot be read is refused by name. */
+  async uploadCustom(file: File) {
     const s = this.setup;
+    let decoded: ReturnType<typeof decodeDataset>;
+    try {
+      checkFileSize(file, MAX_FILE_BYTES.dataset, 'dataset');
+      decoded = decodeDataset(new Uint8Array(await file.arrayBuffer()), file.name);
+    } catch (e) {
+      decoded = { error: (e as Error).message };
+    }
+    if ('error' in decoded) {
+      s.config.data.dataset = CUSTOM;
+      s.customText = null;
+      s.customFileName = file.name;
+      s.customEncoding = null;
+      s.validation = null;
+      s.validationError = decoded.error;
+      return;
+    }
+    await this.validateCustom(decoded.text, file.name, decoded.encoding);
+  }
+
+  async validateCustom(text: string, fileName: string, encoding: TextEncoding | null = null) {
+    const s = this.setup;
+    s.customEncoding = encoding;
     s.customText = text;
     s.customFileName = fileName;
     s.config.data.dataset = CUSTOM;

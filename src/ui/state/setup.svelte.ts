@@ -2,6 +2,7 @@
 // what a teacher's link hides. Problems come from core's configProblems(), so the page and the trainer agree.
 
 import { configProblems, defaultConfig, type RunConfig } from '../../core/config';
+import type { TextEncoding } from '../../core/data/parse';
 import { splitCounts } from '../../core/data/split';
 import type { DatasetInfo, Validation } from '../../protocol';
 import { tabMemory } from '../device';
@@ -17,6 +18,8 @@ export class Setup {
   config = $state<RunConfig>(defaultConfig());
   customText = $state.raw<string | null>(null);
   customFileName = $state<string | null>(null);
+  /** How the uploaded file's bytes were read (null: pasted or restored text). */
+  customEncoding = $state<TextEncoding | null>(null);
   validation = $state.raw<Validation | null>(null);
   validationError = $state<string | null>(null);
   validating = $state(false);
