@@ -1,13 +1,15 @@
 // Offline and installable: after one visit the service worker has precached the page, the worker, the wasm files,
 // the shipped model, the datasets and the corpus; with the server gone and the network off, a reload still loads
 // the page (cross-origin isolated, from the cached headers) and trains to the end. The manifest makes it installable.
+// A new release on the same address replaces the old one's files in the cache.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchPersistent, watchErrors } from './chromium';
+import { launch, launchPersistent, watchErrors } from './chromium';
 import { cspViolations, HAS_BUILTIN, hashOf, instrument, lossPoints, TINY_RANDOM, TINY_RUN, waitForEnd, waitForEngine, waitForModel } from './page';
 import { serveBuilt, type Served } from './serve';
 
@@ -80,5 +82,66 @@ describe('offline after one visit', () => {
   test('the page stayed clean: no uncaught errors, no CSP violations', async () => {
     expect(errors).toEqual(['console: Failed to load resource: net::ERR_INTERNET_DISCONNECTED']); // the probe for a file not precached, and nothing else
     expect(await cspViolations(page)).toEqual([]);
+  });
+});
+
+/** Paths in the service worker's caches, by cache name. */
+function cachedPaths(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    const out: Record<string, string[]> = {};
+    for (const n of await caches.keys()) out[n] = (await (await caches.open(n)).keys()).map((r) => new URL(r.url).pathname);
+    return out;
+  });
+}
+const entryScript = (paths: string[]) => paths.find((p) => /^\/assets\/index-.*\.js$/.test(p));
+
+describe('a new release', () => {
+  const RELEASE_2 = path.resolve('node_modules/.cache/browser-test-dist-release-2');
+  let browser: Browser;
+  let served: Served | null = null;
+
+  beforeAll(async () => {
+    // release 2: the same page with one more statement in the entry module, so its hashed file name changes
+    await build({
+      logLevel: 'error',
+      build: { outDir: RELEASE_2, emptyOutDir: true },
+      plugins: [{ name: 'release-2', transform: (code, id) => (id.endsWith('/src/main.ts') ? `${code}\nglobalThis.release = 2;\n` : null) }],
+    });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+    fs.rmSync(RELEASE_2, { recursive: true, force: true });
+  });
+
+  test('replaces the old release in the cache: new files in, dropped files out, one precache', async () => {
+    served = await serveBuilt();
+    const port = Number(new URL(served.baseUrl).port);
+    const page = await browser.newPage();
+    await page.goto(served.baseUrl);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const before = Object.values(await cachedPaths(page)).flat();
+    const oldEntry = entryScript(before);
+    expect(oldEntry).toBeDefined();
+
+    await served.close();
+    served = await serveBuilt(RELEASE_2, port); // the same address, the next release
+    await page.reload(); // this visit finds the new sw.js; it installs, takes over and cleans up
+    let after: Record<string, string[]> = {};
+    await expect
+      .poll(async () => {
+        after = await cachedPaths(page);
+        const all = Object.values(after).flat();
+        return { old: all.includes(oldEntry!), fresh: entryScript(all) !== undefined && entryScript(all) !== oldEntry };
+      }, { timeout: 60_000 })
+      .toEqual({ old: false, fresh: true });
+    expect(Object.keys(after).filter((n) => n.includes('precache'))).toHaveLength(1);
+    expect(Object.values(after).flat()).toContain('/models/tiny-world/model.safetensors');
+
+    await page.reload(); // the visit after runs release 2
+    await expect.poll(() => page.evaluate(() => (globalThis as { release?: number }).release ?? null), { timeout: 30_000 }).toBe(2);
+    await page.close();
   });
 });

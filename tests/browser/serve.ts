@@ -30,9 +30,9 @@ export async function buildAndServe(): Promise<Served> {
   return serveBuilt();
 }
 
-/** Another server for the page already built (a test that takes its server away, to prove the page works offline). */
-export async function serveBuilt(): Promise<Served> {
-  const port = await freePort();
-  const server = await preview({ logLevel: 'error', build: { outDir: OUT_DIR }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+/** Another server for a built page (a test that takes its server away, or swaps in another release on the same port). */
+export async function serveBuilt(outDir = OUT_DIR, port?: number): Promise<Served> {
+  port ??= await freePort();
+  const server = await preview({ logLevel: 'error', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
   return { baseUrl: `http://localhost:${port}/`, close: () => server.close() };
 }
