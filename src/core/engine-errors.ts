@@ -13,8 +13,8 @@ const SMALLER_MODEL = 'a smaller model (model.arch.nLayer, model.arch.nEmbd)';
 
 const RULES: Rule[] = [
   {
-    // V8 and wasm: a typed array or memory larger than the engine can allocate
-    test: /Invalid typed array length|Array buffer allocation failed|Cannot allocate|allocation failed|out of memory|Maximum memory|WebAssembly\.Memory/i,
+    // V8, wasm and Emscripten's abort: a typed array or memory larger than the engine can allocate
+    test: /Invalid typed array length|Array buffer allocation failed|Cannot allocate|allocation failed|out of memory|Maximum memory|WebAssembly\.Memory|Cannot enlarge memory|\bOOM\b/i,
     explain: (phase) =>
       phase === 'model'
         ? `The model is too large for this browser's memory: choose ${SMALLER_MODEL}.`

@@ -10,7 +10,7 @@ describe('explainEngineError', () => {
   });
 
   test('an allocation failure while training names the batch size and context first', () => {
-    for (const raw of ['RangeError: Array buffer allocation failed', 'WebAssembly.Memory.grow(): Maximum memory size exceeded']) {
+    for (const raw of ['RangeError: Array buffer allocation failed', 'WebAssembly.Memory.grow(): Maximum memory size exceeded', 'Aborted(Cannot enlarge memory arrays to size 4294967296 bytes (OOM).)']) {
       expect(explainEngineError(raw, 'train')).toMatch(/^Training ran out of memory: lower train\.batchSize or model\.arch\.blockSize/);
     }
   });

@@ -7,6 +7,7 @@ import type { StepEvent } from '../../src/core/train/types';
 import { packSteps, unpackSteps } from '../../src/protocol';
 import { buildCharts, ema } from '../../src/ui/chart-data';
 import { describeChanges, diffConfig } from '../../src/ui/config-diff';
+import { checkFileSize } from '../../src/ui/files';
 import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
 
 describe('URL hash', () => {
@@ -51,6 +52,14 @@ describe('URL hash', () => {
     expect(config.lora.rank).toBe(8);
     expect(config.model.arch.nEmbd).toBe(65536); // the right kind: kept, and flagged by configProblems
     expect(configProblems(config).map((p) => p.field)).toContain('model.arch.nEmbd');
+  });
+});
+
+describe('picked files', () => {
+  test('a file over its limit is refused by name and size before it is read; one at the limit passes', () => {
+    const file = new File([new Uint8Array(2500)], 'movie.jsonl');
+    expect(() => checkFileSize(file, 2000, 'dataset')).toThrow('movie.jsonl is 2.5 kB, more than the 2 kB a dataset may be here: is it the right file?');
+    expect(() => checkFileSize(file, 2500, 'dataset')).not.toThrow();
   });
 });
 
