@@ -220,7 +220,7 @@ export function paramCount(a: ModelArch): number {
 /** Bytes the engine holds for a model: its float32 weights and the float32 copy every run starts from. */
 export const modelBytes = (a: ModelArch): number => 2 * 4 * paramCount(a);
 
-/** The most a model may take on any device: wasm memory ends at 4 GiB, and browsers report at most 8 GB (a tab gets about half). */
+/** The most a model may take on any device: WebAssembly memory ends at 4 GiB, and a tab rarely gets more. */
 export const MAX_MODEL_BYTES = 4e9;
 
 /** How much memory a model may take here, and why that much (for the message). */
@@ -236,7 +236,7 @@ export interface MemoryLimit {
 export function memoryLimit(deviceBytes: number | null = null): MemoryLimit {
   if (deviceBytes === null || !(deviceBytes > 0)) return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on a device that does not report its memory' };
   if (deviceBytes / 2 < MAX_MODEL_BYTES) return { bytes: deviceBytes / 2, why: `half of the ${formatBytes(deviceBytes)} this device reports` };
-  return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on any device: WebAssembly memory ends at 4 GiB' };
+  return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on any device, as WebAssembly memory ends at 4 GiB' };
 }
 
 /** A model too big to build here, as a ConfigError that names its size and the limit; null when it fits. */
@@ -246,8 +246,8 @@ function sizeProblem(a: ModelArch, memory: MemoryLimit): ConfigError | null {
   const p = paramCount(a);
   const params = p >= 1e9 ? `${+(p / 1e9).toFixed(2)} billion` : `${+(p / 1e6).toFixed(1)} million`;
   const accepted =
-    `a model that fits in memory: ${params} parameters need ${formatBytes(need)} (${formatBytes(need / 2)} of float32 weights and the copy each run starts from), ` +
-    `more than the limit of ${formatBytes(memory.bytes)} (${memory.why}); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)`;
+    `its ${params} parameters need ${formatBytes(need)} (${formatBytes(need / 2)} of float32 weights, held twice: the model and the copy each run starts from), ` +
+    `over the ${formatBytes(memory.bytes)} limit here (${memory.why}); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)`;
   return new ConfigError('model.arch', a, accepted, `${a.nLayer} layers × ${a.nEmbd} wide`);
 }
 

@@ -2,7 +2,7 @@
 
 import { memoryLimit, type MemoryLimit } from '../core/config';
 
-/** navigator.deviceMemory in GB (Chromium only, rounded down and capped at 8), null where the browser does not say. */
+/** navigator.deviceMemory in GB (Chromium only, rounded to a power of two), null where the browser does not say. */
 export function deviceMemoryGb(): number | null {
   const gb = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
   return typeof gb === 'number' && gb > 0 ? gb : null;

@@ -40,7 +40,7 @@ describe('inputs from links and files', () => {
     await page.goto(baseUrl() + hashOf({ ...HUGE, 'model.backend': 'wasm', ...TINY_RUN }));
     await waitForEngine(page, 'wasm');
     const refused = page.locator('[data-testid=model-refused]');
-    await expect.poll(() => refused.textContent(), { timeout: 10_000 }).toMatch(/24 layers × 4096 wide is not valid: .*4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*limit of [\d.]+ [MG]B \((half of the [\d.]+ GB this device reports|the most this page allows)/);
+    await expect.poll(() => refused.textContent(), { timeout: 10_000 }).toMatch(/24 layers × 4096 wide is not valid: its 4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the [\d.]+ [MG]B limit here \((half of the [\d.]+ GB this device reports|the most this page allows on any device)/);
     expect(await page.isDisabled('[data-testid=start]')).toBe(true);
     expect(await page.locator('[data-testid=model-loaded]').count()).toBe(0); // the worker was not asked to build it
     // the tab is not stuck allocating: it answers at once, and the fields can be changed to a model that fits

@@ -59,7 +59,7 @@ const cases: Case[] = [
   { field: 'model.arch.layerNormEps', value: 0, accepts: /small positive number/ },
   { field: 'model.arch.layerNormEps', value: 0.1, accepts: /small positive number/ },
   // the shared link of issue 12: 4.8 billion parameters, 19.3 GB of float32 weights (38.7 GB with the reset copy)
-  { field: 'model.arch', value: { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 }, accepts: /4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*limit of 4 GB.*model\.arch\.nLayer.*model\.arch\.nEmbd/, shown: '24 layers × 4096 wide' },
+  { field: 'model.arch', value: { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 }, accepts: /4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the 4 GB limit.*model\.arch\.nLayer.*model\.arch\.nEmbd/, shown: '24 layers × 4096 wide' },
   { field: 'lora.rank', value: 0, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 65, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 2.5, accepts: /integer/ },
@@ -231,7 +231,7 @@ describe('model size', () => {
     const [e] = configProblems(c, undefined, memoryLimit(1e9));
     expect(e.field).toBe('model.arch');
     expect(e.message).toBe(
-      'model.arch = 12 layers × 768 wide is not valid: a model that fits in memory: 85.2 million parameters need 681.8 MB (340.9 MB of float32 weights and the copy each run starts from), more than the limit of 500 MB (half of the 1 GB this device reports); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)',
+      'model.arch = 12 layers × 768 wide is not valid: its 85.2 million parameters need 681.8 MB (340.9 MB of float32 weights, held twice: the model and the copy each run starts from), over the 500 MB limit here (half of the 1 GB this device reports); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)',
     );
     expect(() => validate(c, undefined, memoryLimit(1e9))).toThrow(e.message);
   });
@@ -247,7 +247,7 @@ describe('model size', () => {
     const before = tf.memory().numBytes;
     const t0 = performance.now();
     const c = mergeConfig(defaultConfig(), { model: { name: 'random', arch: HUGE } });
-    await expect(session.loadModel(c)).rejects.toThrow(/model\.arch = 24 layers × 4096 wide is not valid: .*38\.7 GB.*limit of 4 GB/);
+    await expect(session.loadModel(c)).rejects.toThrow(/model\.arch = 24 layers × 4096 wide is not valid: .*38\.7 GB.*over the 4 GB limit/);
     await expect(session.prepare(c)).rejects.toBeInstanceOf(ConfigError);
     expect(tf.memory().numBytes).toBe(before);
     expect(performance.now() - t0).toBeLessThan(1000);

@@ -19,7 +19,7 @@ export type Fit = 'fits' | 'too-big' | 'unknown';
 /**
  * Whether a model fits: the engine holds the downloaded file, the float32 weights and a float32 copy to reset
  * each run from, so it needs about fileBytes + 2 × bytesF32; a tab may use about half the device's memory.
- * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded down and capped at 8), null where absent.
+ * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded to a power of two), null where absent.
  */
 export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, deviceMemoryGb: number | null): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
   const needBytes = (size.fileBytes ?? size.bytesF32) + 2 * size.bytesF32;
@@ -28,7 +28,7 @@ export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, devi
   }
   const budget = memoryLimit(deviceMemoryGb * 1e9).bytes;
   const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
-  const device = `This device reports ${deviceMemoryGb} GB of memory (browsers report at most 8)`;
+  const device = `This device reports ${deviceMemoryGb} GB of memory`;
   return { fit, needBytes, maxBytes: budget / 3, text: fit === 'fits' ? `${device}: it should fit.` : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).` };
 }
 
