@@ -65,6 +65,14 @@ describe('inputs from links and files', () => {
     await expect.poll(() => page.textContent('[data-testid=model-loaded]').catch(() => null), { timeout: 60_000 }).toBe('tiny-world');
   });
 
+  test('a backend the link names wrongly is replaced by auto, with a notice naming it', async () => {
+    await page.goto(baseUrl() + hashOf({ 'model.backend': 'cuda' }));
+    await page.reload();
+    await expect.poll(() => page.locator('.notice').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('model.backend = "cuda" is not valid: one of auto, webgpu, webgl, wasm, cpu; using auto.'));
+    await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 120_000 });
+    expect(await page.inputValue('[data-field="model.backend"] select')).toBe('auto');
+  });
+
   test('a .json file holding an array of records loads and trains', async () => {
     await page.goto(baseUrl() + hashOf({ 'model.name': 'random', 'model.arch.nLayer': 1, 'model.arch.nEmbd': 16, 'model.arch.nHead': 2, 'model.backend': 'wasm', ...TINY_RUN }));
     await page.reload();

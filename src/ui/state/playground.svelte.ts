@@ -3,7 +3,7 @@
 // Components only read it and call its methods.
 
 import { proxy } from 'comlink';
-import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
+import { configProblems, defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
 import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
 import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
@@ -110,6 +110,12 @@ export class Playground {
       } else this.notice(`The link names a lesson "${h.lesson}" that this page does not have; showing the plain playground.`);
     }
     const { config: c, problems } = applyOverrides(config, h.overrides);
+    // the engine starts on the backend at once, so a bad one is replaced rather than only flagged
+    const backend = configProblems(c).find((p) => p.field === 'model.backend');
+    if (backend) {
+      problems.push(`The link's setting was ignored: ${backend.message}; using auto.`);
+      c.model.backend = 'auto';
+    }
     this.setup.config = c;
     problems.forEach((p) => this.notice(p));
   }
