@@ -20,6 +20,7 @@ import { generate } from '../src/core/eval/generate';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import type { LoraSet } from '../src/core/model/lora';
 import { Session } from '../src/core/session';
+import { tabMemory } from '../src/ui/device';
 import { wasmPaths } from '../src/wasm-paths';
 import { trainableParams } from '../src/core/train/freeze';
 import { stepsFor } from '../src/core/train/trainer';
@@ -203,7 +204,7 @@ const api = {
     loadedAdapter = null; // its variables went with the session's
     importedModels.clear();
     const caps = await capabilities();
-    session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths } });
+    session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths }, memory: tabMemory() });
     const report = session.backend;
     if (report.backend === 'webgpu' && onFatal) {
       const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;

@@ -2,6 +2,8 @@
 // Defaults sit beside the type; a lesson, a preset or a URL is a partial override merged with mergeConfig().
 // Shape follows nanoGPT's GPTConfig and PEFT's LoraConfig (help text + checks on construction).
 
+import { formatBytes } from './units';
+
 /** The transformer's shape. For a shipped or imported model it comes from the checkpoint's config. */
 export interface ModelArch {
   vocabSize: number; // tokens in the vocabulary (the tied output head has this many logits)
@@ -197,13 +199,57 @@ export class ConfigError extends Error {
     readonly field: string,
     readonly value: unknown,
     readonly accepted: string,
+    shown = show(value), // how the value reads in the message, when JSON would be long
   ) {
-    super(`${field} = ${show(value)} is not valid: ${accepted}`);
+    super(`${field} = ${shown} is not valid: ${accepted}`);
     this.name = 'ConfigError';
   }
 }
 
 type Check = [field: string, value: unknown, ok: boolean, accepted: string];
+
+/** Parameters of a GPT-2-layout model of this shape: the closed form of model/gpt.ts's paramShapes (a unit test holds them equal). */
+export function paramCount(a: ModelArch): number {
+  const C = a.nEmbd;
+  const H = a.mlpRatio * C;
+  // per block: ln_1, c_attn [C, 3C], attn c_proj [C, C], ln_2, c_fc [C, H], mlp c_proj [H, C], each with its bias
+  const block = 4 * C * C + 2 * C * H + 9 * C + H;
+  return (a.vocabSize + a.blockSize) * C + a.nLayer * block + 2 * C; // + wte, wpe, ln_f
+}
+
+/** Bytes the engine holds for a model: its float32 weights and the float32 copy every run starts from. */
+export const modelBytes = (a: ModelArch): number => 2 * 4 * paramCount(a);
+
+/** The most a model may take on any device: WebAssembly memory ends at 4 GiB, and a tab rarely gets more. */
+export const MAX_MODEL_BYTES = 4e9;
+
+/** How much memory a model may take here, and why that much (for the message). */
+export interface MemoryLimit {
+  bytes: number;
+  why: string;
+}
+
+/**
+ * A tab (or a process) may use about half of the device's memory, and never more than MAX_MODEL_BYTES.
+ * `deviceBytes`: what the device reports (navigator.deviceMemory × 1e9, os.totalmem()); null when it reports nothing.
+ */
+export function memoryLimit(deviceBytes: number | null = null): MemoryLimit {
+  if (deviceBytes === null || !(deviceBytes > 0)) return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on a device that does not report its memory' };
+  if (deviceBytes / 2 < MAX_MODEL_BYTES) return { bytes: deviceBytes / 2, why: `half of the ${formatBytes(deviceBytes)} this device reports` };
+  return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on any device, as WebAssembly memory ends at 4 GiB' };
+}
+
+/** A model too big to build here, as a ConfigError that names its size and the limit; null when it fits. */
+function sizeProblem(a: ModelArch, memory: MemoryLimit): ConfigError | null {
+  const need = modelBytes(a);
+  if (need <= memory.bytes) return null;
+  const p = paramCount(a);
+  const params = p >= 1e9 ? `${+(p / 1e9).toFixed(2)} billion` : `${+(p / 1e6).toFixed(1)} million`;
+  const accepted =
+    `its ${params} parameters need ${formatBytes(need)} (${formatBytes(need / 2)} of float32 weights, held twice: the model and the copy each run starts from), ` +
+    `over the ${formatBytes(memory.bytes)} limit here (${memory.why}); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)`;
+  return new ConfigError('model.arch', a, accepted, `${a.nLayer} layers × ${a.nEmbd} wide`);
+}
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isInt = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
@@ -211,8 +257,11 @@ const inRange = (v: unknown, lo: number, hi: number) => isNum(v) && v >= lo && v
 const intIn = (v: unknown, lo: number, hi: number) => isInt(v) && v >= lo && v <= hi;
 const oneOf = (v: unknown, xs: readonly string[]) => typeof v === 'string' && xs.includes(v);
 
-/** Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). */
-export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[] {
+/**
+ * Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). `memory` is what a model may
+ * take here (default: the cap for any device), so a link to a 20 GB model is refused before anything is allocated.
+ */
+export function configProblems(c: RunConfig, datasetSize?: number, memory: MemoryLimit = memoryLimit()): ConfigError[] {
   const a = c.model.arch;
   const t = c.train;
   const width = isInt(a.nEmbd) ? a.nEmbd : Infinity;
@@ -281,12 +330,18 @@ export function configProblems(c: RunConfig, datasetSize?: number): ConfigError[
   if (t.method === 'lora' && t.freeze.gradualUnfreezeEvery > 0) {
     checks.push(['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, false, '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)']);
   }
-  return checks.filter(([, , ok]) => !ok).map(([f, v, , acc]) => new ConfigError(f, v, acc));
+  const problems = checks.filter(([, , ok]) => !ok).map(([f, v, , acc]) => new ConfigError(f, v, acc));
+  // the size is measured once each dimension is valid on its own (an out-of-range width says so more plainly)
+  const size = problems.some((p) => p.field.startsWith('model.arch.')) ? null : sizeProblem(a, memory);
+  return size ? [size, ...problems] : problems;
 }
 
+/** The broken rules that concern the model itself: a config with any of these must not build its model. */
+export const modelProblems = (c: RunConfig, memory?: MemoryLimit): ConfigError[] => configProblems(c, undefined, memory).filter((p) => p.field.startsWith('model.'));
+
 /** Throws the first broken rule as a ConfigError; returns the config unchanged when valid. */
-export function validate(c: RunConfig, datasetSize?: number): RunConfig {
-  const problems = configProblems(c, datasetSize);
+export function validate(c: RunConfig, datasetSize?: number, memory?: MemoryLimit): RunConfig {
+  const problems = configProblems(c, datasetSize, memory);
   if (problems.length > 0) throw problems[0];
   return c;
 }

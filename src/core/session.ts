@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AssetLoader } from './assets';
 import { initBackend, type BackendOptions, type BackendReport } from './backend';
-import { validate, type RunConfig } from './config';
+import { modelProblems, validate, type MemoryLimit, type RunConfig } from './config';
 import { prepareData, type PreparedData } from './data/prepare';
 import type { DataRecord } from './data/types';
 import { perExampleLoss, type ModelView } from './eval/evaluate';
@@ -21,6 +21,7 @@ export interface SessionOptions {
   loader: AssetLoader;
   backend: RunConfig['model']['backend'];
   backendOptions?: BackendOptions;
+  memory?: MemoryLimit; // what a model may take here (default: the cap for any device)
 }
 
 /** A prepared run: data split and tokenized, adapters built, ready to train. */
@@ -60,6 +61,11 @@ export class Session {
     const same = this.loaded && this.loaded.config.name === c.model.name;
     // a "random" model is defined by its shape (and seed): a changed arch means a new model
     if (same && (c.model.name !== 'random' || JSON.stringify(this.loaded!.model.arch) === JSON.stringify(c.model.arch))) return this.loaded!;
+    // a random model is built from the config's arch: check it (size included) before allocating anything
+    if (c.model.name === 'random') {
+      const problem = modelProblems(c, this.opts.memory)[0];
+      if (problem) throw problem;
+    }
     this.release();
     return this.useModel(
       c.model.name === 'random'
@@ -90,9 +96,9 @@ export class Session {
   async prepare(config: RunConfig, custom?: DataRecord[]): Promise<Run> {
     const loaded = await this.loadModel(config);
     const c: RunConfig = { ...config, model: { ...config.model, arch: loaded.model.arch } };
-    validate(c);
+    validate(c, undefined, this.opts.memory);
     const data = await prepareData(c, loaded.tokenizer, this.opts.loader, custom);
-    validate(c, data.train.length);
+    validate(c, data.train.length, this.opts.memory);
     this.disposeRun();
     // every run starts from the pretrained weights (a previous full fine-tune changed them)
     loaded.model.setWeights(this.baseWeights!);

@@ -67,13 +67,31 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Applies the hash's overrides to a config; each one that fails is reported, the rest still apply. */
+const kindOf = (v: unknown) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v);
+const KIND_WORDS: Record<string, string> = { number: 'a number', string: 'text (in double quotes if it looks like a number)', boolean: 'true or false', list: 'a comma-separated list' };
+
+/** Throws unless the assignment set one value of the kind the default has (the value itself is configProblems' to judge). */
+function checkKind(before: RunConfig, next: RunConfig, assignment: string) {
+  const path = assignment.slice(0, assignment.indexOf('=')).trim();
+  const was = leaves(before);
+  if (!was.has(path)) {
+    const inside = [...was.keys()].find((p) => p.startsWith(`${path}.`));
+    throw new Error(`${path} is a group of settings, not one value: set one of them, such as ${inside}`);
+  }
+  const kind = kindOf(was.get(path));
+  const value = leaves(next).get(path);
+  if (kindOf(value) !== kind) throw new Error(`${path} expects ${KIND_WORDS[kind] ?? kind}, not ${JSON.stringify(value) ?? 'an object'}`);
+}
+
+/** Applies the hash's overrides to a config; each one that fails (unknown setting, wrong kind of value) is reported, the rest still apply. */
 export function applyOverrides(config: RunConfig, overrides: string[]): { config: RunConfig; problems: string[] } {
   let c = config;
   const problems: string[] = [];
   for (const o of overrides) {
     try {
-      c = setPath(c, o);
+      const next = setPath(c, o);
+      checkKind(c, next, o);
+      c = next;
     } catch (e) {
       problems.push(`The link's setting "${o}" was ignored: ${(e as Error).message}.`);
     }

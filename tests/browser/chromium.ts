@@ -2,7 +2,7 @@
 // (docs: /work/shared/PLATFORM.md) and keep it off the network.
 
 import * as fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -30,6 +30,13 @@ export async function launch(): Promise<Browser> {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}
+
+/** A browser with a profile on disk (not incognito), which Chromium needs before it calls a page installable. */
+export async function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1280, height: 900 } });
 }
 
 /** Collects uncaught page errors and console errors, so a test can assert the page stayed clean. */

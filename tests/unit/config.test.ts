@@ -3,7 +3,10 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
-import { ConfigError, DEFAULT_ARCH, configProblems, defaultConfig, mergeConfig, validate, type DeepPartial, type RunConfig } from '../../src/core/config';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DEFAULT_ARCH, MAX_MODEL_BYTES, configProblems, defaultConfig, memoryLimit, mergeConfig, modelBytes, modelProblems, paramCount, validate, type DeepPartial, type RunConfig } from '../../src/core/config';
+import { countParams } from '../../src/core/model/gpt';
+import { Session } from '../../src/core/session';
 import { LoraSet } from '../../src/core/model/lora';
 import { TINY, tinyConfig } from '../helpers/tiny';
 
@@ -55,6 +58,8 @@ const cases: Case[] = [
   { field: 'model.arch.mlpRatio', value: 4.01, accepts: /whole MLP width/ }, // 4.01 × 64 = 256.64
   { field: 'model.arch.layerNormEps', value: 0, accepts: /small positive number/ },
   { field: 'model.arch.layerNormEps', value: 0.1, accepts: /small positive number/ },
+  // the shared link of issue 12: 4.8 billion parameters, 19.3 GB of float32 weights (38.7 GB with the reset copy)
+  { field: 'model.arch', value: { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 }, accepts: /4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the 4 GB limit.*model\.arch\.nLayer.*model\.arch\.nEmbd/, shown: '24 layers × 4096 wide' },
   { field: 'lora.rank', value: 0, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 65, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 2.5, accepts: /integer/ },
@@ -202,6 +207,53 @@ describe('validate', () => {
     } catch (e) {
       expect.fail(`lora.targets ${JSON.stringify(c.lora.targets)} passed validate() but building the adapters threw: ${(e as Error).message}`);
     }
+  });
+});
+
+describe('model size', () => {
+  const HUGE = { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 };
+
+  it('counts parameters as the model does, for the shipped shape and others', () => {
+    for (const a of [DEFAULT_ARCH, TINY, { ...DEFAULT_ARCH, mlpRatio: 2.5, nEmbd: 96, nHead: 3, vocabSize: 50257, blockSize: 1024 }]) expect(paramCount(a)).toBe(countParams(a));
+    expect(modelBytes(HUGE)).toBe(8 * countParams(HUGE));
+  });
+
+  it('allows half of what the device reports, never more than the cap, and the cap when the device says nothing', () => {
+    expect(memoryLimit(2e9)).toEqual({ bytes: 1e9, why: 'half of the 2 GB this device reports' });
+    expect(memoryLimit(64e9).bytes).toBe(MAX_MODEL_BYTES);
+    expect(memoryLimit(null).bytes).toBe(MAX_MODEL_BYTES);
+    expect(memoryLimit(0).bytes).toBe(MAX_MODEL_BYTES);
+  });
+
+  it("measures the model against the given device's limit: a model that fits a big device is refused on a small one", () => {
+    const c = mergeConfig(defaultConfig(), { model: { name: 'random', arch: { nLayer: 12, nEmbd: 768, nHead: 12 } } }); // GPT-2 small's body: 85M parameters, 0.68 GB
+    expect(configProblems(c, undefined, memoryLimit(8e9))).toEqual([]);
+    const [e] = configProblems(c, undefined, memoryLimit(1e9));
+    expect(e.field).toBe('model.arch');
+    expect(e.message).toBe(
+      'model.arch = 12 layers × 768 wide is not valid: its 85.2 million parameters need 681.8 MB (340.9 MB of float32 weights, held twice: the model and the copy each run starts from), over the 500 MB limit here (half of the 1 GB this device reports); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)',
+    );
+    expect(() => validate(c, undefined, memoryLimit(1e9))).toThrow(e.message);
+  });
+
+  it('modelProblems keeps only the rules about the model', () => {
+    const c = mergeConfig(defaultConfig(), { model: { arch: HUGE }, train: { lr: -1 } });
+    expect(configProblems(c).map((e) => e.field)).toEqual(['model.arch', 'train.lr']);
+    expect(modelProblems(c).map((e) => e.field)).toEqual(['model.arch']);
+  });
+
+  it('a session refuses to build a random model that is too big, before allocating anything', async () => {
+    const session = await Session.create({ loader: { text: async () => '', bytes: async () => new Uint8Array() } as never, backend: 'cpu', memory: memoryLimit(8e9) });
+    const before = tf.memory().numBytes;
+    const t0 = performance.now();
+    const c = mergeConfig(defaultConfig(), { model: { name: 'random', arch: HUGE } });
+    await expect(session.loadModel(c)).rejects.toThrow(/model\.arch = 24 layers × 4096 wide is not valid: .*38\.7 GB.*over the 4 GB limit/);
+    await expect(session.prepare(c)).rejects.toBeInstanceOf(ConfigError);
+    expect(tf.memory().numBytes).toBe(before);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // a model that fits is still built
+    const small = await session.loadModel(mergeConfig(defaultConfig(), { model: { name: 'random', arch: TINY } }));
+    expect(small.model.numParams).toBe(countParams(TINY));
   });
 });
 

@@ -1,7 +1,7 @@
 // parseDataset: every good line loads, every bad one is reported by line number with what is wrong.
 
 import { describe, expect, it } from 'vitest';
-import { detectFormat, parseDataset } from '../../src/core/data/parse';
+import { decodeDataset, detectFormat, parseDataset } from '../../src/core/data/parse';
 
 describe('parseDataset: JSONL', () => {
   it('loads prompt/completion, text, label and group fields with line-N ids', () => {
@@ -143,5 +143,97 @@ describe('parseDataset: TXT and detection', () => {
 
   it('strips a byte-order mark', () => {
     expect(parseDataset('\uFEFFprompt,completion\na,b').records).toEqual([{ id: 'line-2', prompt: 'a', completion: 'b' }]);
+  });
+});
+
+describe('parseDataset: a JSON array of records', () => {
+  const pretty = JSON.stringify([{ prompt: '2+2=', completion: '4' }, { instruction: 'say hi', output: 'hi' }, 'oops', { text: 'plain' }, { prompt: 'no answer' }], null, 2);
+
+  it('loads every object in the array and reports each bad element by the line it starts on', () => {
+    const { records, errors, format } = parseDataset(pretty, { fileName: 'export.json' });
+    expect(format).toBe('json');
+    expect(records).toEqual([
+      { id: 'line-2', prompt: '2+2=', completion: '4' },
+      { id: 'line-6', prompt: 'say hi', completion: 'hi' },
+      { id: 'line-11', text: 'plain' },
+    ]);
+    expect(errors.map((e) => e.message)).toEqual([
+      'line 10: record 3 of the array: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found the string "oops"',
+      'line 14: has a prompt but no completion; add one of the fields completion, output, response, answer or label',
+    ]);
+  });
+
+  it('is detected by content without an extension, and a one-line array works too', () => {
+    expect(detectFormat(' [{"prompt": "a", "completion": "b"}]')).toBe('json');
+    expect(parseDataset('[{"prompt": "a", "completion": "b"}, {"prompt": "c", "completion": "d"}]').records).toHaveLength(2);
+    expect(detectFormat('{"prompt": "a"}', 'x.json')).toBe('jsonl'); // JSONL saved as .json still reads line by line
+    expect(detectFormat('[not json', 'x.txt')).toBe('txt');
+  });
+
+  it('a broken array is reported at the line where the JSON breaks', () => {
+    const { records, errors } = parseDataset('[\n{"prompt": "a", "completion": "b"},\n{"prompt": "c" "completion": "d"}\n]', { fileName: 'x.json' });
+    expect(records).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].line).toBe(3);
+    expect(errors[0].message).toMatch(/^line 3: the JSON array is not valid JSON/);
+  });
+
+  it('a JSON file holding an object or a number says what it found', () => {
+    expect(parseDataset('[1] ', { format: 'json' }).errors[0].message).toMatch(/record 1 of the array: .* found the number 1/);
+    expect(parseDataset('{"rows": []}', { format: 'json' }).errors[0].message).toMatch(/expected a JSON array of objects .* found an object/);
+  });
+});
+
+describe('NUL bytes and text encodings', () => {
+  const jsonl = '{"prompt": "2+2=", "completion": "4"}\n{"prompt": "3+3=", "completion": "6"}\n';
+  const utf16 = (s: string, bom: boolean, be = false) => {
+    const out = new Uint8Array((bom ? 2 : 0) + 2 * s.length);
+    if (bom) out.set(be ? [0xfe, 0xff] : [0xff, 0xfe]);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      out[(bom ? 2 : 0) + 2 * i + (be ? 1 : 0)] = c & 0xff;
+      out[(bom ? 2 : 0) + 2 * i + (be ? 0 : 1)] = c >> 8;
+    }
+    return out;
+  };
+
+  it('reports each line that holds a NUL byte by its number and loads the others', () => {
+    const { records, errors } = parseDataset('{"prompt": "a", "completion": "b"}\n{"prompt": "\0\0c", "completion": "d"}\n{"prompt": "e", "completion": "f"}', { format: 'jsonl' });
+    expect(records.map((r) => r.id)).toEqual(['line-1', 'line-3']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/^line 2: holds 2 NUL byte\(s\) \(character code 0\).*UTF-16/);
+  });
+
+  it('a file full of NUL bytes loads nothing and says so by line, in every format', () => {
+    const zeros = new TextDecoder().decode(new Uint8Array(64));
+    for (const fileName of ['blob.jsonl', 'blob.csv', 'blob.txt']) {
+      const { records, errors } = parseDataset(`${zeros}\n${zeros}`, { fileName });
+      expect(records, fileName).toEqual([]);
+      expect(errors.map((e) => e.line), fileName).toEqual([1, 2]);
+      expect(errors[0].message).toMatch(/^line 1: holds 64 NUL byte/);
+    }
+    const decoded = decodeDataset(new Uint8Array(4096), 'blob.bin');
+    expect(decoded).toEqual({ text: '\0'.repeat(4096), encoding: 'utf-8' }); // all zeros is not UTF-16: parseDataset reports it
+  });
+
+  it('decodes UTF-16 with a byte-order mark (LE and BE) and without one (LE and BE)', () => {
+    for (const [bytes, encoding] of [[utf16(jsonl, true), 'utf-16le'], [utf16(jsonl, true, true), 'utf-16be'], [utf16(jsonl, false), 'utf-16le'], [utf16(jsonl, false, true), 'utf-16be']] as const) {
+      const d = decodeDataset(bytes, 'data.jsonl');
+      expect(d).toEqual({ text: jsonl, encoding });
+      if ('text' in d) expect(parseDataset(d.text, { fileName: 'data.jsonl' }).records).toHaveLength(2);
+    }
+  });
+
+  it('decodes UTF-8 with or without a byte-order mark, accents included', () => {
+    const text = '{"prompt": "café?", "completion": "oui"}\n';
+    const bytes = new TextEncoder().encode(text);
+    expect(decodeDataset(bytes)).toEqual({ text, encoding: 'utf-8' });
+    expect(decodeDataset(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes]))).toEqual({ text, encoding: 'utf-8' });
+  });
+
+  it('refuses, by name, bytes that are not UTF-8 (naming the line) and UTF-32', () => {
+    const latin1 = new Uint8Array([...new TextEncoder().encode('prompt,completion\na,b\n'), 0x63, 0x61, 0x66, 0xe9, 0x2c, 0x78]); // "café,x" in Latin-1
+    expect(decodeDataset(latin1, 'old.csv')).toEqual({ error: 'old.csv is not UTF-8 text: line 3 holds the byte 0xe9, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8' });
+    expect(decodeDataset(new Uint8Array([0xff, 0xfe, 0, 0, 0x41, 0, 0, 0]), 'x.txt')).toEqual({ error: 'x.txt is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8' });
   });
 });

@@ -2,11 +2,12 @@
 // protocol, EMA smoothing and chart columns.
 
 import { describe, expect, test } from 'vitest';
-import { defaultConfig, mergeConfig } from '../../src/core/config';
+import { configProblems, defaultConfig, mergeConfig } from '../../src/core/config';
 import type { StepEvent } from '../../src/core/train/types';
 import { packSteps, unpackSteps } from '../../src/protocol';
 import { buildCharts, ema } from '../../src/ui/chart-data';
 import { describeChanges, diffConfig } from '../../src/ui/config-diff';
+import { checkFileSize } from '../../src/ui/files';
 import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
 
 describe('URL hash', () => {
@@ -38,6 +39,27 @@ describe('URL hash', () => {
     expect(config.train.maxSteps).toBe(10);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('train.nope');
+  });
+
+  test('a value of the wrong kind, or one that replaces a group of settings, is ignored with a reason; in-range checks are left to configProblems', () => {
+    const { config, problems } = applyOverrides(defaultConfig(), ['model.arch.nEmbd=wide', 'model=5', 'model.arch={"nEmbd":1}', 'eval.general=yes', 'lora.rank=8', 'model.arch.nEmbd=65536']);
+    expect(problems).toEqual([
+      'The link\'s setting "model.arch.nEmbd=wide" was ignored: model.arch.nEmbd expects a number, not "wide".',
+      'The link\'s setting "model=5" was ignored: model is a group of settings, not one value: set one of them, such as model.name.',
+      'The link\'s setting "model.arch={"nEmbd":1}" was ignored: model.arch is a group of settings, not one value: set one of them, such as model.arch.vocabSize.',
+      'The link\'s setting "eval.general=yes" was ignored: eval.general expects true or false, not "yes".',
+    ]);
+    expect(config.lora.rank).toBe(8);
+    expect(config.model.arch.nEmbd).toBe(65536); // the right kind: kept, and flagged by configProblems
+    expect(configProblems(config).map((p) => p.field)).toContain('model.arch.nEmbd');
+  });
+});
+
+describe('picked files', () => {
+  test('a file over its limit is refused by name and size before it is read; one at the limit passes', () => {
+    const file = new File([new Uint8Array(2500)], 'movie.jsonl');
+    expect(() => checkFileSize(file, 2000, 'dataset')).toThrow('movie.jsonl is 2.5 kB, more than the 2 kB a dataset may be here: is it the right file?');
+    expect(() => checkFileSize(file, 2500, 'dataset')).not.toThrow();
   });
 });
 

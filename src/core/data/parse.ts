@@ -1,10 +1,11 @@
-// Turns an uploaded or pasted dataset (JSONL, CSV or plain text) into DataRecords. Every good line loads and
-// every bad one is explained by line number, so one typo never costs the learner the whole file.
+// Turns an uploaded or pasted dataset (JSONL, a JSON array, CSV or plain text) into DataRecords. Every good line
+// loads and every bad one is explained by line number, so one typo never costs the learner the whole file.
+// decodeDataset reads a file's bytes as text first: UTF-8, or UTF-16 by its byte-order mark or its zero bytes.
 
 import { readCsv } from './csv';
 import type { DataRecord } from './types';
 
-export type DataFormat = 'jsonl' | 'csv' | 'txt';
+export type DataFormat = 'jsonl' | 'json' | 'csv' | 'txt';
 
 /** A problem with one line of the source. `line` is 1-based; 0 means the file as a whole. */
 export interface ParseIssue {
@@ -36,17 +37,92 @@ export function parseDataset(text: string, opts: ParseOptions = {}): ParseResult
     const message = 'The file is empty: add at least one record, e.g. a line {"prompt": "2+2=", "completion": "4"}.';
     return { records: [], errors: [{ line: 0, message }], format };
   }
-  const parsed = format === 'jsonl' ? parseJsonl(source) : format === 'csv' ? parseCsv(source) : parseTxt(source);
-  return { ...parsed, format };
+  // text never holds NUL: a line with one is reported and left out (blanked, so every other line keeps its number)
+  const nul: ParseIssue[] = [];
+  const clean = source
+    .split('\n')
+    .map((l, i) => {
+      if (!l.includes('\0')) return l;
+      nul.push(issue(i + 1, `holds ${count(l, '\0')} NUL byte(s) (character code 0), which text never has: is this a binary file, or text saved as UTF-16 or UTF-32? Save it as UTF-8 text`));
+      return '';
+    })
+    .join('\n');
+  const parsed = format === 'jsonl' ? parseJsonl(clean) : format === 'json' ? parseJsonArray(clean) : format === 'csv' ? parseCsv(clean) : parseTxt(clean);
+  return { records: parsed.records, errors: [...nul, ...parsed.errors].sort((a, b) => a.line - b.line), format };
+}
+
+/** The text of an uploaded file, and the encoding it was read in; or why it cannot be read, naming the encoding. */
+export type Decoded = { text: string; encoding: TextEncoding } | { error: string };
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+/**
+ * Reads a file's bytes as text: a byte-order mark decides (UTF-8, UTF-16 LE/BE; UTF-32 is refused by name);
+ * without one, UTF-16 shows as a zero byte in every other position (the high byte of Latin text), else the bytes
+ * must be valid UTF-8. NUL bytes in UTF-8 text are left for parseDataset, which reports them by line.
+ */
+export function decodeDataset(bytes: Uint8Array, fileName = 'the file'): Decoded {
+  const b = bytes;
+  if ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff)) {
+    return { error: `${fileName} is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8` };
+  }
+  const bom = b[0] === 0xff && b[1] === 0xfe ? 'utf-16le' : b[0] === 0xfe && b[1] === 0xff ? 'utf-16be' : null;
+  const encoding: TextEncoding = bom ?? utf16ByZeros(b) ?? 'utf-8';
+  try {
+    // fatal: a byte sequence that is not valid in this encoding throws rather than turning into U+FFFD
+    const text = new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(b);
+    return { text, encoding };
+  } catch {
+    if (encoding !== 'utf-8') return { error: `${fileName} looks like ${encoding.toUpperCase()} text but holds byte sequences that are not valid in it: save it as UTF-8` };
+    const at = firstBadUtf8(b);
+    const line = count(new TextDecoder().decode(b.subarray(0, at)), '\n') + 1;
+    return { error: `${fileName} is not UTF-8 text: line ${line} holds the byte 0x${b[at].toString(16).padStart(2, '0')}, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8` };
+  }
+}
+
+/** UTF-16 without a byte-order mark: in Latin-script text every other byte is zero (odd positions: LE, even: BE). */
+function utf16ByZeros(b: Uint8Array): 'utf-16le' | 'utf-16be' | null {
+  const n = Math.min(b.length, 4096) & ~1;
+  if (n < 4) return null;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (b[i] === 0) even++;
+    if (b[i + 1] === 0) odd++;
+  }
+  const pairs = n / 2;
+  if (odd > 0.3 * pairs && even < 0.05 * pairs) return 'utf-16le';
+  if (even > 0.3 * pairs && odd < 0.05 * pairs) return 'utf-16be';
+  return null;
+}
+
+/** Where UTF-8 breaks: the first lead byte without its continuation bytes (overlong forms aside, which TextDecoder also refuses). */
+function firstBadUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const x = b[i];
+    const tail = x < 0x80 ? 0 : x >= 0xc2 && x < 0xe0 ? 1 : x >= 0xe0 && x < 0xf0 ? 2 : x >= 0xf0 && x < 0xf5 ? 3 : -1;
+    if (tail < 0) return i;
+    for (let k = 1; k <= tail; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    i += tail + 1;
+  }
+  return b.length - 1;
 }
 
 export function detectFormat(source: string, fileName?: string): DataFormat {
   const ext = fileName?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  if (ext === 'jsonl' || ext === 'ndjson' || ext === 'json') return 'jsonl';
+  const array = source.trimStart().startsWith('[');
+  if (ext === 'jsonl' || ext === 'ndjson') return 'jsonl';
+  if (ext === 'json') return array ? 'json' : 'jsonl';
   if (ext === 'csv') return 'csv';
   if (ext === 'txt' || ext === 'md') return 'txt';
   const first = source.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
   if (first.startsWith('{')) return 'jsonl';
+  if (array) {
+    try {
+      if (Array.isArray(JSON.parse(source))) return 'json';
+    } catch {
+      // not JSON: read on as CSV or text
+    }
+  }
   const header = first.split(',').map(normaliseKey);
   if (header.length >= 2 && header.some((h) => KNOWN_KEYS.includes(h))) return 'csv';
   return 'txt';
@@ -73,6 +149,62 @@ function parseJsonl(source: string): Parsed {
     collect(out, toRecord(value, line), line);
   });
   return out;
+}
+
+/** A JSON array of records ([{...}, {...}]), as other tools export; each record is reported by the line it starts on. */
+function parseJsonArray(source: string): Parsed {
+  const out: Parsed = { records: [], errors: [] };
+  let value: unknown;
+  try {
+    value = JSON.parse(source);
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = Number(message.match(/position (\d+)/)?.[1] ?? NaN);
+    const line = Number.isFinite(at) ? count(source.slice(0, at), '\n') + 1 : 0;
+    out.errors.push(line > 0 ? issue(line, `the JSON array is not valid JSON (${message}); no record could be read`) : { line: 0, message: `The file is not a valid JSON array (${message}); no record could be read.` });
+    return out;
+  }
+  if (!Array.isArray(value)) {
+    out.errors.push({ line: 1, message: `line 1: expected a JSON array of objects such as [{"prompt": "...", "completion": "..."}], but found ${describe(value)}` });
+    return out;
+  }
+  const starts = elementLines(source);
+  value.forEach((v, i) => {
+    const line = starts[i] ?? 1;
+    if (!isPlainObject(v)) out.errors.push(issue(line, `record ${i + 1} of the array: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found ${describe(v)}`));
+    else collect(out, toRecord(v, line), line);
+  });
+  return out;
+}
+
+/** The 1-based line on which each element of a valid top-level JSON array starts. */
+function elementLines(source: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\n') line++;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (/\s/.test(ch)) continue;
+    if (depth === 1 && expectValue && ch !== ']') {
+      lines.push(line);
+      expectValue = false;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') {
+      depth++;
+      if (depth === 1) expectValue = true;
+    } else if (ch === ']' || ch === '}') depth--;
+    else if (ch === ',' && depth === 1) expectValue = true;
+  }
+  return lines;
 }
 
 function parseCsv(source: string): Parsed {
@@ -148,6 +280,7 @@ function collect(out: Parsed, result: DataRecord | string, line: number): void {
 }
 
 const issue = (line: number, what: string): ParseIssue => ({ line, message: `line ${line}: ${what}` });
+const count = (s: string, ch: string) => s.split(ch).length - 1;
 const normaliseKey = (k: string) => k.trim().toLowerCase();
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

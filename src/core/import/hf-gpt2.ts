@@ -5,6 +5,7 @@
 
 import { AssetError } from '../assets';
 import { configProblems, defaultConfig, mergeConfig, type ModelArch } from '../config';
+import { formatBytes } from '../units';
 import { checkWeights, type LoadedModel } from '../model/checkpoint';
 import { countParams } from '../model/gpt';
 import { GPTModel } from '../model/model';
@@ -297,16 +298,6 @@ async function download(url: string, file: string, o: FetchOptions, expected: nu
     at += c.length;
   }
   return out;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${+n.toFixed(1)} ${units[i]}`;
 }
 
 /**

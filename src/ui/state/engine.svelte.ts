@@ -3,6 +3,7 @@
 
 import type { BackendReport } from '../../core/backend';
 import type { Backend, RunConfig } from '../../core/config';
+import { explainEngineError } from '../../core/engine-errors';
 import type { Capabilities, DatasetInfo, LessonInfo, ModelInfo } from '../../protocol';
 import { TrainerClient } from '../trainer-client';
 
@@ -93,7 +94,7 @@ export class Engine {
       this.model = await client.guard(client.api.loadModel(config));
     } catch (e) {
       this.model = null;
-      this.modelError = (e as Error).message;
+      this.modelError = explainEngineError((e as Error).message, 'model');
     } finally {
       this.modelLoading = false;
     }

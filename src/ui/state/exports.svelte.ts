@@ -5,6 +5,7 @@ import { transfer } from 'comlink';
 import type { AdapterInfo, ExportedFiles, NamedFile } from '../../protocol';
 import { download } from '../download';
 import type { Engine } from './engine.svelte';
+import { checkFileSize, MAX_FILE_BYTES } from '../files';
 
 export type ExportKind = 'adapter' | 'merged' | 'python';
 
@@ -55,6 +56,7 @@ export class Exports {
     this.busy = 'load-adapter';
     this.error = null;
     try {
+      list.forEach((f) => checkFileSize(f, MAX_FILE_BYTES.adapter, 'adapter file'));
       const files: NamedFile[] = await Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
       const info = await client.guard(client.api.importAdapter(transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))));
       this.adapter = { ...info, files: list.map((f) => f.name) };

@@ -2,6 +2,8 @@
 // or a Hugging Face id whose size is shown, against this device's memory, before its weights are downloaded.
 
 import { transfer, proxy } from 'comlink';
+import { memoryLimit } from '../../core/config';
+import { deviceMemoryGb } from '../device';
 import { bytes } from '../format';
 import type { HfModelSize, ImportProgress, ModelInfo, ModelSource, NamedFile } from '../../protocol';
 import type { Engine } from './engine.svelte';
@@ -17,22 +19,17 @@ export type Fit = 'fits' | 'too-big' | 'unknown';
 /**
  * Whether a model fits: the engine holds the downloaded file, the float32 weights and a float32 copy to reset
  * each run from, so it needs about fileBytes + 2 × bytesF32; a tab may use about half the device's memory.
- * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded down and capped at 8), null where absent.
+ * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded to a power of two), null where absent.
  */
 export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, deviceMemoryGb: number | null): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
   const needBytes = (size.fileBytes ?? size.bytesF32) + 2 * size.bytesF32;
   if (deviceMemoryGb === null) {
     return { fit: 'unknown', needBytes, maxBytes: UNKNOWN_LIMIT, text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.` };
   }
-  const budget = (deviceMemoryGb * 1e9) / 2;
+  const budget = memoryLimit(deviceMemoryGb * 1e9).bytes;
   const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
-  const device = `This device reports ${deviceMemoryGb} GB of memory (browsers report at most 8)`;
+  const device = `This device reports ${deviceMemoryGb} GB of memory`;
   return { fit, needBytes, maxBytes: budget / 3, text: fit === 'fits' ? `${device}: it should fit.` : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).` };
-}
-
-function deviceMemory(): number | null {
-  const gb = (navigator as { deviceMemory?: number }).deviceMemory;
-  return typeof gb === 'number' && gb > 0 ? gb : null;
 }
 
 export class ModelImport {
@@ -43,7 +40,7 @@ export class ModelImport {
   error = $state<string | null>(null);
   /** The files of the last local import, by name, as shown to the user. */
   chosen = $state.raw<string[]>([]);
-  readonly deviceMemoryGb = deviceMemory();
+  readonly deviceMemoryGb = deviceMemoryGb();
   readonly fit = $derived(this.size ? modelFit(this.size, this.deviceMemoryGb) : null);
 
   constructor(
@@ -57,6 +54,13 @@ export class ModelImport {
     this.chosen = list.map((f) => f.name);
     if (wanted.length === 0) {
       this.error = `None of ${list.map((f) => f.name).join(', ')} is a model file: choose config.json and model.safetensors (and tokenizer.json or vocab.json if you have them).`;
+      return;
+    }
+    // the weights are sized before they are read, with the same limit a Hugging Face download has
+    const weights = wanted.find((f) => f.name === 'model.safetensors');
+    const limit = modelFit({ bytesF32: 0, fileBytes: 0 }, this.deviceMemoryGb).maxBytes;
+    if (weights && weights.size > limit) {
+      this.error = `model.safetensors is ${bytes(weights.size)}, more than the ${bytes(limit)} this device can hold for a model: choose a smaller model.`;
       return;
     }
     const files: NamedFile[] = await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: UNREADABLE.includes(f.name) ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()) })));

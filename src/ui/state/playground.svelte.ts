@@ -3,10 +3,13 @@
 // Components only read it and call its methods.
 
 import { proxy } from 'comlink';
-import { defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
+import { configProblems, defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
 import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
+import { decodeDataset, type TextEncoding } from '../../core/data/parse';
+import { explainEngineError } from '../../core/engine-errors';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
+import { checkFileSize, MAX_FILE_BYTES } from '../files';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
 import { historyOf, type RunLesson, type StoredRun } from '../runs';
 import { Bench } from './bench.svelte';
@@ -107,6 +110,12 @@ export class Playground {
       } else this.notice(`The link names a lesson "${h.lesson}" that this page does not have; showing the plain playground.`);
     }
     const { config: c, problems } = applyOverrides(config, h.overrides);
+    // the engine starts on the backend at once, so a bad one is replaced rather than only flagged
+    const backend = configProblems(c).find((p) => p.field === 'model.backend');
+    if (backend) {
+      problems.push(`The link's setting was ignored: ${backend.message}; using auto.`);
+      c.model.backend = 'auto';
+    }
     this.setup.config = c;
     problems.forEach((p) => this.notice(p));
   }
@@ -161,7 +170,7 @@ export class Playground {
       this.setup.config.model.arch = defaultConfig().model.arch;
     }
     this.exports.adapter = null;
-    await this.engine.loadModel(this.snapshot());
+    await this.loadModel();
     if (this.setup.customText) await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
   }
 
@@ -176,7 +185,12 @@ export class Playground {
     this.setup.config.model.name = name;
     if (imported) this.setup.config.model.arch = { ...imported.arch };
     else if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
-    await this.engine.loadModel(this.snapshot());
+    await this.loadModel();
+  }
+
+  /** Has the worker load the setup's model, unless a model setting is broken: then nothing is built (ModelPanel says why). */
+  private async loadModel() {
+    if (this.setup.modelProblems.length === 0) await this.engine.loadModel(this.snapshot());
   }
 
   /** An imported model is loaded in the worker: pick it, with its shape. */
@@ -198,8 +212,31 @@ export class Playground {
     if (await this.exports.loadAdapter(files)) this.tunedInWorker = true;
   }
 
-  async validateCustom(text: string, fileName: string) {
+  /** An uploaded dataset: sized, then decoded (UTF-8 or UTF-16), then checked; a file that cannot be read is refused by name. */
+  async uploadCustom(file: File) {
     const s = this.setup;
+    let decoded: ReturnType<typeof decodeDataset>;
+    try {
+      checkFileSize(file, MAX_FILE_BYTES.dataset, 'dataset');
+      decoded = decodeDataset(new Uint8Array(await file.arrayBuffer()), file.name);
+    } catch (e) {
+      decoded = { error: (e as Error).message };
+    }
+    if ('error' in decoded) {
+      s.config.data.dataset = CUSTOM;
+      s.customText = null;
+      s.customFileName = file.name;
+      s.customEncoding = null;
+      s.validation = null;
+      s.validationError = decoded.error;
+      return;
+    }
+    await this.validateCustom(decoded.text, file.name, decoded.encoding);
+  }
+
+  async validateCustom(text: string, fileName: string, encoding: TextEncoding | null = null) {
+    const s = this.setup;
+    s.customEncoding = encoding;
     s.customText = text;
     s.customFileName = fileName;
     s.config.data.dataset = CUSTOM;
@@ -231,7 +268,7 @@ export class Playground {
     const keep = { model: { backend: this.setup.config.model.backend } };
     const model = this.setup.config.model.name;
     this.setup.config = mergeConfig(defaultConfig(), lesson.base, variant.override, keep);
-    if (this.setup.config.model.name !== model) void this.engine.loadModel(this.snapshot());
+    if (this.setup.config.model.name !== model) void this.loadModel();
   }
 
   /** Trains the setup: one run, or every trial of a lesson variant that needs several; then the lesson's diagnosis. */
@@ -306,7 +343,7 @@ export class Playground {
       run.finish(await client.guard(client.api.start(config, custom, onProgress)));
       this.tunedInWorker = true;
     } catch (e) {
-      run.fail(this.failureWords(run, (e as Error).message));
+      run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
     }
     await save();
     return run;

@@ -2,8 +2,10 @@
 // what a teacher's link hides. Problems come from core's configProblems(), so the page and the trainer agree.
 
 import { configProblems, defaultConfig, type RunConfig } from '../../core/config';
+import type { TextEncoding } from '../../core/data/parse';
 import { splitCounts } from '../../core/data/split';
 import type { DatasetInfo, Validation } from '../../protocol';
+import { tabMemory } from '../device';
 
 export const CUSTOM = 'custom';
 
@@ -16,12 +18,16 @@ export class Setup {
   config = $state<RunConfig>(defaultConfig());
   customText = $state.raw<string | null>(null);
   customFileName = $state<string | null>(null);
+  /** How the uploaded file's bytes were read (null: pasted or restored text). */
+  customEncoding = $state<TextEncoding | null>(null);
   validation = $state.raw<Validation | null>(null);
   validationError = $state<string | null>(null);
   validating = $state(false);
   /** Config paths a teacher's link keeps visible (null: show everything). */
   visibleControls = $state.raw<string[] | null>(null);
   datasets = $state.raw<DatasetInfo[]>([]);
+  /** What a model may take in this tab: a link to a bigger one is refused before it is built. */
+  readonly memory = tabMemory();
 
   readonly isCustom = $derived(this.config.data.dataset === CUSTOM);
 
@@ -43,7 +49,7 @@ export class Setup {
   });
 
   readonly problems: FieldProblem[] = $derived.by(() => {
-    const out: FieldProblem[] = configProblems(this.config, this.trainSize).map((p) => ({ field: p.field, message: p.message }));
+    const out: FieldProblem[] = configProblems(this.config, this.trainSize, this.memory).map((p) => ({ field: p.field, message: p.message }));
     if (this.isCustom) {
       const v = this.validation;
       if (!this.customText) out.push({ field: 'data.dataset', message: 'Paste or upload a dataset first.' });
@@ -52,6 +58,9 @@ export class Setup {
     }
     return out;
   });
+
+  /** Broken model settings: while there are any, the page asks the worker to build nothing. */
+  readonly modelProblems = $derived(this.problems.filter((p) => p.field.startsWith('model.')));
 
   readonly canStart = $derived(this.problems.length === 0 && !this.validating && (!this.isCustom || this.validation !== null));
 
