@@ -1,0 +1,115 @@
+// The CLI on a user's own work, run as typed (`npm run -s train -- ...`): --data prints the page's report and
+// names bad lines by number while training on the rest; --model trains an imported GPT-2 folder; --out writes
+// an adapter that loads back through the PEFT importer and gives the run's own validation loss, a run.json the
+// page's Runs panel accepts, and curves.csv with the run's steps.
+
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diskLoader } from '../../src/core/assets';
+import type { RunConfig } from '../../src/core/config';
+import { parseDataset } from '../../src/core/data/parse';
+import { evalLoss } from '../../src/core/eval/evaluate';
+import { importHfGpt2 } from '../../src/core/import/hf-gpt2';
+import { importPeftAdapter } from '../../src/core/import/peft';
+import { Session } from '../../src/core/session';
+import type { EvalEvent, StepEvent } from '../../src/core/train/types';
+import { isRun } from '../../src/ui/runs';
+import { fixtureFiles, fixtureTokenizer } from '../helpers/gpt2-tiny';
+import { jsonLines, npmRun } from '../helpers/npm-run';
+
+let dir: string;
+/** config.json + model.safetensors of the tiny GPT-2 fixture in a folder of their own. */
+function fixtureFolder(name: string): string {
+  const folder = join(dir, name);
+  mkdirSync(folder);
+  for (const f of ['config.json', 'model.safetensors']) copyFileSync(new URL(`../fixtures/gpt2-tiny/${f}`, import.meta.url), join(folder, f));
+  return folder;
+}
+const sums = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `${i}+${i}=`, completion: String(2 * i) }));
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-cli-'));
+  // the tiny GPT-2 fixture as a model folder, with this engine's character tokenizer for its 50 ids
+  const model = fixtureFolder('gpt2-tiny');
+  writeFileSync(join(model, 'tokenizer.json'), JSON.stringify(fixtureTokenizer().toJSON()));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run train -- --data FILE', () => {
+  it('JSONL on an imported GPT-2 folder: line 5 reported, the other 30 records trained, --out loads back', async () => {
+    const lines = sums(30);
+    lines.splice(4, 0, '{"prompt": "5+5=", '); // line 5: cut off
+    const data = join(dir, 'sums.jsonl');
+    writeFileSync(data, lines.join('\n') + '\n');
+    const out = join(dir, 'out');
+    const r = await npmRun(['run', '-s', 'train', '--', '--data', data, '--model', join(dir, 'gpt2-tiny'), '--set', 'train.maxSteps=3', '--set', 'eval.everySteps=3', '--set', 'lora.dropout=0', '--out', out, '--json'], { timeoutMs: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const events = jsonLines(r.stdout);
+    expect(events.map((e) => e.type)).toEqual(['data', 'step', 'step', 'step', 'eval', 'saved', 'end']);
+    const report = events[0] as unknown as { records: number; errors: { line: number; message: string }[] };
+    expect(report.records).toBe(30);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0].line).toBe(5);
+    expect(report.errors[0].message).toMatch(/^line 5: not valid JSON/);
+    expect(events.find((e) => e.type === 'saved')!.files).toEqual(['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'run.json', 'curves.csv']);
+
+    // run.json is a run the page imports; it trained on the imported model and the 30 good records
+    const saved = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(saved.format).toBe('lora-playground-runs');
+    const run = saved.runs[0];
+    expect(isRun(run)).toBe(true);
+    expect(run.config.model.name).toBe('gpt2-tiny');
+    expect(run.steps).toHaveLength(3);
+    // curves.csv: a header and one row per step, the losses of the run
+    const csv = readFileSync(join(out, 'curves.csv'), 'utf8').trim().split('\n');
+    expect(csv[0].split(',').slice(0, 3)).toEqual(['step', 'epoch', 'loss']);
+    expect(csv.slice(1).map((l) => Number(l.split(',')[2]))).toEqual(run.steps.map((s: StepEvent) => s.loss));
+
+    // the adapter, through the page's PEFT import, gives the validation loss the run reported at its last step
+    // (the CLI trained on wasm; this evaluates on cpu)
+    const session = await Session.create({ loader: await diskLoader(), backend: 'cpu' });
+    await session.useModel(await importHfGpt2(fixtureFiles(), { name: 'gpt2-tiny', tokenizer: fixtureTokenizer() }));
+    const records = parseDataset(readFileSync(data, 'utf8'), { fileName: data }).records;
+    const prepared = await session.prepare(run.config as RunConfig, records);
+    const adapter = (f: string) => new Uint8Array(readFileSync(join(out, 'adapter', f)));
+    const { lora } = importPeftAdapter({ 'adapter_config.json': adapter('adapter_config.json'), 'adapter_model.safetensors': adapter('adapter_model.safetensors') }, session.model.arch);
+    const view = { ...session.baseView(), lora };
+    const last = run.evals.at(-1) as EvalEvent;
+    expect(last.step).toBe(3);
+    const c = prepared.config;
+    const base = await evalLoss(session.baseView(), prepared.data.val, c.train.batchSize, c.eval.maxBatches);
+    const tuned = await evalLoss(view, prepared.data.val, c.train.batchSize, c.eval.maxBatches);
+    expect(Math.abs(tuned - last.valLoss)).toBeLessThan(1e-4);
+    expect(Math.abs(tuned - base)).toBeGreaterThan(1e-3); // the adapter is the trained one, not a zero one
+    lora.dispose();
+    session.dispose();
+  });
+
+  it('CSV on the built-in model: the report as the page words it, the bad row by line number, plain step lines', async () => {
+    const data = join(dir, 'pets.csv');
+    const rows = ['prompt,completion', ...Array.from({ length: 12 }, (_, i) => `Pet ${i}?,cat ${i}`)];
+    rows.splice(3, 0, 'Who, me?,yes'); // line 4: three fields
+    writeFileSync(data, rows.join('\n') + '\n');
+    const r = await npmRun(['run', '-s', 'train', '--', '--data', data, '--set', 'train.maxSteps=2', '--set', 'eval.everySteps=2'], { timeoutMs: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^pets\.csv \(CSV\)\n {2}Usable records +12\n {2}Lines with errors +1\n/);
+    expect(r.stdout).toContain('Parse errors\n  line 4: has 3 fields but the header has 2');
+    expect(r.stdout).toMatch(/; 10 train \/ 1 val examples; 2 steps\n/); // 12 good records, the default 80/10/10 split
+    expect(r.stdout).toMatch(/\nstep 1\/2 {2}loss [\d.]+ .*ETA \d+s\n/);
+    expect(r.stdout).toMatch(/\nstep 2\/2 /);
+    expect(r.stdout).not.toContain('\r'); // not a terminal: no bar redrawn in place
+    expect(r.stdout).toContain('Completed 2 steps.');
+  });
+
+  it('refuses a model folder whose vocabulary needs a tokenizer it lacks, saying what to add', async () => {
+    const bare = fixtureFolder('bare');
+    const r = await npmRun(['run', '-s', 'train', '--', '--model', bare, '--set', 'train.maxSteps=1'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--model ${bare}: config.json: vocab_size 50 is smaller than GPT-2's 50257 tokens`);
+    expect(r.stderr).toContain('tokenizer.json ({"kind": "char"');
+  });
+});
