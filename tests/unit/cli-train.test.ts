@@ -1,7 +1,7 @@
 // The CLI on a user's own work, run as typed (`npm run -s train -- ...`): --data prints the page's report and
 // names bad lines by number while training on the rest; --model trains an imported GPT-2 folder; --out writes
 // an adapter that loads back through the PEFT importer and gives the run's own validation loss, a run.json the
-// page's Runs panel accepts, and curves.csv with the run's steps.
+// page's Runs panel accepts, curves.csv with the run's steps, and a lesson's diagnosis.
 
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +103,17 @@ describe('npm run train -- --data FILE', () => {
     expect(r.stdout).toMatch(/\nstep 2\/2 /);
     expect(r.stdout).not.toContain('\r'); // not a terminal: no bar redrawn in place
     expect(r.stdout).toContain('Completed 2 steps.');
+  });
+
+  it('a lesson with --out also writes its diagnosis, the one its end event carries', async () => {
+    const out = join(dir, 'lesson');
+    const r = await npmRun(['run', '-s', 'train', '--', '--lesson', 'overfitting', '--set', 'train.maxSteps=3', '--out', out, '--json'], { timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const end = jsonLines(r.stdout).at(-1)!;
+    expect(end.type).toBe('end');
+    expect(typeof end.diagnosis).toBe('string');
+    expect(readFileSync(join(out, 'diagnosis.txt'), 'utf8')).toBe(`overfitting (pitfall): ${end.diagnosis}\n`);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runs[0].steps).toHaveLength(3);
   });
 
   it('refuses a model folder whose vocabulary needs a tokenizer it lacks, saying what to add', async () => {
