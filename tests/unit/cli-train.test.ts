@@ -1,5 +1,5 @@
 // The CLI on a user's own work, run as typed (`npm run -s train -- ...`): --data prints the page's report and
-// names bad lines by number while training on the rest; --model trains an imported GPT-2 folder; --out writes
+// names bad lines by number while training on the rest; a progress bar on a terminal; --model trains an imported GPT-2 folder; --out writes
 // an adapter that loads back through the PEFT importer and gives the run's own validation loss, a run.json the
 // page's Runs panel accepts, curves.csv with the run's steps, and a lesson's diagnosis.
 
@@ -17,7 +17,7 @@ import { Session } from '../../src/core/session';
 import type { EvalEvent, StepEvent } from '../../src/core/train/types';
 import { isRun } from '../../src/ui/runs';
 import { fixtureFiles, fixtureTokenizer } from '../helpers/gpt2-tiny';
-import { jsonLines, npmRun } from '../helpers/npm-run';
+import { jsonLines, npmRun, shellRun } from '../helpers/npm-run';
 
 let dir: string;
 /** config.json + model.safetensors of the tiny GPT-2 fixture in a folder of their own. */
@@ -103,6 +103,19 @@ describe('npm run train -- --data FILE', () => {
     expect(r.stdout).toMatch(/\nstep 2\/2 /);
     expect(r.stdout).not.toContain('\r'); // not a terminal: no bar redrawn in place
     expect(r.stdout).toContain('Completed 2 steps.');
+  });
+
+  it('on a terminal: a progress bar redrawn in place, with steps done and ETA', async () => {
+    // script(1) gives the command a pseudo-terminal, as a user's shell would
+    const r = await shellRun(`script -qec "npm run -s train -- --set train.maxSteps=4 --set eval.everySteps=4" /dev/null`, { timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const bars = r.stdout.split('\r').filter((l) => l.startsWith('['));
+    expect(bars.map((b) => /^\[([#-]{24})\] (\d)\/4 .* ETA \d+s/.exec(b)?.slice(1, 3))).toEqual([
+      ['######------------------', '1'],
+      ['############------------', '2'],
+      ['##################------', '3'],
+      ['########################', '4'],
+    ]);
   });
 
   it('a lesson with --out also writes its diagnosis, the one its end event carries', async () => {
