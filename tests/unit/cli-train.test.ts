@@ -11,13 +11,16 @@ import { diskLoader } from '../../src/core/assets';
 import type { RunConfig } from '../../src/core/config';
 import { parseDataset } from '../../src/core/data/parse';
 import { evalLoss } from '../../src/core/eval/evaluate';
-import { importHfGpt2 } from '../../src/core/import/hf-gpt2';
+import { exportHfGpt2, importHfGpt2 } from '../../src/core/import/hf-gpt2';
 import { importPeftAdapter } from '../../src/core/import/peft';
+import { paramShapes } from '../../src/core/model/gpt';
+import { Rng } from '../../src/core/rng';
 import { Session } from '../../src/core/session';
 import type { EvalEvent, StepEvent } from '../../src/core/train/types';
 import { isRun } from '../../src/ui/runs';
 import { fixtureFiles, fixtureTokenizer } from '../helpers/gpt2-tiny';
 import { jsonLines, npmRun, shellRun } from '../helpers/npm-run';
+import { maxAbsDiff } from '../helpers/tiny';
 
 let dir: string;
 /** config.json + model.safetensors of the tiny GPT-2 fixture in a folder of their own. */
@@ -103,6 +106,36 @@ describe('npm run train -- --data FILE', () => {
     expect(r.stdout).toMatch(/\nstep 2\/2 /);
     expect(r.stdout).not.toContain('\r'); // not a terminal: no bar redrawn in place
     expect(r.stdout).toContain('Completed 2 steps.');
+  });
+
+  it('a GPT-2-vocabulary folder (its tokenizer.json checked) trains on a TXT file; full fine-tuning with --out writes the model, which loads back', async () => {
+    // a random GPT-2-shaped checkpoint with GPT-2's 50,257-token vocabulary, 8 wide, and a tokenizer.json to check
+    const arch = { vocabSize: 50257, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 8, mlpRatio: 4, layerNormEps: 1e-5 };
+    const rng = new Rng(9);
+    const weights = new Map(paramShapes(arch).map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.normal() * 0.1) }]));
+    const folder = join(dir, 'gpt2-vocab');
+    mkdirSync(folder);
+    const files = exportHfGpt2(arch, weights, { eosId: 50256 });
+    writeFileSync(join(folder, 'config.json'), files['config.json']);
+    writeFileSync(join(folder, 'model.safetensors'), files['model.safetensors']);
+    writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: { Hello: 15496, 'Ġworld': 995, '<|endoftext|>': 50256 } } }));
+    const data = join(dir, 'hello.txt');
+    writeFileSync(data, Array.from({ length: 12 }, (_, i) => `Hello world number ${i}, and a few more words.`).join('\n\n'));
+    const out = join(dir, 'full');
+    const r = await npmRun(['run', '-s', 'train', '--', '--model', folder, '--data', data, '--set', 'train.method=full', '--set', 'train.freeze.embeddings=false', '--set', 'train.maxSteps=2', '--set', 'eval.general=false', '--out', out, '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const events = jsonLines(r.stdout);
+    expect((events[0] as unknown as { format: string; records: number }).format).toBe('txt');
+    expect(events.find((e) => e.type === 'saved')!.files).toEqual(['model/config.json', 'model/model.safetensors', 'run.json', 'curves.csv']);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runs[0];
+    expect(run.config.model.name).toBe('gpt2-vocab');
+    expect(run.totalParams).toBe(paramShapes(arch).reduce((n, [, sh]) => n + sh.reduce((a, b) => a * b, 1), 0));
+    const saved = await importHfGpt2({ 'config.json': readFileSync(join(out, 'model/config.json'), 'utf8'), 'model.safetensors': new Uint8Array(readFileSync(join(out, 'model/model.safetensors'))) }, { name: 'tuned' });
+    expect(saved.tokenizer.kind).toBe('gpt2-bpe');
+    const tuned = await saved.model.weights();
+    // two full steps changed the weights, embeddings included
+    for (const name of ['wte.weight', 'h.0.attn.c_attn.weight']) expect(maxAbsDiff(tuned.get(name)!.data, weights.get(name)!.data), name).toBeGreaterThan(1e-4);
+    saved.model.dispose();
   });
 
   it('on a terminal: a progress bar redrawn in place, with steps done and ETA', async () => {
