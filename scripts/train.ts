@@ -69,8 +69,13 @@ async function readModelDir(dir: string): Promise<LoadedModel> {
   }
   let tokenizer: CharTokenizer | undefined;
   if (files['tokenizer.json']) {
-    const t = JSON.parse(new TextDecoder().decode(files['tokenizer.json'] as Uint8Array)) as { kind?: string; chars: string[] };
-    if (t.kind === 'char') {
+    let t: { kind?: string; chars: string[] } | null = null;
+    try {
+      t = JSON.parse(new TextDecoder().decode(files['tokenizer.json'] as Uint8Array));
+    } catch {
+      // not JSON: the importer says so, naming the file
+    }
+    if (t?.kind === 'char') {
       tokenizer = CharTokenizer.fromJSON(t);
       delete files['tokenizer.json'];
     }
