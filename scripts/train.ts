@@ -40,6 +40,22 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+// Every option, and whether it takes a value: a mistyped one is an error, not silently a different run.
+const OPTIONS: Record<string, boolean> = { config: true, lesson: true, variant: true, set: true, backend: true, data: true, model: true, out: true, json: false, help: false };
+const USAGE = 'usage: npm run train -- [--config FILE] [--lesson ID [--variant pitfall|FIX]] [--set a.b=value ...] [--backend cpu|wasm] [--data FILE.jsonl|csv|txt] [--model DIR] [--out DIR] [--json]';
+if (flag('help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+  if (name === null || !(name in OPTIONS)) fail(`${JSON.stringify(argv[i])} is not an option of npm run train; accepted: ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}\n${USAGE}`);
+  if (OPTIONS[name]) {
+    if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) fail(`--${name} needs a value\n${USAGE}`);
+    i++;
+  }
+}
+
 /** --data FILE: its usable records, after printing the page's report on them (bad lines by number). */
 function readData(file: string, session: Session, c: RunConfig, blockSize: number): DataRecord[] {
   let source: string;
@@ -156,7 +172,6 @@ async function main() {
   if (backend) config = setPath(config, `model.backend=${backend}`);
   if (config.model.backend === 'auto') config.model.backend = 'wasm';
   const outDir = values('out')[0];
-  if (flag('out') && (!outDir || outDir.startsWith('--'))) fail('--out needs a folder to write to, e.g. --out runs/first');
   validate(config);
 
   const session = await Session.create({ loader: await diskLoader(), backend: config.model.backend });

@@ -162,6 +162,13 @@ describe('npm run train -- --data FILE', () => {
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runs[0].steps).toHaveLength(3);
   });
 
+  it('a mistyped option is an error naming it and the accepted ones, not a run on the built-in data', async () => {
+    const r = await npmRun(['run', '-s', 'train', '--', '--dat', 'my.jsonl'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: "--dat" is not an option of npm run train; accepted: --config, --lesson, --variant, --set, --backend, --data, --model, --out, --json, --help');
+    expect(r.stdout).toBe('');
+  });
+
   it('refuses a model folder whose vocabulary needs a tokenizer it lacks, saying what to add', async () => {
     const bare = fixtureFolder('bare');
     const r = await npmRun(['run', '-s', 'train', '--', '--model', bare, '--set', 'train.maxSteps=1'], { timeoutMs: 60_000 });
