@@ -1,8 +1,10 @@
 // Writes the shipped text: the general corpus of a small invented world (public/corpus/) and the small task
 // datasets the lessons fine-tune on (public/datasets/), with their READMEs and the picker's index.json.
-// Run: npx tsx scripts/make-data.ts   (seeded: every run writes the same bytes)
+// Run: npx tsx scripts/make-data.ts [--out DIR]   (seeded: every run writes the same bytes; --out writes under DIR, not public/)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/rng';
 
 // ---------------------------------------------------------------- the world ----------------------------------
@@ -375,7 +377,9 @@ function check(name: string, text: string): void {
   if (!ALLOWED.test(text)) throw new Error(`${name}: character outside ASCII 32..126 and \\n in ${JSON.stringify(text.slice(0, 80))}`);
 }
 
-const root = new URL('../public/', import.meta.url);
+// --out DIR writes the same files under DIR instead (to compare with the shipped ones)
+const outArg = process.argv.indexOf('--out');
+const root = outArg > 0 ? pathToFileURL(path.resolve(process.argv[outArg + 1] ?? '.') + '/') : new URL('../public/', import.meta.url);
 const written: { file: string; bytes: number }[] = [];
 function write(file: string, text: string): void {
   mkdirSync(new URL('.', new URL(file, root)), { recursive: true });

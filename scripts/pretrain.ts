@@ -1,6 +1,8 @@
 // Pretrains the built-in model "tiny-world" on the generated general corpus and writes it to
 // public/models/tiny-world/ (safetensors + config + tokenizer + MODEL_CARD.md). Run once by us, not by CI:
-//   npm run pretrain -- [--steps 2000] [--backend wasm] [--fresh]
+//   npm run model:pretrain -- [--steps 2000] [--backend wasm] [--fresh] (--out DIR | --force)
+// The npm script is not called "pretrain": npm would run it before every `npm run train`.
+// It refuses to overwrite the shipped model: --out DIR writes elsewhere, --force replaces the shipped one.
 // Seeded and resumable: every 100 steps weights + Adam moments go to .pretrain/; rerunning continues from there,
 // and because each batch is drawn from Rng(seed + step) a resumed run sees exactly the batches a straight run would.
 
@@ -31,8 +33,21 @@ const BACKEND = opt('backend', 'wasm') as Backend;
 const NAME = 'tiny-world';
 const SEED = 1234;
 const HP = { lr: 3e-3, schedule: 'cosine' as const, warmupSteps: 100, minLrRatio: 0.1, weightDecay: 0.1, gradClip: 1, batchSize: 16 };
-const CKPT = '.pretrain';
-const OUT = path.join('public/models', NAME);
+const SHIPPED = path.join('public/models', NAME);
+const OUT = args.includes('--out') ? opt('out', '') : SHIPPED;
+if (!OUT || OUT.startsWith('--')) {
+  console.error('error: --out needs a folder, e.g. --out /tmp/tiny-world');
+  process.exit(2);
+}
+// one checkpoint folder per output, so a short run written elsewhere is never resumed into the shipped model
+const CKPT = path.resolve(OUT) === path.resolve(SHIPPED) ? '.pretrain' : path.join(OUT, '.pretrain');
+if (path.resolve(OUT) === path.resolve(SHIPPED) && fs.existsSync(path.join(SHIPPED, 'model.safetensors')) && !args.includes('--force')) {
+  console.error(
+    `error: ${SHIPPED}/ holds the shipped model and pretraining (${STEPS} steps, about 23 min for 2000) would overwrite it.\n` +
+      `  Write elsewhere with --out DIR (e.g. --out /tmp/${NAME}), or replace the shipped model with --force.`,
+  );
+  process.exit(2);
+}
 
 const report = await initBackend(BACKEND);
 const loader = await diskLoader();
@@ -138,7 +153,7 @@ offline with nothing downloaded.
 | Final training loss | ${finalTrain.toFixed(4)} nats/char (mean of the last ${recent.length} steps), perplexity ${Math.exp(finalTrain).toFixed(3)} |
 | Held-out general loss | ${finalHeldout.toFixed(4)} nats/char, perplexity ${Math.exp(finalHeldout).toFixed(3)} (\`public/corpus/general-heldout.txt\`, ${heldout.length} windows of ${arch.blockSize}) |
 | Wall time | ${(wallMs / 60000).toFixed(1)} min on the tfjs ${report.backend} backend in Node, 1 thread |
-| Reproduce | \`npx tsx scripts/make-data.ts && npm run pretrain -- --steps ${STEPS} --backend ${BACKEND} --fresh\` |
+| Reproduce | \`npx tsx scripts/make-data.ts && npm run model:pretrain -- --steps ${STEPS} --backend ${BACKEND} --fresh --force\` |
 
 ## Held-out loss during training
 | step | training loss | held-out loss |

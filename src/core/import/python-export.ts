@@ -304,7 +304,9 @@ if __name__ == "__main__":
 `;
 }
 
-export const PYTHON_REQUIREMENTS = 'torch\ntransformers>=4.41\npeft>=0.10\naccelerate>=0.26\n';
+// accelerate >= 1.1: transformers 4.46 refuses TrainingArguments(data_seed=...) with an older one (seen with 1.0.1);
+// tests/python/requirements.txt pins the set this script is run with in CI.
+export const PYTHON_REQUIREMENTS = 'torch\ntransformers>=4.41\npeft>=0.10\naccelerate>=1.1.0\n';
 
 /** The three files of the project: train.py, the data file, requirements.txt. `records`: the run's splits. */
 export function exportPythonProject(c: RunConfig, records: Splits<DataRecord>, o: PythonExportOptions): Record<string, string> {
