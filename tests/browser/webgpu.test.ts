@@ -84,11 +84,11 @@ test('auto proves each backend with a training step, shows its time, and picks t
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(baseUrl() + hashOf({ 'model.backend': 'auto' }));
-  await waitForEngine(page, '', 180_000);
+  // On SwiftShader every GPU backend is a CPU emulation: wasm is faster, so auto must take it
+  await waitForEngine(page, 'wasm', 300_000);
   const line = async (b: string) => ({ state: await page.getAttribute(`[data-backend=${b}]`, 'data-state'), text: (await page.textContent(`[data-backend=${b}]`)) ?? '' });
   const ms = (text: string) => Number(/(\d+) ms/.exec(text)?.[1] ?? NaN);
   const [gpu, gl, wasm] = [await line('webgpu'), await line('webgl'), await line('wasm')];
-  // On SwiftShader every GPU backend is a CPU emulation: wasm is faster, so auto must take it
   expect(wasm.state).toBe('used');
   for (const other of [gpu, gl]) {
     expect(other.state).toBe('passed');
@@ -117,7 +117,7 @@ test('a lost GPU device is reported, the steps so far are kept, and the engine r
   expect(await alert.textContent()).toContain('The GPU device was lost');
   expect(await waitForEnd(page, 10_000)).toBe('failed');
   expect(await lossPoints(page)).toBeGreaterThanOrEqual(2);
-  await page.click('text=Restart on WebAssembly');
+  await page.locator('[data-testid=engine-dead] button', { hasText: 'Restart on WebAssembly' }).click({ timeout: 120_000 });
   await waitForEngine(page, 'wasm');
   await expect.poll(() => page.isEnabled('[data-testid=start]'), { timeout: 60_000 }).toBe(true);
   expect(await lossPoints(page)).toBeGreaterThanOrEqual(2); // the lost run's curve is still on screen
