@@ -51,5 +51,5 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation, port: 4173 },
   // bench.html: the browser bench (npm run bench -- --browser), built beside the page
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096, rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } } },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096, rollupOptions: { input: { index: 'index.html', bench: 'bench.html' } } },
 });
