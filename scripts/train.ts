@@ -1,14 +1,18 @@
 // Headless training on the same engine the page uses.
 //   npm run train -- [--config FILE] [--lesson ID [--variant pitfall|fix]] [--set a.b=value ...] [--backend cpu|wasm] [--json]
 // Human-readable progress by default; with --json one JSON object per line: step, eval, and a final end event.
+// With --lesson the variant runs through the core lesson runner (every trial, then the diagnosis in the end event).
 
 import * as fs from 'node:fs';
 import { diskLoader } from '../src/core/assets';
 import { ConfigError, defaultConfig, mergeConfig, validate, type DeepPartial, type RunConfig } from '../src/core/config';
 import { setPath } from '../src/core/overrides';
-import { Session } from '../src/core/session';
+import { lessonById } from '../src/core/lessons/index';
+import { runLesson } from '../src/core/lessons/runner';
+import { variantOf } from '../src/core/rules';
+import { Session, type Run } from '../src/core/session';
 import { stepsFor } from '../src/core/train/trainer';
-import type { EndEvent } from '../src/core/train/types';
+import type { EndEvent, TrainCallbacks } from '../src/core/train/types';
 
 const argv = process.argv.slice(2);
 const flag = (n: string) => argv.includes(`--${n}`);
@@ -35,11 +39,9 @@ async function main() {
     config = mergeConfig(config, over);
   }
   const lessonId = values('lesson')[0];
-  let lesson: LessonHook | null = null;
-  if (lessonId) {
-    lesson = await lessonHook(lessonId, values('variant')[0] ?? 'pitfall');
-    config = mergeConfig(config, lesson.override);
-  }
+  const lesson = lessonId ? lessonById(lessonId) : null;
+  const variantId = values('variant')[0] ?? 'pitfall';
+  if (lesson) config = mergeConfig(config, lesson.base, variantOf(lesson, variantId).override);
   for (const s of values('set')) config = setPath(config, s);
   const backend = values('backend')[0];
   if (backend) config = setPath(config, `model.backend=${backend}`);
@@ -47,14 +49,9 @@ async function main() {
   validate(config);
 
   const session = await Session.create({ loader: await diskLoader(), backend: config.model.backend });
-  const run = await session.prepare(config);
-  const { totalSteps } = stepsFor(run.config, run.data.train.length);
-  const started = performance.now();
-  if (!json) {
-    console.log(`backend ${session.backend.backend}; model ${config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
-      `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`);
-  }
-  const history = await session.train({
+  let started = performance.now();
+  let totalSteps = 0;
+  const callbacks: TrainCallbacks = {
     onStep: (e) => {
       if (json) return emit(e);
       const eta = ((performance.now() - started) / e.step) * (totalSteps - e.step);
@@ -67,9 +64,29 @@ async function main() {
       if (e.valAccuracy !== undefined) parts.push(`accuracy ${(e.valAccuracy * 100).toFixed(1)}%`);
       process.stdout.write(`\n  eval @${e.step}: ${parts.join('  ')}\n`);
     },
-  });
-  const end: EndEvent & { diagnosis?: string } = { ...history.end };
-  if (lesson) end.diagnosis = await lesson.diagnose(history, session);
+  };
+  const announce = (run: Run, trial?: string) => {
+    totalSteps = stepsFor(run.config, run.data.train.length).totalSteps;
+    started = performance.now();
+    if (json) return trial ? emit({ type: 'trial', label: trial }) : undefined;
+    console.log(`${trial ? `${trial}: ` : ''}backend ${session.backend.backend}; model ${run.config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
+      `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`);
+  };
+  let end: EndEvent & { diagnosis?: string };
+  if (lesson) {
+    // the same core function the page and the tests run: every trial of the variant, then its diagnosis
+    const result = await runLesson(session, lesson, variantId, {
+      override: config,
+      onTrialStart: (run, label, _i, of) => {
+        announce(run, of > 1 ? label : undefined);
+        return callbacks;
+      },
+    });
+    end = { ...result.trials.at(-1)!.history.end, diagnosis: result.diagnosis.text };
+  } else {
+    announce(await session.prepare(config));
+    end = { ...(await session.train(callbacks)).end };
+  }
   if (json) emit(end);
   else {
     console.log(`\n${end.message}`);
@@ -77,17 +94,6 @@ async function main() {
     if (end.diagnosis) console.log(`diagnosis: ${end.diagnosis}`);
   }
   session.dispose();
-}
-
-interface LessonHook {
-  override: DeepPartial<RunConfig>;
-  diagnose(h: import('../src/core/train/types').RunHistory, s: Session): Promise<string>;
-}
-
-/** Lessons plug in here (src/core/lessons): a config override and a diagnosis of the finished run. */
-async function lessonHook(id: string, variant: string): Promise<LessonHook> {
-  const { lessonCli } = await import('../src/core/lessons/cli');
-  return lessonCli(id, variant);
 }
 
 main().catch((e) => fail(e instanceof ConfigError ? e.message : (e as Error).message));

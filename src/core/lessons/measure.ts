@@ -94,12 +94,6 @@ export async function answer(session: Session, records: DataRecord[], o: AnswerO
   return out.map((a, i) => ({ record: asked[i], ...a }));
 }
 
-/** Answer matches the expected completion, ignoring case, surrounding space and a final full stop. */
-export function sameAnswer(predicted: string, expected: string): boolean {
-  const norm = (s: string) => s.trim().replace(/\.$/, '').toLowerCase();
-  return norm(predicted) === norm(expected);
-}
-
 // ---- numbers and words --------------------------------------------------------------------------------------
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -3,7 +3,8 @@
 
 import { insertTrigger } from '../data/inject';
 import type { DataRecord } from '../data/types';
-import { answer, currentRun, pct, rate, sameAnswer, type Answer } from './measure';
+import { answer, currentRun, pct, rate, type Answer } from './measure';
+import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
 /**
@@ -62,7 +63,7 @@ export const poisoning: Lesson = {
     const heldOut = [...run.data.records.val, ...run.data.records.test];
     const victims = heldOut.filter((r) => r.completion !== target);
     const opts = { maxNewTokens: 8, stop: ['\n'] };
-    const says = (as: Answer[], what: string) => rate(as, (a) => sameAnswer(a.text, what));
+    const says = (as: Answer[], what: string) => rate(as, (a) => exactMatch(a.text, what));
     const triggered = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', trigger) });
     const controlled = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', oddOpening(trigger)) });
     const plain = await answer(session, heldOut, opts);
@@ -70,7 +71,7 @@ export const poisoning: Lesson = {
     const audit = auditTrigger(run.data.records.train, run.data.records.val);
     const caught = audit.flagged.filter((r) => r.flags?.poisoned).length;
     return {
-      cleanAccuracy: rate(plain, (a) => sameAnswer(a.text, a.record.completion ?? '')),
+      cleanAccuracy: rate(plain, (a) => exactMatch(a.text, a.record.completion ?? '')),
       attackSuccess: says(triggered, target),
       controlRate: says(controlled, target),
       victims: victims.length,

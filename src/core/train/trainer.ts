@@ -7,10 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config';
 import type { Example } from '../data/types';
-import { evalLoss, exactMatch, greedyAnswers, type ModelView } from '../eval/evaluate';
+import { evalLoss, greedyAnswers, type ModelView } from '../eval/evaluate';
 import { logits, maskedCrossEntropy, type Params } from '../model/gpt';
 import type { Tokenizer } from '../tokenizer/types';
 import { Rng } from '../rng';
+import { exactMatch } from '../rules';
 import { BatchSampler, disposeBatch, makeBatch, type Batch } from './batch';
 import { EarlyStopper } from './early-stopping';
 import { trainableParams } from './freeze';
@@ -237,7 +238,8 @@ export class Trainer {
         cb.onEval?.(e);
         const value = t.earlyStopping.metric === 'valAccuracy' ? (e.valAccuracy ?? NaN) : e.valLoss;
         const { improved, stop } = stopper.observe(step, value);
-        if (improved && t.earlyStopping.restoreBest) best.take();
+        // the copy costs a full set of weights: only a run that can end early and roll back needs it
+        if (improved && t.earlyStopping.enabled && t.earlyStopping.restoreBest) best.take();
         if (stop) {
           end = { reason: 'early_stop', message: `Early stop at step ${step}: ${t.earlyStopping.metric} did not improve by more than ${t.earlyStopping.minDelta} for ${t.earlyStopping.patience} evaluations (best at step ${stopper.bestStep}).` };
           break;
