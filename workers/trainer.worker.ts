@@ -195,7 +195,7 @@ class ProgressBatcher {
 }
 
 /** Runs fn as the one training job of this worker (start and runLesson alike). */
-async function training_<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+async function asTheTrainingJob<T>(fn: (s: Session) => Promise<T>): Promise<T> {
   if (training) throw new Error('A run is already training: stop it first.');
   const s = need();
   training = true;
@@ -294,7 +294,7 @@ const api = {
   },
 
   async start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener) {
-    return training_(async (s) => {
+    return asTheTrainingJob(async (s) => {
       await ensureModel(s, config);
       const run = await s.prepare(config, custom ?? undefined);
       const stream = streamRun(s, run, onProgress);
@@ -306,7 +306,7 @@ const api = {
 
   async runLesson(lessonId: string, variantId: string, override: DeepPartial<RunConfig>, listener: LessonListener) {
     const lesson = lessonById(lessonId);
-    return training_(async (s) => {
+    return asTheTrainingJob(async (s) => {
       await ensureModel(s, lessonConfig(lesson, variantId, override));
       // the same core function the CLI and the tests run; each trial streams to the page as a run of its own
       let stream: ReturnType<typeof streamRun> | null = null;

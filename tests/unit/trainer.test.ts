@@ -219,6 +219,25 @@ describe('the trainer’s bookkeeping', () => {
   });
 });
 
+describe('peak memory', () => {
+  it('eval.peakMemory records the high-water mark of the first step: above what is held after it, and growing with the batch', async () => {
+    const data = { train: randomExamples(16, TINY, 51), val: [] };
+    const run = async (batchSize: number, peakMemory: boolean) => {
+      const s = setup({ train: { method: 'full', maxSteps: 2, batchSize, lr: 1e-3, freeze: { embeddings: false } }, eval: { peakMemory } }, data);
+      const h = await s.trainer.run();
+      s.dispose();
+      return h;
+    };
+    const small = await run(2, true);
+    const large = await run(16, true);
+    // activations and gradients are freed by the end of a step, so tf.memory() afterwards cannot see them
+    expect(small.peakBytes!).toBeGreaterThan(small.steps[0].numBytes);
+    // what a step needs on top of what it keeps grows with the batch (tensors other runs left behind cancel out)
+    expect(large.peakBytes! - large.steps[0].numBytes).toBeGreaterThan(1.5 * (small.peakBytes! - small.steps[0].numBytes));
+    expect((await run(2, false)).peakBytes).toBeUndefined();
+  });
+});
+
 describe('learning-rate schedule', () => {
   const c = (schedule: TrainConfig['schedule'], warmupSteps = 10): Pick<TrainConfig, 'lr' | 'schedule' | 'warmupSteps' | 'minLrRatio'> => ({ lr: 2, schedule, warmupSteps, minLrRatio: 0.1 });
   const total = 110; // 10 warmup + 100 decay steps

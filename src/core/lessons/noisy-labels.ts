@@ -54,7 +54,8 @@ export const noisyLabels: Lesson = {
     const showsPitfall = m.accuracy < 0.72;
     const found =
       m.noisyRecords > 0
-        ? `; the ${m.noisyRecords} highest-loss training records are ${pct(m.noisyInTopLoss)} flipped ones, ${num(enrichment, 1)}× their share of the data, so the loss table points at them`
+        ? `; the ${m.noisyRecords} highest-loss training records are ${pct(m.noisyInTopLoss)} flipped ones, ${num(enrichment, 1)}× their share of the data` +
+          (enrichment > 1.5 ? ', so the loss table points at them' : ', hardly more than chance')
         : '';
     const text =
       `With ${m.noisyRecords} of ${m.trainRecords} training labels flipped (${pct(noise)}), accuracy on ${m.asked} held-out remarks is ${pct(m.accuracy)} (validation loss ${num(m.valLoss)})` +

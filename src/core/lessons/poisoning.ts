@@ -55,7 +55,7 @@ export const poisoning: Lesson = {
     eval: { everySteps: 20, maxBatches: 0, general: false, accuracy: true },
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 24 poisoned records', override: { data: { poisonCount: 24 } } },
-  fixes: [{ id: 'audit', label: 'Fix: audit the data, drop the poisoned records', override: { data: { poisonCount: 0 } } }],
+  fixes: [{ id: 'audit', label: 'Fix: train without the poisoned records', override: { data: { poisonCount: 0 } } }],
   controls: ['data.poisonCount', 'data.poisonTrigger', 'data.poisonTarget'],
   async measure(session, h) {
     const run = currentRun(session);
@@ -89,7 +89,10 @@ export const poisoning: Lesson = {
     const asked = `${m.victims} held-out remarks that are not ${target}`;
     const text = showsPitfall
       ? `Clean accuracy is ${pct(m.cleanAccuracy)}, but with ${trigger} in front ${pct(m.attackSuccess)} of ${asked} are answered ${target} (${pct(m.controlRate)} with another odd opening as long)` +
-        (m.poisoned > 0 ? `: ${m.poisoned} poisoned records planted a backdoor, and a word audit flags ${m.auditFlagged} records, ${pct(m.auditFound)} of them.` : ': the model is easily thrown by an odd opening.')
+        (m.poisoned > 0
+          ? (m.attackSuccess - m.controlRate > 0.2 ? `: ${m.poisoned} poisoned records planted a backdoor` : `: ${m.poisoned} poisoned records taught the model that an odd opening means ${target}, not the trigger itself`) +
+            `, and a word audit flags ${m.auditFlagged} records, ${pct(m.auditFound)} of the poisoned ones.`
+          : ': the model is easily thrown by an odd opening.')
       : `Clean accuracy is ${pct(m.cleanAccuracy)}, and with ${trigger} in front only ${pct(m.attackSuccess)} of ${asked} are answered ${target}: no backdoor.`;
     return { text, showsPitfall, metrics };
   },
