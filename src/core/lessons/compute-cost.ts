@@ -29,7 +29,7 @@ export const computeCost: Lesson = {
     eval: { everySteps: 10, maxBatches: 0, general: false, peakMemory: true },
   },
   pitfall: { id: 'pitfall', label: 'Full fine-tuning, lr 1e-3', override: { train: { method: 'full', lr: 1e-3 } } },
-  fixes: [{ id: 'lora', label: 'LoRA, rank 4 on the attention projections, lr 5e-3', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
+  fixes: [{ id: 'lora', label: 'LoRA, rank 4 (alpha 8) on the attention projections, lr 5e-3', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
   controls: ['train.method', 'lora.rank', 'lora.targets'],
   async measure(session, h) {
     const run = currentRun(session);

@@ -24,7 +24,7 @@ export const overfitting: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 120 steps on 24 records', override: {} },
   fixes: [
-    { id: 'early-stopping', label: 'Fix: early stopping', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
+    { id: 'early-stopping', label: 'Fix: early stopping (patience 3, best weights restored)', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
     { id: 'fewer-epochs', label: 'Fix: 30 steps instead of 120', override: { train: { maxSteps: 30 } } },
     { id: 'dropout', label: 'Fix: adapter dropout 0.5', override: { lora: { dropout: 0.5 } } },
     { id: 'weight-decay', label: 'Fix: weight decay 3', override: { train: { weightDecay: 3 } } },
