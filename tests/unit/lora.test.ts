@@ -216,4 +216,10 @@ describe('LoRA adapters', () => {
     tf.dispose([x, zero]);
     lora.dispose();
   });
+
+  it('building and disposing an adapter set leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    new LoraSet(TINY, cfgOf({ rank: 4 }), 9).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

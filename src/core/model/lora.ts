@@ -55,12 +55,13 @@ export class LoraSet {
         const { inDim, outDim } = targetSlot(arch, target);
         const bound = 1 / Math.sqrt(inDim);
         const a = new Float32Array(inDim * cfg.rank).map(() => (rng.next() * 2 - 1) * bound);
-        const ad: Adapter = {
+        // tf.variable keeps its initial tensor alive beside itself: tidy frees those, the variables stay
+        const ad: Adapter = tf.tidy(() => ({
           layer,
           target,
           A: tf.variable(tf.tensor2d(a, [inDim, cfg.rank]), true, `lora${id}.h.${layer}.${target}.A`),
           B: tf.variable(tf.zeros([cfg.rank, outDim]), true, `lora${id}.h.${layer}.${target}.B`),
-        };
+        }));
         this.adapters.push(ad);
         this.byKey.set(`${layer}.${target}`, ad);
       }
