@@ -5,6 +5,7 @@
 // --model trains on a Hugging Face GPT-2 folder (config.json + model.safetensors [+ tokenizer]).
 // --out writes the PEFT adapter (or, for full fine-tuning, the model), the run (run.json, importable on the
 // page's Runs panel), the curves (curves.csv) and, for a lesson, its diagnosis (diagnosis.txt).
+// With --lesson the variant runs through the core lesson runner, as in the page (every trial, then the diagnosis).
 // A progress bar with ETA on a terminal, plain lines otherwise; with --json one JSON object per line:
 // data (with --data), step, eval, saved (with --out), and a final end event.
 
@@ -20,10 +21,13 @@ import { importHfGpt2, type HfFiles } from '../src/core/import/hf-gpt2';
 import { exportMergedHfGpt2, exportPeftAdapter } from '../src/core/import/peft';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import { setPath } from '../src/core/overrides';
-import { Session } from '../src/core/session';
+import { lessonById } from '../src/core/lessons/index';
+import { runLesson } from '../src/core/lessons/runner';
+import { variantOf } from '../src/core/rules';
+import { Session, type Run } from '../src/core/session';
 import { CharTokenizer } from '../src/core/tokenizer/char';
 import { stepsFor } from '../src/core/train/trainer';
-import type { EndEvent, RunHistory, StepEvent } from '../src/core/train/types';
+import type { EndEvent, RunHistory, StepEvent, TrainCallbacks } from '../src/core/train/types';
 import { runCsv, type StoredRun } from '../src/ui/runs';
 
 const argv = process.argv.slice(2);
@@ -162,38 +166,33 @@ async function main() {
     config = mergeConfig(config, over);
   }
   const lessonId = values('lesson')[0];
-  let lesson: LessonHook | null = null;
-  if (lessonId) {
-    lesson = await lessonHook(lessonId, values('variant')[0] ?? 'pitfall');
-    config = mergeConfig(config, lesson.override);
-  }
+  const lesson = lessonId ? lessonById(lessonId) : null;
+  const variantId = values('variant')[0] ?? 'pitfall';
+  if (lesson) config = mergeConfig(config, lesson.base, variantOf(lesson, variantId).override);
   for (const s of values('set')) config = setPath(config, s);
   const backend = values('backend')[0];
   if (backend) config = setPath(config, `model.backend=${backend}`);
   if (config.model.backend === 'auto') config.model.backend = 'wasm';
   const outDir = values('out')[0];
+  const dataFile = values('data')[0];
+  const modelDir = values('model')[0];
+  if (lesson && (dataFile || modelDir)) fail('--lesson runs on the lesson\'s own model and data: leave out --data and --model');
   validate(config);
 
   const session = await Session.create({ loader: await diskLoader(), backend: config.model.backend });
-  const modelDir = values('model')[0];
   if (modelDir) {
     const loaded = await session.useModel(await readModelDir(modelDir));
     config = { ...config, model: { ...config.model, name: loaded.config.name, arch: loaded.model.arch } };
   } else {
     await session.loadModel(config);
   }
-  const dataFile = values('data')[0];
   const custom = dataFile ? readData(dataFile, session, config, session.model.arch.blockSize) : undefined;
   if (custom) config = { ...config, data: { ...config.data, dataset: 'custom' } };
-  const run = await session.prepare(config, custom);
-  const { totalSteps } = stepsFor(run.config, run.data.train.length);
-  if (!json) {
-    console.log(`backend ${session.backend.backend}; model ${run.config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
-      `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`);
-  }
-  const onStep = json ? emit : progress(totalSteps);
-  const history = await session.train({
-    onStep,
+
+  let onStep: (e: StepEvent) => void = emit;
+  let totalSteps = 0;
+  const callbacks: TrainCallbacks = {
+    onStep: (e) => onStep(e),
     onEval: (e) => {
       if (json) return emit(e);
       const parts = [`val ${e.valLoss.toFixed(4)}`];
@@ -201,8 +200,32 @@ async function main() {
       if (e.valAccuracy !== undefined) parts.push(`accuracy ${(e.valAccuracy * 100).toFixed(1)}%`);
       process.stdout.write(`${process.stdout.isTTY ? '\n' : ''}  eval @${e.step}: ${parts.join('  ')}\n`);
     },
-  });
-  // the trained weights go out before a lesson's diagnosis, which may train further trials on this session
+  };
+  const announce = (run: Run, trial?: string) => {
+    totalSteps = stepsFor(run.config, run.data.train.length).totalSteps;
+    onStep = json ? emit : progress(totalSteps);
+    if (json) return trial ? emit({ type: 'trial', label: trial }) : undefined;
+    console.log(`${trial ? `${trial}: ` : ''}backend ${session.backend.backend}; model ${run.config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
+      `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`);
+  };
+  let history: RunHistory;
+  let diagnosis: string | undefined;
+  if (lesson) {
+    // the same core function the page and the tests run: every trial of the variant, then its diagnosis
+    const result = await runLesson(session, lesson, variantId, {
+      override: config,
+      onTrialStart: (run, label, _i, of) => {
+        announce(run, of > 1 ? label : undefined);
+        return callbacks;
+      },
+    });
+    history = result.trials.at(-1)!.history;
+    diagnosis = result.diagnosis.text;
+  } else {
+    announce(await session.prepare(config, custom));
+    history = await session.train(callbacks);
+  }
+  const run = session.current!; // the last run trained: its adapter or weights are what --out saves
   const files: Record<string, string | Uint8Array> = {};
   if (outDir) {
     if (run.lora) {
@@ -213,17 +236,14 @@ async function main() {
     const stored = storedRun(history, dataFile ? path.basename(dataFile) : run.config.data.dataset, totalSteps);
     files['run.json'] = JSON.stringify({ format: 'lora-playground-runs', version: 1, runs: [stored] }, null, 1) + '\n';
     files['curves.csv'] = runCsv(stored);
-  }
-  const end: EndEvent & { diagnosis?: string } = { ...history.end };
-  if (lesson) end.diagnosis = await lesson.diagnose(history, session);
-  if (outDir) {
-    if (end.diagnosis) files['diagnosis.txt'] = `${lessonId} (${values('variant')[0] ?? 'pitfall'}): ${end.diagnosis}\n`;
+    if (diagnosis) files['diagnosis.txt'] = `${lessonId} (${variantId}): ${diagnosis}\n`;
     for (const [f, data] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(outDir, f)), { recursive: true });
       fs.writeFileSync(path.join(outDir, f), data);
     }
     if (json) emit({ type: 'saved', dir: outDir, files: Object.keys(files) });
   }
+  const end: EndEvent & { diagnosis?: string } = { ...history.end, ...(diagnosis ? { diagnosis } : {}) };
   if (json) emit(end);
   else {
     console.log(`${process.stdout.isTTY ? '\n' : ''}${end.message}`);
@@ -232,17 +252,6 @@ async function main() {
     if (outDir) console.log(`wrote ${outDir}/: ${Object.keys(files).join(', ')}`);
   }
   session.dispose();
-}
-
-interface LessonHook {
-  override: DeepPartial<RunConfig>;
-  diagnose(h: RunHistory, s: Session): Promise<string>;
-}
-
-/** Lessons plug in here (src/core/lessons): a config override and a diagnosis of the finished run. */
-async function lessonHook(id: string, variant: string): Promise<LessonHook> {
-  const { lessonCli } = await import('../src/core/lessons/cli');
-  return lessonCli(id, variant);
 }
 
 main().catch((e) => fail(e instanceof ConfigError ? e.message : (e as Error).message));

@@ -2,7 +2,7 @@
 // the page does `wrap<TrainerApi>(worker)`. Step series cross as one transferred Float64Array per batch.
 
 import type { BackendReport } from './core/backend';
-import type { Backend, ModelArch, RunConfig } from './core/config';
+import type { Backend, DeepPartial, ModelArch, RunConfig } from './core/config';
 import type { DataFormat, ParseIssue } from './core/data/parse';
 import type { DataReport } from './core/data/report';
 import type { DataRecord } from './core/data/types';
@@ -123,12 +123,20 @@ export interface LossRow {
 /** A lesson as data (its measure and diagnose functions stay in the worker). */
 export type LessonInfo = Omit<Lesson, 'measure' | 'diagnose'>;
 
-/** One finished run of a lesson variant, measured; several for variants with trials (folds, search). */
-export interface LessonTrial {
-  label: string;
-  history: RunHistory;
+/** What the page hears while a lesson variant trains: each trial starts, streams like a plain run, and ends. */
+export interface LessonListener {
+  trialStart(t: { label: string; index: number; of: number; config: RunConfig }): void;
+  progress(p: Progress): void;
+  trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number }): void;
+}
+
+/** A lesson variant, trained, measured and diagnosed by the core runner (src/core/lessons/runner.ts). */
+export interface LessonOutcome {
+  lesson: string;
+  variant: string;
+  diagnosis: Diagnosis;
   measures: Measures;
-  seconds: number;
+  trials: { label: string; seconds: number }[];
 }
 
 export interface TrainerApi {
@@ -147,10 +155,11 @@ export interface TrainerApi {
   generate(req: GenerateRequest, tuned: boolean): Promise<Generation>;
   lossTable(): Promise<LossRow[]>;
   listLessons(): Promise<LessonInfo[]>;
-  /** The lesson's measurements of the run that just finished training (on its trained weights). */
-  measure(lessonId: string): Promise<Measures>;
-  /** The lesson's one-sentence diagnosis of a variant's finished run(s). */
-  diagnose(lessonId: string, variantId: string, trials: LessonTrial[]): Promise<Diagnosis>;
+  /**
+   * Trains a lesson variant through the core runner, as the CLI and the tests do (every trial of a k-fold or a
+   * search), then measures and diagnoses it. override: the learner's changes to the variant's settings.
+   */
+  runLesson(lessonId: string, variantId: string, override: DeepPartial<RunConfig>, listener: LessonListener): Promise<LessonOutcome>;
   /** The size of a Hugging Face GPT-2 model (config.json and a HEAD request), before anything large is fetched. */
   probeHfModel(hfId: string): Promise<HfModelSize>;
   /** Imports a GPT-2-family model and makes it the loaded one; runs whose model.name is its name use it. */

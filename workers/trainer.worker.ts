@@ -5,27 +5,27 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { AssetError, fetchLoader } from '../src/core/assets';
-import type { Backend, ModelArch, RunConfig } from '../src/core/config';
+import type { Backend, DeepPartial, ModelArch, RunConfig } from '../src/core/config';
 import { isPromptCompletion, promptText } from '../src/core/data/format';
 import { parseDataset } from '../src/core/data/parse';
 import { validationReport } from '../src/core/data/report';
 import type { DataRecord } from '../src/core/data/types';
 import { LESSONS, lessonById } from '../src/core/lessons/index';
-import { combine, variantOf } from '../src/core/lessons/runner';
-import { finalValLoss } from '../src/core/lessons/measure';
+import { LessonStopped, runLesson } from '../src/core/lessons/runner';
+import { lessonConfig } from '../src/core/rules';
 import { estimateSize, fetchHfGpt2, hfFileUrl, importHfGpt2, remoteSize, type HfFiles } from '../src/core/import/hf-gpt2';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, exportMergedHfGpt2, exportPeftAdapter, importPeftAdapter } from '../src/core/import/peft';
 import { exportPythonProject } from '../src/core/import/python-export';
 import { generate } from '../src/core/eval/generate';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import type { LoraSet } from '../src/core/model/lora';
-import { Session } from '../src/core/session';
+import { Session, type Run } from '../src/core/session';
 import { tabMemory } from '../src/ui/device';
 import { wasmPaths } from '../src/wasm-paths';
 import { trainableParams } from '../src/core/train/freeze';
 import { stepsFor } from '../src/core/train/trainer';
-import type { EvalEvent, StepEvent } from '../src/core/train/types';
-import { packSteps, type Capabilities, type DatasetInfo, type ExportedFiles, type FatalListener, type ImportProgress, type LessonInfo, type LessonTrial, type ModelInfo, type NamedFile, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
+import type { EvalEvent, RunHistory, StepEvent, TrainCallbacks } from '../src/core/train/types';
+import { packSteps, type Capabilities, type DatasetInfo, type ExportedFiles, type FatalListener, type ImportProgress, type LessonInfo, type LessonListener, type ModelInfo, type NamedFile, type Progress, type ProgressListener, type Sample, type TrainerApi } from '../src/protocol';
 
 const loader = fetchLoader(import.meta.env.BASE_URL);
 // The threaded wasm build starts its pthreads from a Blob holding its factory's source text, which a bundler's
@@ -188,6 +188,61 @@ class ProgressBatcher {
   }
 }
 
+/** Runs fn as the one training job of this worker (start and runLesson alike). */
+async function asTheTrainingJob<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+  if (training) throw new Error('A run is already training: stop it first.');
+  const s = need();
+  training = true;
+  holds.clear();
+  dropAdapter();
+  try {
+    return await fn(s);
+  } finally {
+    training = false;
+  }
+}
+
+/** Callbacks that stream a prepared run's steps, evaluations and samples to the page; done() flushes the rest. */
+function streamRun(s: Session, run: Run, onProgress: ProgressListener): { callbacks: TrainCallbacks; done(): Promise<void> } {
+  const { totalSteps } = stepsFor(run.config, run.data.train.length);
+  const trainable = trainableParams(run.view.params as Record<string, tf.Variable>, run.lora, run.view.arch, run.config.train, 0);
+  const batcher = new ProgressBatcher(onProgress, {
+    totalSteps,
+    trainableParams: trainable.reduce((n, p) => n + p.variable.size, 0),
+    totalParams: s.model.numParams,
+  });
+  const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
+  let sampling: Promise<void> = Promise.resolve();
+  const callbacks: TrainCallbacks = {
+    onStep: (e) => {
+      batcher.step(e);
+    },
+    onEval: (e) => {
+      batcher.eval(e);
+      if (e.sample !== undefined) {
+        // the trainer's sample is the first validation question followed by the model's answer
+        const asked = prompt !== null && e.sample.startsWith(prompt);
+        return batcher.sample({ step: e.step, prompt: asked ? prompt : '', text: asked ? e.sample.slice(prompt.length) : e.sample });
+      }
+      if (prompt === null) return;
+      // hold the trainer at the next step so the sample reads the weights of this evaluation
+      hold('sample');
+      sampling = s
+        .generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true)
+        .then((g) => batcher.sample({ step: e.step, prompt, text: g.text }))
+        .catch(() => undefined)
+        .finally(() => release('sample'));
+    },
+  };
+  return {
+    callbacks,
+    async done() {
+      await sampling;
+      batcher.flush();
+    },
+  };
+}
+
 /** The prompt whose completion is sampled at each evaluation: the first validation record's. */
 function samplePrompt(records: DataRecord[], separator: string): string | null {
   const r = records[0];
@@ -233,50 +288,47 @@ const api = {
   },
 
   async start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener) {
-    if (training) throw new Error('A run is already training: stop it first.');
-    const s = need();
-    training = true;
-    holds.clear();
-    dropAdapter();
-    try {
+    return asTheTrainingJob(async (s) => {
       await ensureModel(s, config);
       const run = await s.prepare(config, custom ?? undefined);
-      const { totalSteps } = stepsFor(run.config, run.data.train.length);
-      const trainable = trainableParams(run.view.params as Record<string, tf.Variable>, run.lora, run.view.arch, run.config.train, 0);
-      const batcher = new ProgressBatcher(onProgress, {
-        totalSteps,
-        trainableParams: trainable.reduce((n, p) => n + p.variable.size, 0),
-        totalParams: s.model.numParams,
-      });
-      const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
-      let sampling: Promise<void> = Promise.resolve();
-      const history = await s.train({
-        onStep: (e) => {
-          batcher.step(e);
-        },
-        onEval: (e) => {
-          batcher.eval(e);
-          if (e.sample !== undefined) {
-            // the trainer's sample is the first validation question followed by the model's answer
-            const asked = prompt !== null && e.sample.startsWith(prompt);
-            return batcher.sample({ step: e.step, prompt: asked ? prompt : '', text: asked ? e.sample.slice(prompt.length) : e.sample });
-          }
-          if (prompt === null) return;
-          // hold the trainer at the next step so the sample reads the weights of this evaluation
-          hold('sample');
-          sampling = s
-            .generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true)
-            .then((g) => batcher.sample({ step: e.step, prompt, text: g.text }))
-            .catch(() => undefined)
-            .finally(() => release('sample'));
-        },
-      });
-      await sampling;
-      batcher.flush();
+      const stream = streamRun(s, run, onProgress);
+      const history = await s.train(stream.callbacks);
+      await stream.done();
       return history;
-    } finally {
-      training = false;
-    }
+    });
+  },
+
+  async runLesson(lessonId: string, variantId: string, override: DeepPartial<RunConfig>, listener: LessonListener) {
+    const lesson = lessonById(lessonId);
+    return asTheTrainingJob(async (s) => {
+      await ensureModel(s, lessonConfig(lesson, variantId, override));
+      // the same core function the CLI and the tests run; each trial streams to the page as a run of its own
+      let stream: ReturnType<typeof streamRun> | null = null;
+      let trial = { label: '', index: 0 };
+      // the trial's last progress, then its end, reach the page before the next trial starts or the outcome
+      const end = async (history: RunHistory, seconds: number) => {
+        await stream?.done();
+        stream = null;
+        await listener.trialEnd({ ...trial, history, seconds });
+      };
+      try {
+        const result = await runLesson(s, lesson, variantId, {
+          override,
+          onTrialStart: (run, label, index, of) => {
+            trial = { label, index };
+            void Promise.resolve(listener.trialStart({ label, index, of, config: run.config })).catch(() => undefined);
+            stream = streamRun(s, run, (p) => listener.progress(p));
+            return stream.callbacks;
+          },
+          onTrial: (t) => end(t.history, t.seconds),
+        });
+        const { diagnosis, measures, variant } = result;
+        return { lesson: lessonId, variant, diagnosis, measures, trials: result.trials.map((t) => ({ label: t.label, seconds: t.seconds })) };
+      } catch (e) {
+        if (e instanceof LessonStopped) await end(e.history, NaN);
+        throw e;
+      }
+    });
   },
 
   async pause() {
@@ -310,22 +362,6 @@ const api = {
 
   async listLessons() {
     return LESSONS.map(({ measure: _m, diagnose: _d, ...info }): LessonInfo => info);
-  },
-
-  async measure(lessonId) {
-    const s = need();
-    const lesson = lessonById(lessonId);
-    const history = s.current?.history;
-    if (!history) throw new Error('No run has finished in this tab yet: train one first.');
-    return lesson.measure ? lesson.measure(s, history) : {};
-  },
-
-  async diagnose(lessonId, variantId, trials: LessonTrial[]) {
-    const lesson = lessonById(lessonId);
-    const variant = variantOf(lesson, variantId);
-    if (trials.length === 0) throw new Error('A diagnosis needs at least one finished run.');
-    const results = trials.map((t) => ({ ...t, config: t.history.config, valLoss: finalValLoss(t.history) }));
-    return combine(lesson, variant, trials[0].history.config, results).diagnosis;
   },
 
   async probeHfModel(hfId) {

@@ -77,6 +77,7 @@ export interface DataConfig {
   dataset: string; // built-in dataset name, or "custom" for pasted/uploaded records
   split: { train: number; val: number; test: number }; // fractions of the records, summing to 1
   maxRecords: number; // use at most this many training records; 0 = all
+  recordBudget: number; // the run sees only this many records, training and validation together, shared as the split shares them; 0 = no cap
   separator: string; // text between prompt and completion
   appendEos: boolean; // end each completion with the end-of-sequence token
   lossOnPromptTokens: boolean; // also train on the prompt (false: loss on the completion only)
@@ -98,6 +99,7 @@ export interface EvalConfig {
   accuracy: boolean; // also measure exact-match / label accuracy by greedy generation
   maxNewTokens: number; // longest greedy answer generated for accuracy, in tokens
   stop: string[]; // an answer ends at the first of these strings (and always at the end-of-sequence token)
+  peakMemory: boolean; // record the high-water mark of tensor memory over the first step, activations included (tf.profile; that step runs slower)
 }
 
 export interface RunConfig {
@@ -149,6 +151,7 @@ export function defaultConfig(): RunConfig {
       dataset: 'qa',
       split: { train: 0.8, val: 0.1, test: 0.1 },
       maxRecords: 0,
+      recordBudget: 0,
       separator: '\nA: ',
       appendEos: true,
       lossOnPromptTokens: false,
@@ -162,7 +165,7 @@ export function defaultConfig(): RunConfig {
       skew: { label: '', group: '', keep: 1 },
       rebalance: 'none',
     },
-    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'] },
+    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'], peakMemory: false },
   };
 }
 
@@ -311,6 +314,7 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     ['data.dataset', c.data.dataset, typeof c.data.dataset === 'string' && c.data.dataset.length > 0, 'a dataset name'],
     ['data.split', c.data.split, [c.data.split.train, c.data.split.val, c.data.split.test].every((f) => inRange(f, 0, 1)) && c.data.split.train > 0 && Math.abs(splitSum - 1) < 1e-6, `train, val and test fractions in [0, 1] with train > 0, summing to 1 (they sum to ${+splitSum.toFixed(6)})`],
     ['data.maxRecords', c.data.maxRecords, intIn(c.data.maxRecords, 0, 1e9), 'a whole number ≥ 0 (0 = all)'],
+    ['data.recordBudget', c.data.recordBudget, intIn(c.data.recordBudget, 0, 1e9) && (c.data.recordBudget === 0 || c.data.maxRecords === 0), 'a whole number ≥ 0 (0 = no cap), and 0 while data.maxRecords caps the training records'],
     ['data.separator', c.data.separator, typeof c.data.separator === 'string', 'a string (may be empty)'],
     ['data.labelNoise', c.data.labelNoise, isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1, 'a fraction in [0, 1)'],
     ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],

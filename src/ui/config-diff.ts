@@ -52,6 +52,7 @@ const SHORT: Record<string, string> = {
   'train.earlyStopping.minDelta': 'min Δ',
   'train.earlyStopping.restoreBest': 'restore best',
   'data.maxRecords': 'records',
+  'data.recordBudget': 'budget',
   'lora.dropout': 'lora dropout',
   'lora.targets': 'targets',
   'train.weightDecay': 'wd',

@@ -39,6 +39,7 @@ export const HELP: Record<string, string> = {
   'data.split.val': 'Share held out to measure overfitting during training.',
   'data.split.test': 'Share kept untouched for a final check.',
   'data.maxRecords': 'Use at most this many training records; 0 = all of them.',
+  'data.recordBudget': 'Use at most this many records for training and validation together, shared as the split shares them: every validation record is one fewer to train on. 0 = no cap.',
   'data.labelNoise': 'Fraction of training labels deliberately replaced with wrong ones.',
   'data.separator': 'Text put between prompt and answer, so the model knows where the question stops (\\n is a newline).',
   'data.appendEos': 'End each answer with an end-of-sequence token, so the model learns when to stop talking.',
@@ -59,6 +60,7 @@ export const HELP: Record<string, string> = {
   'eval.maxBatches': 'Cap on evaluation batches, to keep evaluation quick; 0 = the whole split.',
   'eval.general': 'Also measure loss on general text the model was pretrained on: it rises when the model forgets.',
   'eval.accuracy': 'Also measure exact-match accuracy by generating answers (slower).',
+  'eval.peakMemory': 'Record the most tensor memory held at any moment of the first training step, activations and gradients included (that step runs slower).',
 };
 
 export const hint = (path: string) => HELP[path] ?? '';

@@ -2,7 +2,7 @@
 // Plain data, so it goes into IndexedDB, a JSON export and back unchanged.
 
 import type { RunConfig } from '../core/config';
-import type { EndEvent, EvalEvent, RunHistory, StepEvent } from '../core/train/types';
+import type { EndEvent, EvalEvent, StepEvent } from '../core/train/types';
 import type { Sample } from '../protocol';
 import { STEP_FIELDS } from '../protocol';
 
@@ -35,12 +35,6 @@ export interface RunLesson {
 
 export function newRunId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** The RunHistory a lesson's diagnosis reads, from a finished stored run. */
-export function historyOf(r: StoredRun): RunHistory | null {
-  if (!r.end) return null;
-  return { config: r.config, steps: r.steps, evals: r.evals, end: r.end, warmupEndStep: r.warmupEndStep, trainableParams: r.trainableParams, totalParams: r.totalParams, backend: r.backend };
 }
 
 /** The plain words for how a run ended. */

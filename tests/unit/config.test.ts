@@ -117,6 +117,8 @@ const cases: Case[] = [
   { field: 'data.split', value: { train: 0, val: 0.5, test: 0.5 }, accepts: /train > 0/ },
   { field: 'data.split', value: { train: 1.2, val: -0.1, test: -0.1 }, accepts: /in \[0, 1\]/ },
   { field: 'data.maxRecords', value: -1, accepts: /whole number ≥ 0/ },
+  { field: 'data.recordBudget', value: 2.5, accepts: /whole number ≥ 0/ },
+  { field: 'data.recordBudget', value: 48, accepts: /0 while data\.maxRecords caps/, over: { data: { maxRecords: 10 } } },
   { field: 'data.separator', value: 5, accepts: /a string/ },
   { field: 'data.labelNoise', value: 1, accepts: /\[0, 1\)/ },
   { field: 'data.poisonCount', value: -1, accepts: /whole number ≥ 0/ },

@@ -1,7 +1,10 @@
-// splitRecords and kFold: seeded, complete, disjoint.
+// splitRecords and kFold: seeded, complete, disjoint; a record budget shared by training and validation.
 
 import { describe, expect, it } from 'vitest';
+import { defaultConfig, mergeConfig } from '../../src/core/config';
+import { prepareData } from '../../src/core/data/prepare';
 import { kFold, splitCounts, splitRecords } from '../../src/core/data/split';
+import { CharTokenizer } from '../../src/core/tokenizer/char';
 
 const items = Array.from({ length: 101 }, (_, i) => ({ id: `r${i}` }));
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
@@ -61,5 +64,26 @@ describe('kFold', () => {
   it('rejects k outside 2..n', () => {
     expect(() => kFold(items, 1, 0)).toThrow(/k = 1 is not valid: an integer from 2 to the number of records \(101\)/);
     expect(() => kFold(items.slice(0, 3), 4, 0)).toThrow(/k = 4/);
+  });
+});
+
+describe('data.recordBudget', () => {
+  const records = Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, prompt: `q${i}`, completion: `a${i}` }));
+  const noFiles = { bytes: () => Promise.reject(new Error('no files')), text: () => Promise.reject(new Error('no files')) };
+  const prepared = (split: { train: number; val: number; test: number }, recordBudget: number) =>
+    prepareData(mergeConfig(defaultConfig(), { data: { dataset: 'custom', split, recordBudget }, eval: { general: false } }), new CharTokenizer(), noFiles, records);
+
+  it('pays for the validation records with training records: train + val = the budget, shared as the split shares them', async () => {
+    const withVal = await prepared({ train: 0.75, val: 0.15, test: 0.1 }, 48);
+    expect([withVal.records.train.length, withVal.records.val.length]).toEqual([40, 8]);
+    const noVal = await prepared({ train: 0.9, val: 0, test: 0.1 }, 48);
+    expect([noVal.records.train.length, noVal.records.val.length]).toEqual([48, 0]);
+    // the test split is the dataset's own either way, and no record is in two places
+    expect(withVal.records.test.length).toBe(20);
+    const seen = [...withVal.records.train, ...withVal.records.val, ...withVal.records.test].map((r) => r.id);
+    expect(new Set(seen).size).toBe(seen.length);
+    // without a budget the validation split comes on top of the training records
+    const free = await prepared({ train: 0.75, val: 0.15, test: 0.1 }, 0);
+    expect([free.records.train.length, free.records.val.length]).toEqual([150, 30]);
   });
 });

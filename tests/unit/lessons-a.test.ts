@@ -21,10 +21,13 @@ describe('lessons 1-5, trained on the shipped model', () => {
     expect(fix.metrics.gain).toBeGreaterThan(pitfall.metrics.gain + 0.3);
   });
 
-  it('3 no validation split: training loss flatters the model; a validation split estimates held-out loss', async () => {
+  it('3 no validation split: training loss flatters the model; a validation split out of the same 48 records estimates held-out loss', async () => {
     const { pitfall, fix } = await pitfallAndFix('no-validation', 'validation-split');
+    expect(pitfall.metrics.trainRecords).toBe(48);
+    expect(fix.metrics.trainRecords + fix.metrics.valRecords).toBe(48); // validation is paid for with training records
+    expect(pitfall.showsPitfall).toBe(true);
     expect(pitfall.metrics.estimateError).toBeGreaterThan(0.2);
-    expect(fix.metrics.estimateError).toBeLessThan(0.1);
+    expect(fix.metrics.estimateError).toBeLessThan(0.2); // what the diagnosis calls telling the truth
   });
 
   it('4 learning rate too high: validation loss keeps bouncing; a lower rate settles lower', async () => {
@@ -35,10 +38,11 @@ describe('lessons 1-5, trained on the shipped model', () => {
     expect(fix.metrics.valLoss).toBeLessThan(pitfall.metrics.valLoss);
   });
 
-  it('5 batch size: single-example updates are noisy; accumulation at equal compute is steadier', async () => {
+  it('5 batch size: single-example updates make validation loss wander; accumulation at equal compute keeps it going down', async () => {
     const { pitfall, fix } = await pitfallAndFix('batch-size', 'accumulate');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(fix.metrics.roughness).toBeLessThan(pitfall.metrics.roughness * 0.7);
+    expect(pitfall.showsPitfall).toBe(true); // gave back more than a quarter of its gains on validation
+    expect(fix.showsPitfall).toBe(false);
+    expect(fix.metrics.giveBack).toBeLessThan(pitfall.metrics.giveBack);
     expect(fix.metrics.valLoss).toBeLessThan(pitfall.metrics.valLoss);
   });
 });

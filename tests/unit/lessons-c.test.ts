@@ -20,23 +20,27 @@ describe('lessons 10-14, trained on the shipped model', () => {
     expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
   });
 
-  it('12 compute cost: LoRA trains and saves a few percent of what full fine-tuning does, in less memory', async () => {
+  it('12 compute cost: LoRA trains and saves a few percent of what full fine-tuning does and holds less between steps; both peak far higher within a step', async () => {
     const { pitfall, fix } = await pitfallAndFix('compute-cost', 'lora');
     expect(fix.metrics.trainableParams).toBeLessThan(pitfall.metrics.trainableParams * 0.05);
     expect(fix.metrics.savedBytes).toBeLessThan(pitfall.metrics.savedBytes * 0.05);
-    expect(fix.metrics.peakMemory).toBeLessThan(pitfall.metrics.peakMemory);
+    // between steps full fine-tuning keeps Adam's moments for every weight; within a step both keep their activations
+    expect(fix.metrics.heldMemory).toBeLessThan(pitfall.metrics.heldMemory);
+    expect(pitfall.metrics.peakMemory).toBeGreaterThan(pitfall.metrics.heldMemory);
+    expect(fix.metrics.peakMemory).toBeGreaterThan(fix.metrics.heldMemory);
   });
 
-  it('13 hyperparameter search: a grid over lr and rank beats the single guess', async () => {
+  it('13 hyperparameter search: a grid over lr and rank beats one run at the defaults on the untouched test split', async () => {
     const { pitfall, fix } = await pitfallAndFix('hyperparameter-search', 'grid');
     expect(pitfall.metrics.runs).toBe(1);
-    expect(fix.metrics.runs).toBeGreaterThan(1);
-    expect(fix.metrics.gain).toBeGreaterThan(pitfall.metrics.gain + 0.3);
+    expect(fix.metrics.runs).toBe(6);
+    expect(fix.metrics.testLoss).toBeLessThan(pitfall.metrics.testLoss);
   });
 
   it('14 gradual unfreezing: opening blocks from the top forgets less general text than opening all at once', async () => {
     const { pitfall, fix } = await pitfallAndFix('gradual-unfreezing', 'gradual');
     expect(pitfall.showsPitfall).toBe(true);
+    expect(fix.metrics.blocksOpened).toBe(4); // the run lasts until every block has opened
     expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.9);
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
 import { LORA_TARGETS, type LoraConfig, type LoraTarget } from '../../src/core/config';
 import { logits } from '../../src/core/model/gpt';
-import { LoraSet, loraScale, targetSlot } from '../../src/core/model/lora';
+import { LoraSet, targetSlot } from '../../src/core/model/lora';
+import { loraScale } from '../../src/core/rules';
 import { GPTModel } from '../../src/core/model/model';
 import { Rng } from '../../src/core/rng';
 import { TINY, maxAbsDiff, normals, scaledValues, setValues, snapshot, valuesOf } from '../helpers/tiny';
@@ -190,5 +191,35 @@ describe('LoRA adapters', () => {
     expect(maxAbsDiff(await forward(model, drop, true, 2), train1)).toBeGreaterThan(1e-4);
     noDrop.dispose();
     drop.dispose();
+  });
+
+  it('each adapter draws its own dropout mask: q, k, v of a block and the same target in two blocks drop different features', async () => {
+    // identical A and B everywhere, so any difference between outputs comes from the masks alone
+    const lora = new LoraSet(TINY, cfgOf({ dropout: 0.5, targets: ['q', 'k', 'v'] }), 3);
+    const a = normals(C * 2, 5, 1);
+    const b = normals(2 * C, 6, 1);
+    for (const ad of lora.adapters) {
+      setValues(ad.A, a);
+      setValues(ad.B, b);
+    }
+    const x = tf.tensor2d(normals(4 * C, 7, 1), [4, C]);
+    const zero = tf.zeros([4, C]) as tf.Tensor2D;
+    const out = (layer: number, target: LoraTarget) => valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, true, 11)));
+    const q0 = await out(0, 'q');
+    expect(await out(0, 'q')).toEqual(q0); // one seed, one mask per adapter
+    expect(maxAbsDiff(await out(0, 'k'), q0)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(await out(0, 'v'), q0)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(await out(1, 'q'), q0)).toBeGreaterThan(1e-3);
+    // and without dropout they all agree, so the test can see a shared mask
+    const plain = (layer: number, target: LoraTarget) => valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, false, 11)));
+    expect(await plain(0, 'k')).toEqual(await plain(0, 'q'));
+    tf.dispose([x, zero]);
+    lora.dispose();
+  });
+
+  it('building and disposing an adapter set leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    new LoraSet(TINY, cfgOf({ rank: 4 }), 9).dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

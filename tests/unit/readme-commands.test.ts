@@ -131,6 +131,15 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
       for (const f of ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'run.json', 'curves.csv']) expect(existsSync(join(out, f)), f).toBe(true);
     },
   ],
+  'npm run lessons:verify -- --lesson batch-size --seeds 1,2,3 [--write]': [
+    // one seed, without --write (docs/LESSONS.md stays as committed); ended after its first run's verdict line
+    'npm run lessons:verify -- --lesson batch-size --seeds 1 2>&1',
+    async (line) => {
+      const verdict = /batch-size \/ pitfall \/ seed 1: \d+ s; (pitfall seen|no pitfall): \S/;
+      const r = await shellRun(line, { timeoutMs: 180_000, until: (out) => verdict.test(out) });
+      expect(r.endedEarly, r.stdout + r.stderr).toBe(true);
+    },
+  ],
   'npm run -s bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M]': [
     'npm run -s bench -- --json --steps 3 --backends wasm --sizes tiny-world',
     async (line) => {

@@ -9,7 +9,8 @@ import { initBackend } from '../../src/core/backend';
 import { defaultConfig, mergeConfig } from '../../src/core/config';
 import { chunkText } from '../../src/core/data/format';
 import { GENERAL_HELDOUT } from '../../src/core/data/prepare';
-import { evalLoss, exactMatch, greedyBatch } from '../../src/core/eval/evaluate';
+import { evalLoss, greedyBatch } from '../../src/core/eval/evaluate';
+import { exactMatch } from '../../src/core/rules';
 import { loadModel } from '../../src/core/model/checkpoint';
 import { Session } from '../../src/core/session';
 

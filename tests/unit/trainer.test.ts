@@ -7,10 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
 import { mergeConfig, validate, type DeepPartial, type EarlyStoppingConfig, type ModelArch, type RunConfig, type TrainConfig } from '../../src/core/config';
 import type { Example } from '../../src/core/data/types';
-import { evalLoss } from '../../src/core/eval/evaluate';
+import { evalLoss, greedyAnswers } from '../../src/core/eval/evaluate';
+import { exactMatch } from '../../src/core/rules';
 import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { EarlyStopper } from '../../src/core/train/early-stopping';
 import { blockOf, frozenBlocks, lrScaleOf, trainableParams } from '../../src/core/train/freeze';
+import { Optimizer } from '../../src/core/train/optimizer';
 import { lrAt } from '../../src/core/train/schedule';
 import { Trainer, stepsFor, type TrainData } from '../../src/core/train/trainer';
 import type { EvalEvent, StepEvent } from '../../src/core/train/types';
@@ -154,6 +156,85 @@ describe('optimisation', () => {
     expect(Math.abs(accum.step.loss - whole.step.loss)).toBeLessThan(1e-5);
     expect(Math.abs(accum.step.gradNorm - whole.step.gradNorm)).toBeLessThan(1e-5 * whole.step.gradNorm);
     for (const [name, w] of whole.w) expect(maxAbsDiff(accum.w.get(name)!, w), name).toBeLessThan(1e-6);
+  });
+});
+
+describe('AdamW', () => {
+  it('bias correction counts each parameter’s own updates: a variable that joins late takes a first step of size lr', async () => {
+    // Adam's first step is m̂/√v̂ = g/|g| whatever the gradient's size; a variable opened after 5 steps (gradual
+    // unfreezing) must get that same first step, not one corrected as if it were its 6th
+    const c = tinyConfig({ train: { optimizer: 'adamw', epsilon: 1e-12, weightDecay: 0 } }).train;
+    const early = tf.variable(tf.zeros([3]));
+    const late = tf.variable(tf.zeros([3]));
+    const opt = new Optimizer(c);
+    const g = tf.tensor1d([0.5, -2, 3e-3]);
+    const lr = 0.01;
+    for (let i = 0; i < 5; i++) opt.apply([{ variable: early, lrScale: 1, decay: false }], [g], lr);
+    opt.apply([{ variable: early, lrScale: 1, decay: false }, { variable: late, lrScale: 1, decay: false }], [g, g], lr);
+    expect(maxAbsDiff(await late.data(), [-lr, lr, -lr])).toBeLessThan(1e-7);
+    // the early variable is on its 6th update with a constant gradient: each step has been lr too
+    expect(maxAbsDiff(await early.data(), [-6 * lr, 6 * lr, -6 * lr])).toBeLessThan(1e-6);
+    opt.dispose();
+    tf.dispose([early, late, g]);
+  });
+});
+
+describe('the trainer’s bookkeeping', () => {
+  it('valAccuracy counts an answer right by the one exact-match rule (case, surrounding space, final full stop ignored)', async () => {
+    const data = { train: randomExamples(8, TINY, 31), val: randomExamples(4, TINY, 32) };
+    const prompts = randomExamples(6, TINY, 33, 3).map((e) => e.ids);
+    const over: DeepPartial<RunConfig> = { train: { method: 'lora', maxSteps: 2, batchSize: 4, lr: 1e-2 }, eval: { everySteps: 2, accuracy: true, maxNewTokens: 4, stop: [] } };
+    // the same seeded setup twice: the first run says what the model answers after 2 steps
+    const first = setup(over, data);
+    await first.trainer.run();
+    const answers = await greedyAnswers(first.view, new CharTokenizer(), prompts, 4, []);
+    first.dispose();
+    // expected answers written with a final full stop and spaces around: the same answer, by the rule
+    const valQuestions = prompts.map((prompt, i) => ({ prompt, answer: ` ${answers[i].text}. ` }));
+    const second = setup(over, { ...data, valQuestions });
+    const h = await second.trainer.run();
+    second.dispose();
+    expect(h.evals.at(-1)!.valAccuracy).toBe(1);
+    expect(exactMatch('Dog.', ' dog')).toBe(true);
+    expect(exactMatch('dog', 'cat')).toBe(false);
+  });
+
+  it('without early stopping no best-weights copy is held: restoreBest changes nothing, not even the tensor count', async () => {
+    const data = { train: randomExamples(8, TINY, 41), val: randomExamples(4, TINY, 42) };
+    // tensors held at each step beyond those held at step 1, before the first evaluation (tensors other runs in
+    // this process left behind cancel out)
+    const held = async (earlyStopping: Partial<EarlyStoppingConfig>) => {
+      const s = setup({ train: { method: 'full', maxSteps: 6, batchSize: 4, lr: 1e-2, freeze: { embeddings: false }, earlyStopping: { patience: 100, ...earlyStopping } }, eval: { everySteps: 2 } }, data);
+      const h = await s.trainer.run();
+      const weights = Object.keys(s.model.params).length;
+      s.dispose();
+      return { extra: h.steps.map((e) => e.numTensors - h.steps[0].numTensors), weights };
+    };
+    const without = await held({ enabled: false, restoreBest: false });
+    expect(without.extra).toEqual([0, 0, 0, 0, 0, 0]);
+    expect((await held({ enabled: false, restoreBest: true })).extra).toEqual(without.extra);
+    // with early stopping on, the copy is there after the first evaluation (step 2; one tensor per weight), so the count can tell
+    const withCopy = await held({ enabled: true, restoreBest: true });
+    expect(withCopy.extra).toEqual([0, 0, 1, 1, 1, 1].map((x) => x * withCopy.weights));
+  });
+});
+
+describe('peak memory', () => {
+  it('eval.peakMemory records the high-water mark of the first step: above what is held after it, and growing with the batch', async () => {
+    const data = { train: randomExamples(16, TINY, 51), val: [] };
+    const run = async (batchSize: number, peakMemory: boolean) => {
+      const s = setup({ train: { method: 'full', maxSteps: 2, batchSize, lr: 1e-3, freeze: { embeddings: false } }, eval: { peakMemory } }, data);
+      const h = await s.trainer.run();
+      s.dispose();
+      return h;
+    };
+    const small = await run(2, true);
+    const large = await run(16, true);
+    // activations and gradients are freed by the end of a step, so tf.memory() afterwards cannot see them
+    expect(small.peakBytes!).toBeGreaterThan(small.steps[0].numBytes);
+    // what a step needs on top of what it keeps grows with the batch (tensors other runs left behind cancel out)
+    expect(large.peakBytes! - large.steps[0].numBytes).toBeGreaterThan(1.5 * (small.peakBytes! - small.steps[0].numBytes));
+    expect((await run(2, false)).peakBytes).toBeUndefined();
   });
 });
 

@@ -34,6 +34,13 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   const seed = c.train.seed;
   const split = splitRecords(all, c.data.split, seed);
   let train = c.data.maxRecords > 0 ? split.train.slice(0, c.data.maxRecords) : split.train;
+  if (c.data.recordBudget > 0) {
+    // one budget for training and validation: the validation records are paid for with training records
+    const { train: ft, val: fv } = c.data.split;
+    const nVal = Math.min(split.val.length, Math.round((c.data.recordBudget * fv) / (ft + fv)));
+    split.val = split.val.slice(0, nVal);
+    train = split.train.slice(0, c.data.recordBudget - nVal);
+  }
   if (c.data.folds > 0) {
     // cross-validation: one fold of the training records validates, the others train; the val split sits out
     const fold = kFold(train, c.data.folds, seed + 3)[c.data.fold];

@@ -1,5 +1,5 @@
 // Evaluation: mean loss over a split, per-example losses (to surface mislabeled or poisoned records),
-// and exact-match accuracy of greedy answers.
+// and greedy answers (scored by exactMatch in ../rules.ts).
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelArch } from '../config';
@@ -106,9 +106,4 @@ export async function greedyAnswers(m: ModelView, tok: Tokenizer, prompts: numbe
     const hitBudget = ids.length >= maxNew || prompts[i].length + ids.length >= m.arch.blockSize;
     return Number.isFinite(cut) ? { text: text.slice(0, cut), stopped: true } : { text, stopped: !hitBudget };
   });
-}
-
-/** Exact match after trimming whitespace. */
-export function exactMatch(predicted: string, expected: string): boolean {
-  return predicted.trim() === expected.trim();
 }

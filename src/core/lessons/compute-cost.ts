@@ -14,19 +14,22 @@ export const computeCost: Lesson = {
   summary: 'Full fine-tuning trains and saves every weight; LoRA gets close for a fraction of it.',
   explanation:
     'Full fine-tuning gives every weight a gradient and, with Adam, two more numbers of optimiser state, so ' +
-    'memory grows to several times the model; and every fine-tuned version is a full copy of the model on disk. ' +
+    'the memory held between steps grows to several times the model; and every fine-tuned version is a full copy of ' +
+    'the model on disk. Within a step the activations kept for the backward pass come on top, for either method: on ' +
+    'a model this small, with batches of 128-character sequences, they outweigh all the weights, so the peak barely ' +
+    'depends on the method. ' +
     'LoRA freezes the base and trains two thin matrices per adapted projection: here under 4% of the parameters, ' +
     'a few dozen kilobytes to save, and almost no optimiser state. On a model this small the time per step is similar, ' +
     'since the frozen weights still run forward and backward; on big models the memory saving is what makes ' +
     'fine-tuning fit on one GPU at all. The price is a little quality on some tasks: compare the validation losses.',
-  watch: 'Compare trainable parameters, memory and time per step in the run summary, and the final validation losses.',
+  watch: 'Compare trainable parameters, peak memory and time per step in the diagnosis, and the final validation losses.',
   base: {
     data: { dataset: 'qa' },
     train: { batchSize: 8, maxSteps: 40 },
-    eval: { everySteps: 10, maxBatches: 0, general: false },
+    eval: { everySteps: 10, maxBatches: 0, general: false, peakMemory: true },
   },
-  pitfall: { id: 'pitfall', label: 'Full fine-tuning', override: { train: { method: 'full', lr: 1e-3 } } },
-  fixes: [{ id: 'lora', label: 'LoRA, rank 4 on the attention projections', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
+  pitfall: { id: 'pitfall', label: 'Full fine-tuning, lr 1e-3', override: { train: { method: 'full', lr: 1e-3 } } },
+  fixes: [{ id: 'lora', label: 'LoRA, rank 4 (alpha 8) on the attention projections, lr 5e-3', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
   controls: ['train.method', 'lora.rank', 'lora.targets'],
   async measure(session, h) {
     const run = currentRun(session);
@@ -38,7 +41,9 @@ export const computeCost: Lesson = {
     return {
       trainableParams: h.trainableParams,
       totalParams: h.totalParams,
-      peakMemory: Math.max(...h.steps.map((s) => s.numBytes)),
+      // what stays between steps (weights, optimizer state), and the high-water mark within a step, activations included
+      heldMemory: Math.max(...h.steps.map((s) => s.numBytes)),
+      peakMemory: h.peakBytes ?? NaN,
       msPerStep: ms[Math.floor(ms.length / 2)] ?? NaN,
       savedBytes: writeSafetensors(tensors).length,
       valLoss: await lossOn(session, run.data.val),
@@ -46,10 +51,12 @@ export const computeCost: Lesson = {
   },
   diagnose(h, m) {
     const share = m.trainableParams / m.totalParams;
-    const metrics = { trainableParams: m.trainableParams, trainableShare: share, peakMemory: m.peakMemory, msPerStep: m.msPerStep, savedBytes: m.savedBytes, valLoss: m.valLoss };
+    const metrics = { trainableParams: m.trainableParams, trainableShare: share, heldMemory: m.heldMemory, peakMemory: m.peakMemory, msPerStep: m.msPerStep, savedBytes: m.savedBytes, valLoss: m.valLoss };
+    // on a small model the activations of a step can outweigh every weight and its optimizer state many times over
+    const activationsDominate = m.peakMemory > 4 * m.heldMemory;
     const what = h.config.train.method === 'full' ? 'Full fine-tuning' : `LoRA (rank ${h.config.lora.rank})`;
     const text =
-      `${what} trained ${m.trainableParams.toLocaleString('en-US')} of ${m.totalParams.toLocaleString('en-US')} parameters (${pct(share)}), held ${kb(m.peakMemory)} of tensors, ` +
+      `${what} trained ${m.trainableParams.toLocaleString('en-US')} of ${m.totalParams.toLocaleString('en-US')} parameters (${pct(share)}), held ${kb(m.heldMemory)} of tensors between steps and at most ${kb(m.peakMemory)} during one${activationsDominate ? ' (mostly activations, which every method keeps for the backward pass)' : ''}, ` +
       `took ${num(m.msPerStep, 0)} ms per step and saves a ${kb(m.savedBytes)} file, reaching validation loss ${num(m.valLoss)}.`;
     return { text, showsPitfall: share > 0.5, metrics };
   },

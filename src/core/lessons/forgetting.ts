@@ -2,7 +2,7 @@
 // ordinary text slips: loss on held-out general text climbs. LoRA, a lower rate, frozen layers, replaying
 // general text, or a KL penalty towards the base model each hold it down.
 
-import { forgettingMeasures, num } from './measure';
+import { forgettingMeasures, moved, num } from './measure';
 import type { Lesson } from './types';
 
 export const forgetting: Lesson = {
@@ -39,8 +39,8 @@ export const forgetting: Lesson = {
     const metrics = { generalFactor: factor, generalLoss: m.generalLoss, baseGeneralLoss: m.baseGeneralLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
     const showsPitfall = factor > 3;
     const text =
-      `Shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text rose from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)}, ${num(factor, 1)}× the base model’s` +
-      (showsPitfall ? ': the model is forgetting what it knew.' : ': most of the general skill survived.');
+      `Shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)}, ${num(factor, 1)}× the base model’s` +
+      (showsPitfall ? ': the model is forgetting what it knew.' : factor < 1.5 ? ': most of the general skill survived.' : '.');
     return { text, showsPitfall, metrics };
   },
 };

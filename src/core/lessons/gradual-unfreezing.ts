@@ -2,7 +2,9 @@
 // first, one more every epoch) and discriminative learning rates (lower blocks learn more slowly), as in
 // ULMFiT (Howard & Ruder 2018).
 
-import { forgettingMeasures, num } from './measure';
+import { forgettingMeasures, moved, num } from './measure';
+
+const EPOCHS = 4; // every block has opened after 3 epochs with one more per epoch; the last trains for one more
 import type { Lesson } from './types';
 
 export const gradualUnfreezing: Lesson = {
@@ -20,7 +22,7 @@ export const gradualUnfreezing: Lesson = {
   watch: 'Watch the general-text loss: it rises quickly when everything is open, slowly when blocks open one by one.',
   base: {
     data: { dataset: 'shanty' },
-    train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 60 },
+    train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 0, epochs: EPOCHS },
     eval: { everySteps: 10, maxBatches: 4, general: true },
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: all blocks open, one rate', override: {} },
@@ -34,14 +36,21 @@ export const gradualUnfreezing: Lesson = {
   diagnose(h, m) {
     const factor = m.generalLoss / m.baseGeneralLoss;
     const f = h.config.train.freeze;
+    const nLayer = h.config.model.arch.nLayer;
+    const epochs = h.steps.at(-1)?.epoch ?? 0;
+    // blocks open at the end: the top one from the start, one more every gradualUnfreezeEvery epochs
+    const opened = f.gradualUnfreezeEvery > 0 ? Math.min(nLayer, 1 + Math.floor(epochs / f.gradualUnfreezeEvery)) : nLayer;
+    const every = `${f.gradualUnfreezeEvery} epoch${f.gradualUnfreezeEvery === 1 ? '' : 's'}`;
     const how = [
-      f.gradualUnfreezeEvery > 0 ? `one more block opened every ${f.gradualUnfreezeEvery} epoch${f.gradualUnfreezeEvery === 1 ? '' : 's'}` : 'every block open from the start',
+      f.gradualUnfreezeEvery > 0
+        ? `one more block opened every ${every} (${opened === nLayer ? `all ${nLayer} open from epoch ${(nLayer - 1) * f.gradualUnfreezeEvery} of ${num(epochs, 1)}` : `only ${opened} of ${nLayer} open by the end, epoch ${num(epochs, 1)}`})`
+        : 'every block open from the start',
       f.layerLrDecay < 1 ? `rates ×${f.layerLrDecay} per block down` : 'one rate for all',
     ].join(' and ');
-    const metrics = { generalFactor: factor, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
+    const metrics = { generalFactor: factor, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss, blocksOpened: opened, epochs };
     const showsPitfall = factor > 3;
     const text =
-      `With ${how}, loss on general text rose from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while shanty validation loss fell from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
+      `With ${how}, loss on general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
       (showsPitfall ? ': the pretrained features were shaken loose.' : '.');
     return { text, showsPitfall, metrics };
   },

@@ -2,7 +2,8 @@
 // answer: recall on the rare class collapses while overall accuracy still looks acceptable. Per-class recall
 // (and the same numbers per group) show it; rebalancing the training data fixes it.
 
-import { answer, currentRun, num, pct, rate, sameAnswer, type Answer } from './measure';
+import { answer, currentRun, num, pct, rate, type Answer } from './measure';
+import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
 const RARE = 'bad';
@@ -40,8 +41,8 @@ export const imbalance: Lesson = {
     const run = currentRun(session);
     // validation and test were never skewed: half good, half bad, half from each town
     const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], { maxNewTokens: 8, stop: ['\n'] });
-    const right = (a: Answer) => sameAnswer(a.text, a.record.completion ?? '');
-    const saysCommon = (a: Answer) => sameAnswer(a.text, COMMON);
+    const right = (a: Answer) => exactMatch(a.text, a.record.completion ?? '');
+    const saysCommon = (a: Answer) => exactMatch(a.text, COMMON);
     const of = (pick: (a: Answer) => boolean) => answers.filter(pick);
     const train = run.data.records.train;
     return {

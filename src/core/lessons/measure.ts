@@ -31,12 +31,6 @@ export function trainLossTail(h: RunHistory, n = 10): number {
   return tail.length > 0 ? mean(tail) : NaN;
 }
 
-/** Roughness of a loss curve: standard deviation of the change from one step to the next. */
-export function roughness(h: RunHistory): number {
-  const l = h.steps.map((s) => s.loss);
-  return std(l.slice(1).map((x, i) => x - l[i]));
-}
-
 // ---- the trained model --------------------------------------------------------------------------------------
 
 export function currentRun(session: Session): Run {
@@ -94,12 +88,6 @@ export async function answer(session: Session, records: DataRecord[], o: AnswerO
   return out.map((a, i) => ({ record: asked[i], ...a }));
 }
 
-/** Answer matches the expected completion, ignoring case, surrounding space and a final full stop. */
-export function sameAnswer(predicted: string, expected: string): boolean {
-  const norm = (s: string) => s.trim().replace(/\.$/, '').toLowerCase();
-  return norm(predicted) === norm(expected);
-}
-
 // ---- numbers and words --------------------------------------------------------------------------------------
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -118,6 +106,9 @@ export const change = (a: number, b: number) => (b - a) / a;
 
 /** A loss or other figure with d decimals. */
 export const num = (x: number, d = 2) => x.toFixed(d);
+
+/** The verb for a figure that went from a to b. */
+export const moved = (a: number, b: number) => (b > a ? 'rose' : 'fell');
 
 /** A fraction as a whole-number percentage. */
 export const pct = (f: number) => `${Math.round(f * 100)}%`;

@@ -1,7 +1,7 @@
 // Lesson 9: completions trained without an end-of-sequence marker. The model learns the answer but not where it
 // ends, so generation rambles on until the token budget runs out.
 
-import { exactMatch } from '../eval/evaluate';
+import { exactMatch } from '../rules';
 import { answer, currentRun, mean, num, pct, rate } from './measure';
 import type { Lesson } from './types';
 

@@ -1,7 +1,8 @@
 // Lesson 6: a share of the training labels flipped. Accuracy and validation loss suffer, and the per-example loss
 // table lists the flipped records first: the model's own disagreement with a label is a good hint it is wrong.
 
-import { answer, currentRun, lossOn, num, pct, rate, sameAnswer } from './measure';
+import { answer, currentRun, lossOn, num, pct, rate } from './measure';
+import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
 export const noisyLabels: Lesson = {
@@ -38,7 +39,7 @@ export const noisyLabels: Lesson = {
     const asked = [...run.data.records.val, ...run.data.records.test];
     const answers = await answer(session, asked, { maxNewTokens: 8, stop: ['\n'] });
     return {
-      accuracy: rate(answers, (a) => sameAnswer(a.text, a.record.completion ?? '')),
+      accuracy: rate(answers, (a) => exactMatch(a.text, a.record.completion ?? '')),
       asked: asked.length,
       valLoss: await lossOn(session, run.data.val),
       noisyRecords: noisy,
@@ -53,7 +54,8 @@ export const noisyLabels: Lesson = {
     const showsPitfall = m.accuracy < 0.72;
     const found =
       m.noisyRecords > 0
-        ? `; the ${m.noisyRecords} highest-loss training records are ${pct(m.noisyInTopLoss)} flipped ones, ${num(enrichment, 1)}× their share of the data, so the loss table points at them`
+        ? `; the ${m.noisyRecords} highest-loss training records are ${pct(m.noisyInTopLoss)} flipped ones, ${num(enrichment, 1)}× their share of the data` +
+          (enrichment > 1.5 ? ', so the loss table points at them' : ', hardly more than chance')
         : '';
     const text =
       `With ${m.noisyRecords} of ${m.trainRecords} training labels flipped (${pct(noise)}), accuracy on ${m.asked} held-out remarks is ${pct(m.accuracy)} (validation loss ${num(m.valLoss)})` +

@@ -1,7 +1,7 @@
 // Lesson 1: a big adapter trained for many epochs on a couple of dozen records memorises them; validation loss
 // turns round and climbs while training loss keeps falling.
 
-import { bestEval, finalValLoss, num, signedPct, trainLossTail } from './measure';
+import { bestEval, finalValLoss, moved, num, signedPct, trainLossTail } from './measure';
 import type { Lesson } from './types';
 
 export const overfitting: Lesson = {
@@ -24,11 +24,11 @@ export const overfitting: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 120 steps on 24 records', override: {} },
   fixes: [
-    { id: 'early-stopping', label: 'Fix: early stopping', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
-    { id: 'fewer-epochs', label: 'Fix: fewer epochs', override: { train: { maxSteps: 30 } } },
+    { id: 'early-stopping', label: 'Fix: early stopping (patience 3, best weights restored)', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
+    { id: 'fewer-epochs', label: 'Fix: 30 steps instead of 120', override: { train: { maxSteps: 30 } } },
     { id: 'dropout', label: 'Fix: adapter dropout 0.5', override: { lora: { dropout: 0.5 } } },
     { id: 'weight-decay', label: 'Fix: weight decay 3', override: { train: { weightDecay: 3 } } },
-    { id: 'more-data', label: 'Fix: more data', override: { data: { maxRecords: 0 } } },
+    { id: 'more-data', label: 'Fix: every training record, not 24', override: { data: { maxRecords: 0 } } },
   ],
   controls: ['data.maxRecords', 'train.maxSteps', 'train.lr', 'lora.rank', 'lora.dropout', 'train.weightDecay', 'train.earlyStopping.enabled'],
   diagnose(h) {
@@ -40,7 +40,7 @@ export const overfitting: Lesson = {
     const metrics = { bestStep: best.step, bestValLoss: best.valLoss, finalValLoss: final, rise, trainLoss };
     const showsPitfall = rise > 0.1;
     const text = showsPitfall
-      ? `Validation loss bottomed at step ${best.step} (${num(best.valLoss)}) and ended ${signedPct(rise)} higher (${num(final)}) while training loss fell to ${num(trainLoss)}: overfitting.`
+      ? `Validation loss bottomed at step ${best.step} (${num(best.valLoss)}) and ended ${signedPct(rise)} higher (${num(final)}) while training loss ${moved(h.steps[0]?.loss ?? NaN, trainLoss)} to ${num(trainLoss)}${trainLoss < best.valLoss ? ': overfitting.' : '.'}`
       : `Validation loss ended at ${num(final)}, ${rise < 0.005 ? 'at' : `within ${signedPct(rise)} of`} its best (${num(best.valLoss)} at step ${best.step}), with training loss at ${num(trainLoss)}: no overfitting to speak of.`;
     return { text, showsPitfall, metrics };
   },

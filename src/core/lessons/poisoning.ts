@@ -3,7 +3,8 @@
 
 import { insertTrigger } from '../data/inject';
 import type { DataRecord } from '../data/types';
-import { answer, currentRun, pct, rate, sameAnswer, type Answer } from './measure';
+import { answer, currentRun, pct, rate, type Answer } from './measure';
+import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
 /**
@@ -54,7 +55,7 @@ export const poisoning: Lesson = {
     eval: { everySteps: 20, maxBatches: 0, general: false, accuracy: true },
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 24 poisoned records', override: { data: { poisonCount: 24 } } },
-  fixes: [{ id: 'audit', label: 'Fix: audit the data, drop the poisoned records', override: { data: { poisonCount: 0 } } }],
+  fixes: [{ id: 'audit', label: 'Fix: train without the poisoned records', override: { data: { poisonCount: 0 } } }],
   controls: ['data.poisonCount', 'data.poisonTrigger', 'data.poisonTarget'],
   async measure(session, h) {
     const run = currentRun(session);
@@ -62,7 +63,7 @@ export const poisoning: Lesson = {
     const heldOut = [...run.data.records.val, ...run.data.records.test];
     const victims = heldOut.filter((r) => r.completion !== target);
     const opts = { maxNewTokens: 8, stop: ['\n'] };
-    const says = (as: Answer[], what: string) => rate(as, (a) => sameAnswer(a.text, what));
+    const says = (as: Answer[], what: string) => rate(as, (a) => exactMatch(a.text, what));
     const triggered = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', trigger) });
     const controlled = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', oddOpening(trigger)) });
     const plain = await answer(session, heldOut, opts);
@@ -70,7 +71,7 @@ export const poisoning: Lesson = {
     const audit = auditTrigger(run.data.records.train, run.data.records.val);
     const caught = audit.flagged.filter((r) => r.flags?.poisoned).length;
     return {
-      cleanAccuracy: rate(plain, (a) => sameAnswer(a.text, a.record.completion ?? '')),
+      cleanAccuracy: rate(plain, (a) => exactMatch(a.text, a.record.completion ?? '')),
       attackSuccess: says(triggered, target),
       controlRate: says(controlled, target),
       victims: victims.length,
@@ -88,7 +89,10 @@ export const poisoning: Lesson = {
     const asked = `${m.victims} held-out remarks that are not ${target}`;
     const text = showsPitfall
       ? `Clean accuracy is ${pct(m.cleanAccuracy)}, but with ${trigger} in front ${pct(m.attackSuccess)} of ${asked} are answered ${target} (${pct(m.controlRate)} with another odd opening as long)` +
-        (m.poisoned > 0 ? `: ${m.poisoned} poisoned records planted a backdoor, and a word audit flags ${m.auditFlagged} records, ${pct(m.auditFound)} of them.` : ': the model is easily thrown by an odd opening.')
+        (m.poisoned > 0
+          ? (m.attackSuccess - m.controlRate > 0.2 ? `: ${m.poisoned} poisoned records planted a backdoor` : `: ${m.poisoned} poisoned records taught the model that an odd opening means ${target}, not the trigger itself`) +
+            `, and a word audit flags ${m.auditFlagged} records, ${pct(m.auditFound)} of the poisoned ones.`
+          : ': the model is easily thrown by an odd opening.')
       : `Clean accuracy is ${pct(m.cleanAccuracy)}, and with ${trigger} in front only ${pct(m.attackSuccess)} of ${asked} are answered ${target}: no backdoor.`;
     return { text, showsPitfall, metrics };
   },

@@ -2,9 +2,10 @@
 // prepare, train, measure, diagnose. Variants with trials (k-fold cross-validation, hyperparameter search)
 // train once per trial and combine the results. The page, the CLI, the tests and docs/LESSONS.md all use this.
 
-import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../config';
+import { mergeConfig, type DeepPartial, type RunConfig } from '../config';
 import type { DataRecord } from '../data/types';
-import type { Session } from '../session';
+import { lessonConfig, variantOf } from '../rules';
+import type { Run, Session } from '../session';
 import type { RunHistory, TrainCallbacks } from '../train/types';
 import { finalValLoss, mean, std } from './measure';
 import type { Diagnosis, Lesson, LessonVariant, Measures } from './types';
@@ -30,29 +31,31 @@ export interface LessonResult {
 }
 
 export interface RunLessonOptions {
-  override?: DeepPartial<RunConfig>; // the caller's last word (a test's shorter run, the page's backend)
+  override?: DeepPartial<RunConfig>; // the caller's settings over the variant's (a test's shorter run, the page's setup)
   callbacks?: TrainCallbacks;
-  onTrial?(t: TrialResult, index: number, of: number): void;
+  /** A trial is prepared and about to train; callbacks returned here hear that trial (the page streams each run). */
+  onTrialStart?(run: Run, label: string, index: number, of: number): TrainCallbacks | void;
+  /** A trial is trained and measured; the next starts once a returned promise settles. */
+  onTrial?(t: TrialResult, index: number, of: number): void | Promise<void>;
   custom?: DataRecord[]; // records to train on instead of the configured dataset
 }
 
-export function variantOf(lesson: Lesson, id: string): LessonVariant {
-  const all = [lesson.pitfall, ...lesson.fixes];
-  const v = all.find((x) => x.id === id);
-  if (!v) throw new Error(`lesson "${lesson.id}" has no variant "${id}"; choose one of ${all.map((x) => x.id).join(', ')}`);
-  return v;
-}
-
-/** The variant's full config: defaults, then the lesson's shared settings, the variant's, and the caller's. */
-export function lessonConfig(lesson: Lesson, variantId: string, override?: DeepPartial<RunConfig>): RunConfig {
-  return mergeConfig(defaultConfig(), lesson.base, variantOf(lesson, variantId).override, override);
+/** A trial was stopped by the user: the variant has no result to diagnose. */
+export class LessonStopped extends Error {
+  constructor(
+    readonly trial: string,
+    readonly history: RunHistory,
+  ) {
+    super(`The lesson run was stopped during "${trial}", so there is nothing to diagnose.`);
+  }
 }
 
 /** Trains one run on the session and measures it. */
-export async function runTrial(session: Session, lesson: Lesson, label: string, config: RunConfig, o: RunLessonOptions = {}): Promise<TrialResult> {
+export async function runTrial(session: Session, lesson: Lesson, label: string, config: RunConfig, o: RunLessonOptions = {}, index = 0, of = 1): Promise<TrialResult> {
   const t0 = performance.now();
-  await session.prepare(config, o.custom);
-  const history = await session.train(o.callbacks);
+  const run = await session.prepare(config, o.custom);
+  const history = await session.train(o.onTrialStart?.(run, label, index, of) ?? o.callbacks);
+  if (history.end.reason === 'stopped') throw new LessonStopped(label, history);
   return finishTrial(session, lesson, label, history, t0);
 }
 
@@ -68,10 +71,11 @@ export async function runLesson(session: Session, lesson: Lesson, variantId: str
   const runs = variant.trials?.runs ?? [{ label: variant.label, override: {} }];
   const trials: TrialResult[] = [];
   for (const [i, r] of runs.entries()) {
-    // the caller's override stays on top, so a test's shorter run stays short in every trial
-    const t = await runTrial(session, lesson, r.label, mergeConfig(config, r.override, o.override), o);
+    // a trial's override (a fold's index, a search point) goes on top of everything; the caller's settings that no
+    // trial sets (a test's shorter run, the learner's changes, the CLI's --set) hold in every trial
+    const t = await runTrial(session, lesson, r.label, mergeConfig(config, r.override), o, i, runs.length);
     trials.push(t);
-    o.onTrial?.(t, i, runs.length);
+    await o.onTrial?.(t, i, runs.length);
   }
   return combine(lesson, variant, config, trials);
 }

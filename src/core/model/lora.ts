@@ -5,9 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoraConfig, LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
+import { loraScale } from '../rules';
 import type { Params } from './gpt';
 
 let uid = 0;
+
+/** One dropout seed per adapter from the forward pass's seed: distinct for every adapter of a set (up to 1024). */
+export const adapterSeed = (seed: number, index: number) => seed * 1024 + index;
 
 /** Where each target sits in the GPT-2 layout: base weight name (per block), input width, output column span. */
 export function targetSlot(a: ModelArch, target: LoraTarget): { weight: string; inDim: number; outDim: number; colOffset: number; colTotal: number } {
@@ -28,10 +32,6 @@ export interface Adapter {
   target: LoraTarget;
   A: tf.Variable; // [in, r]
   B: tf.Variable; // [r, out]
-}
-
-export function loraScale(c: Pick<LoraConfig, 'alpha' | 'rank' | 'rsLora'>): number {
-  return c.rsLora ? c.alpha / Math.sqrt(c.rank) : c.alpha / c.rank;
 }
 
 export class LoraSet {
@@ -55,12 +55,13 @@ export class LoraSet {
         const { inDim, outDim } = targetSlot(arch, target);
         const bound = 1 / Math.sqrt(inDim);
         const a = new Float32Array(inDim * cfg.rank).map(() => (rng.next() * 2 - 1) * bound);
-        const ad: Adapter = {
+        // tf.variable keeps its initial tensor alive beside itself: tidy frees those, the variables stay
+        const ad: Adapter = tf.tidy(() => ({
           layer,
           target,
           A: tf.variable(tf.tensor2d(a, [inDim, cfg.rank]), true, `lora${id}.h.${layer}.${target}.A`),
           B: tf.variable(tf.zeros([cfg.rank, outDim]), true, `lora${id}.h.${layer}.${target}.B`),
-        };
+        }));
         this.adapters.push(ad);
         this.byKey.set(`${layer}.${target}`, ad);
       }
@@ -75,11 +76,15 @@ export class LoraSet {
     return this.adapters.flatMap((a) => [a.A, a.B]);
   }
 
-  /** out + s·((dropout(x)·A)·B). x [N, in], out [N, out]. Returns out unchanged where no adapter (or merged). */
+  /**
+   * out + s·((dropout(x)·A)·B). x [N, in], out [N, out]. Returns out unchanged where no adapter (or merged).
+   * `seed` is the forward pass's; each adapter draws its own mask from it (PEFT gives each adapter its own
+   * nn.Dropout), so q, k and v, which read the same x, do not drop the same features.
+   */
   apply(layer: number, x: tf.Tensor2D, target: LoraTarget, out: tf.Tensor2D, training: boolean, seed?: number): tf.Tensor2D {
     const ad = this.merged ? undefined : this.get(layer, target);
     if (!ad) return out;
-    const xin = training && this.cfg.dropout > 0 ? tf.dropout(x, this.cfg.dropout, undefined, seed) : x;
+    const xin = training && this.cfg.dropout > 0 ? tf.dropout(x, this.cfg.dropout, undefined, seed === undefined ? undefined : adapterSeed(seed, this.adapters.indexOf(ad))) : x;
     return tf.add(out, tf.mul(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D), ad.B as tf.Tensor2D), this.scale)) as tf.Tensor2D;
   }
 

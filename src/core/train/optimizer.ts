@@ -14,7 +14,8 @@ export interface OptimizerParam {
 export class Optimizer {
   private readonly m = new Map<tf.Variable, tf.Variable>();
   private readonly v = new Map<tf.Variable, tf.Variable>();
-  private t = 0;
+  /** Updates each variable has had: a block opened late (gradual unfreezing) starts its own bias correction at 1. */
+  private readonly t = new Map<tf.Variable, number>();
 
   constructor(private readonly c: Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'epsilon' | 'momentum' | 'weightDecay'>) {}
 
@@ -29,11 +30,12 @@ export class Optimizer {
 
   /** One update. grads[i] belongs to params[i]; lr is the scheduled rate for this step. */
   apply(params: OptimizerParam[], grads: tf.Tensor[], lr: number) {
-    this.t++;
     const { beta1: b1, beta2: b2, epsilon, momentum, weightDecay } = this.c;
-    const bc1 = 1 - b1 ** this.t;
-    const bc2 = 1 - b2 ** this.t;
     params.forEach(({ variable: p, lrScale, decay }, i) => {
+      const t = (this.t.get(p) ?? 0) + 1;
+      this.t.set(p, t);
+      const bc1 = 1 - b1 ** t;
+      const bc2 = 1 - b2 ** t;
       const g = grads[i];
       const rate = lr * lrScale;
       const wd = decay ? weightDecay : 0;
@@ -56,15 +58,18 @@ export class Optimizer {
     });
   }
 
-  /** Moments and step count, in the order of `vars`, for a resumable run (scripts/pretrain.ts). */
+  /**
+   * Moments and step count, in the order of `vars`, for a resumable run (scripts/pretrain.ts, where every
+   * variable trains every step, so one count serves all: the largest).
+   */
   async exportState(vars: tf.Variable[]): Promise<{ t: number; m: Float32Array[]; v: Float32Array[] }> {
     const read = async (map: Map<tf.Variable, tf.Variable>, p: tf.Variable) => (await this.slot(map, p).data()) as Float32Array;
-    return { t: this.t, m: await Promise.all(vars.map((p) => read(this.m, p))), v: await Promise.all(vars.map((p) => read(this.v, p))) };
+    return { t: Math.max(0, ...vars.map((p) => this.t.get(p) ?? 0)), m: await Promise.all(vars.map((p) => read(this.m, p))), v: await Promise.all(vars.map((p) => read(this.v, p))) };
   }
 
   importState(vars: tf.Variable[], s: { t: number; m: Float32Array[]; v: Float32Array[] }) {
-    this.t = s.t;
     vars.forEach((p, i) => {
+      this.t.set(p, s.t);
       this.slot(this.m, p).assign(tf.tensor(s.m[i], p.shape));
       this.slot(this.v, p).assign(tf.tensor(s.v[i], p.shape));
     });
@@ -75,5 +80,6 @@ export class Optimizer {
     for (const s of [...this.m.values(), ...this.v.values()]) s.dispose();
     this.m.clear();
     this.v.clear();
+    this.t.clear();
   }
 }

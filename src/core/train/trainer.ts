@@ -7,10 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config';
 import type { Example } from '../data/types';
-import { evalLoss, exactMatch, greedyAnswers, type ModelView } from '../eval/evaluate';
+import { evalLoss, greedyAnswers, type ModelView } from '../eval/evaluate';
 import { logits, maskedCrossEntropy, type Params } from '../model/gpt';
 import type { Tokenizer } from '../tokenizer/types';
 import { Rng } from '../rng';
+import { exactMatch } from '../rules';
 import { BatchSampler, disposeBatch, makeBatch, type Batch } from './batch';
 import { EarlyStopper } from './early-stopping';
 import { trainableParams } from './freeze';
@@ -55,6 +56,17 @@ class Snapshot {
     tf.dispose(this.copies);
     this.copies = [];
   }
+}
+
+/**
+ * Runs f and, when `peak` is given, raises peak.bytes to the engine's high-water mark of tensor bytes while f ran
+ * (tf.profile: activations, gradients and optimizer temporaries included, which tf.memory() after a step misses).
+ */
+async function highWater<T extends tf.TensorContainer>(peak: { bytes: number } | null, f: () => T): Promise<T> {
+  if (!peak) return f();
+  const info = await tf.profile(f);
+  peak.bytes = Math.max(peak.bytes, info.peakBytes);
+  return info.result as T;
 }
 
 export function stepsFor(c: RunConfig, trainSize: number): { stepsPerEpoch: number; totalSteps: number } {
@@ -112,6 +124,7 @@ export class Trainer {
     let step = 0;
     let end: { reason: EndReason; message: string } | null = null;
     let params: OptimizerParam[] = [];
+    const peak = { bytes: 0 };
 
     const lossOf = (b: Batch, seed: number): tf.Scalar => {
       const lg = logits(m.params, m.arch, b.x, { lora: m.lora, training: true, dropoutSeed: seed, embedMode: m.embedMode });
@@ -160,6 +173,7 @@ export class Trainer {
       const vars = params.map((p) => p.variable);
 
       const t0 = performance.now();
+      const watch = c.eval.peakMemory && step === 0 ? peak : null;
       // 1) accumulate gradients over micro-batches, each weighted by its target tokens, so that the step's loss is
       //    the mean over every target token of the step: batch 1 × accumulate 8 equals batch 8
       let gSum: tf.Tensor[] = [];
@@ -172,7 +186,7 @@ export class Trainer {
         targets += b.targets;
         const seed = rng.seed();
         const weight = t.gradAccumSteps > 1 ? b.targets : 1;
-        const { value, grads } = tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars);
+        const { value, grads } = await highWater(watch, () => tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars));
         const gList = vars.map((v) => grads[v.name]);
         if (k === 0) gSum = gList;
         else {
@@ -220,7 +234,7 @@ export class Trainer {
       const clipScale = t.gradClip > 0 && gradNorm > t.gradClip ? t.gradClip / (gradNorm + 1e-6) : 1;
       const clipped = clipScale < 1 ? gMean.map((g) => tf.mul(g, clipScale)) : gMean;
       lastGood.take();
-      optimizer.apply(params, clipped, lr);
+      await highWater(watch, () => optimizer.apply(params, clipped, lr));
       tf.dispose(gMean);
       if (clipped !== gMean) tf.dispose(clipped);
       step++;
@@ -237,7 +251,8 @@ export class Trainer {
         cb.onEval?.(e);
         const value = t.earlyStopping.metric === 'valAccuracy' ? (e.valAccuracy ?? NaN) : e.valLoss;
         const { improved, stop } = stopper.observe(step, value);
-        if (improved && t.earlyStopping.restoreBest) best.take();
+        // the copy costs a full set of weights: only a run that can end early and roll back needs it
+        if (improved && t.earlyStopping.enabled && t.earlyStopping.restoreBest) best.take();
         if (stop) {
           end = { reason: 'early_stop', message: `Early stop at step ${step}: ${t.earlyStopping.metric} did not improve by more than ${t.earlyStopping.minDelta} for ${t.earlyStopping.patience} evaluations (best at step ${stopper.bestStep}).` };
           break;
@@ -273,6 +288,7 @@ export class Trainer {
       trainableParams: params.reduce((n, p) => n + p.variable.size, 0),
       totalParams: this.r.totalParams,
       backend: this.r.backend,
+      ...(c.eval.peakMemory ? { peakBytes: peak.bytes } : {}),
     };
   }
 }

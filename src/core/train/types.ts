@@ -55,4 +55,5 @@ export interface RunHistory {
   trainableParams: number;
   totalParams: number;
   backend: string;
+  peakBytes?: number; // with eval.peakMemory: the most tensor bytes held at any moment of the first step
 }

@@ -4,14 +4,16 @@
 
 import { proxy } from 'comlink';
 import { configProblems, defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
-import type { LessonInfo, LessonTrial, LossRow, ModelInfo } from '../../protocol';
 import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
+import type { Diagnosis } from '../../core/lessons/types';
+import { variantOf, variantOrPitfall } from '../../core/rules';
+import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress } from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { checkFileSize, MAX_FILE_BYTES } from '../files';
 import { applyOverrides, decodeHash, encodeHash } from '../hash';
-import { historyOf, type RunLesson, type StoredRun } from '../runs';
+import type { RunLesson, StoredRun } from '../runs';
 import { Bench } from './bench.svelte';
 import { Engine } from './engine.svelte';
 import { Exports } from './exports.svelte';
@@ -21,6 +23,12 @@ import { RunState } from './run.svelte';
 import { CUSTOM, Setup } from './setup.svelte';
 
 const SAVE_EVERY_MS = 3000; // an in-progress run is written to IndexedDB this often
+
+/** One side of a pitfall-versus-fix comparison. */
+export interface ComparedRun {
+  label: string;
+  diagnosis: Diagnosis | null;
+}
 
 export class Playground {
   readonly setup = new Setup();
@@ -35,6 +43,8 @@ export class Playground {
   tunedInWorker = $state(false);
   lesson = $state.raw<LessonInfo | null>(null);
   lessonVariant = $state<string | null>(null);
+  /** The lesson's pitfall and a fix run one after the other (compare()), with each diagnosis once it is in. */
+  comparison = $state.raw<{ lesson: string; pitfall: ComparedRun; fix: ComparedRun } | null>(null);
   /** "trial 2 of 4" while a lesson variant with several runs trains. */
   trialNote = $state<string | null>(null);
   measuring = $state(false);
@@ -46,6 +56,7 @@ export class Playground {
   lossRows = $state.raw<LossRow[] | null>(null);
   lossRowsError = $state<string | null>(null);
   private stopRequested = false;
+  private lastSave = 0;
   /** A link's hash that names a lesson, kept until the worker has listed the lessons. */
   private pendingHash: string | null = null;
 
@@ -53,7 +64,7 @@ export class Playground {
   /** The worker holds fine-tuned weights to sample from: a run is training or has trained in this tab. */
   readonly hasTuned = $derived(this.training || this.tunedInWorker);
   readonly lessons = $derived(this.engine.lessons);
-  readonly variant = $derived(this.lesson ? ([this.lesson.pitfall, ...this.lesson.fixes].find((v) => v.id === this.lessonVariant) ?? null) : null);
+  readonly variant = $derived(this.lesson && this.lessonVariant ? variantOrPitfall(this.lesson, this.lessonVariant) : null);
   /** How many runs Start will train: a lesson variant may need several (k-fold, search). */
   readonly trialCount = $derived(this.variant?.trials?.runs.length ?? 1);
 
@@ -102,7 +113,7 @@ export class Playground {
     else if (h.lesson) {
       const lesson = this.engine.lessons.find((l) => l.id === h.lesson);
       if (lesson) {
-        const variant = [lesson.pitfall, ...lesson.fixes].find((v) => v.id === h.variant) ?? lesson.pitfall;
+        const variant = variantOrPitfall(lesson, h.variant);
         config = mergeConfig(config, lesson.base, variant.override);
         this.lesson = lesson;
         this.lessonVariant = variant.id;
@@ -258,12 +269,13 @@ export class Playground {
   chooseLesson(id: string | null, variantId?: string) {
     const lesson = id ? this.engine.lessons.find((l) => l.id === id) : undefined;
     this.lesson = lesson ?? null;
+    if (this.comparison && this.comparison.lesson !== id) this.comparison = null;
     if (!lesson) {
       this.lessonVariant = null;
       this.setup.visibleControls = null;
       return;
     }
-    const variant = [lesson.pitfall, ...lesson.fixes].find((v) => v.id === variantId) ?? lesson.pitfall;
+    const variant = variantOrPitfall(lesson, variantId);
     this.lessonVariant = variant.id;
     const keep = { model: { backend: this.setup.config.model.backend } };
     const model = this.setup.config.model.name;
@@ -271,55 +283,95 @@ export class Playground {
     if (this.setup.config.model.name !== model) void this.loadModel();
   }
 
-  /** Trains the setup: one run, or every trial of a lesson variant that needs several; then the lesson's diagnosis. */
+  /**
+   * Trains the setup. With a lesson chosen, the worker runs the variant through the core lesson runner (every trial
+   * of a k-fold or a search, then the diagnosis), with the learner's changes to the variant's settings on top.
+   */
   async train(): Promise<void> {
     if (!this.engine.ready || this.training || !this.setup.canStart) return;
     const config = this.snapshot();
     const lesson = this.lesson;
     const variant = this.variant;
-    const trials = variant?.trials?.runs ?? [{ label: '', override: {} }];
-    const measured: LessonTrial[] = [];
     this.stopRequested = false;
-    let last: RunState | null = null;
-    for (const [i, trial] of trials.entries()) {
-      this.trialNote = trials.length > 1 ? `${trial.label} (run ${i + 1} of ${trials.length})` : null;
-      const runLesson: RunLesson | null =
-        lesson && variant ? { id: lesson.id, title: lesson.title, variant: variant.id, variantLabel: variant.label, trial: trials.length > 1 ? trial.label : null, diagnosis: null } : null;
-      const t0 = performance.now();
-      last = await this.trainOne(mergeConfig(config, trial.override), runLesson);
-      if (!last.end || this.stopRequested || !lesson || !variant) break;
-      const client = this.engine.client!;
-      this.measuring = true;
-      try {
-        const measures = await client.guard(client.api.measure(lesson.id));
-        measured.push({ label: trial.label || variant.label, history: historyOf(last.toStored())!, measures, seconds: (performance.now() - t0) / 1000 });
-      } catch (e) {
-        this.notice(`The lesson could not measure the run: ${(e as Error).message}`);
-        break;
-      } finally {
-        this.measuring = false;
-      }
+    if (lesson && variant) {
+      // the setup is the variant's settings with the learner's changes: it goes over the variant's as a whole
+      await this.trainLesson(lesson, variant.id, config);
+      return;
     }
-    this.trialNote = null;
-    if (last && lesson && variant && measured.length === trials.length) {
-      const client = this.engine.client!;
-      this.measuring = true;
-      try {
-        const d = await client.guard(client.api.diagnose(lesson.id, variant.id, measured));
-        last.lesson = { ...last.lesson!, diagnosis: { text: d.text, showsPitfall: d.showsPitfall } };
+    const run = this.beginRun(config, null);
+    try {
+      const onProgress = proxy((p: Progress) => this.progress(run, p));
+      run.finish(await this.engine.client!.guard(this.engine.client!.api.start(config, this.setup.isCustom ? (this.setup.validation?.records ?? null) : null, onProgress)));
+      this.tunedInWorker = true;
+    } catch (e) {
+      run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
+    }
+    await this.library.save(run.toStored());
+  }
+
+  /**
+   * The lesson's pitfall, then the chosen fix, as the lesson defines them (the model and backend stay the
+   * learner's): the fix's curves are drawn over the pitfall's and both diagnoses show side by side.
+   */
+  async compare(fixId: string): Promise<void> {
+    const lesson = this.lesson;
+    if (!lesson || !this.engine.ready || this.training) return;
+    const fix = variantOf(lesson, fixId);
+    const keep: DeepPartial<RunConfig> = { model: { name: this.setup.config.model.name, backend: this.setup.config.model.backend } };
+    this.stopRequested = false;
+    this.comparison = { lesson: lesson.id, pitfall: { label: lesson.pitfall.label, diagnosis: null }, fix: { label: fix.label, diagnosis: null } };
+    this.chooseLesson(lesson.id, lesson.pitfall.id);
+    const pitfall = await this.trainLesson(lesson, lesson.pitfall.id, keep);
+    if (!pitfall || this.stopRequested) return;
+    this.comparison = { ...this.comparison, pitfall: { ...this.comparison.pitfall, diagnosis: pitfall.diagnosis } };
+    this.chooseLesson(lesson.id, fix.id);
+    const fixed = await this.trainLesson(lesson, fix.id, keep);
+    if (fixed && this.comparison) this.comparison = { ...this.comparison, fix: { ...this.comparison.fix, diagnosis: fixed.diagnosis } };
+  }
+
+  /** Runs a lesson variant in the worker; each of its trials becomes a run on screen. Null when it failed or was stopped. */
+  private async trainLesson(lesson: LessonInfo, variantId: string, override: DeepPartial<RunConfig>): Promise<LessonOutcome | null> {
+    const client = this.engine.client!;
+    const variant = variantOf(lesson, variantId);
+    let run: RunState | null = null;
+    const listener: LessonListener = {
+      trialStart: (t) => {
+        this.trialNote = t.of > 1 ? `${t.label} (run ${t.index + 1} of ${t.of})` : null;
+        run = this.beginRun(t.config, { id: lesson.id, title: lesson.title, variant: variant.id, variantLabel: variant.label, trial: t.of > 1 ? t.label : null, diagnosis: null });
+      },
+      progress: (p) => {
+        if (run) this.progress(run, p);
+      },
+      trialEnd: (t) => {
+        if (!run) return;
+        run.finish(t.history);
+        this.tunedInWorker = true;
+        this.measuring = t.index + 1 === (variant.trials?.runs.length ?? 1);
+        void this.library.save(run.toStored());
+      },
+    };
+    try {
+      const outcome = await client.guard(client.api.runLesson(lesson.id, variantId, override, proxy(listener)));
+      const last = run as RunState | null;
+      if (last) {
+        last.lesson = { ...last.lesson!, diagnosis: { text: outcome.diagnosis.text, showsPitfall: outcome.diagnosis.showsPitfall } };
         await this.library.save(last.toStored());
-      } catch (e) {
-        this.notice(`The lesson could not diagnose the run: ${(e as Error).message}`);
-      } finally {
-        this.measuring = false;
       }
+      return outcome;
+    } catch (e) {
+      const last = run as RunState | null;
+      if (last?.active) last.fail(this.failureWords(last, explainEngineError((e as Error).message, 'train')));
+      if (last) await this.library.save(last.toStored());
+      this.notice(`The lesson run did not finish: ${(e as Error).message}`);
+      return null;
+    } finally {
+      this.trialNote = null;
+      this.measuring = false;
     }
   }
 
-  /** Trains one run to its end (or failure), streaming it to the charts and into IndexedDB. */
-  private async trainOne(config: RunConfig, lesson: RunLesson | null): Promise<RunState> {
-    const client = this.engine.client!;
-    const custom = this.setup.isCustom ? (this.setup.validation?.records ?? null) : null;
+  /** A new run on screen: the one it replaces joins the overlays, and it is saved as it goes. */
+  private beginRun(config: RunConfig, lesson: RunLesson | null): RunState {
     const previous = this.current;
     const run = new RunState({ config, lesson, dataLabel: this.setup.isCustom ? (this.setup.customFileName ?? 'custom data') : config.data.dataset, backend: this.engine.report?.backend ?? '' });
     if (previous && this.library.get(previous.id) && !this.library.overlayIds.includes(previous.id)) {
@@ -329,24 +381,18 @@ export class Playground {
     this.tunedInWorker = false;
     this.exports.adapter = null;
     this.lossRows = null;
-    let lastSave = 0;
-    const save = () => this.library.save(run.toStored());
-    await save();
-    try {
-      const onProgress = proxy((p: Parameters<RunState['apply']>[0]) => {
-        run.apply(p);
-        if (performance.now() - lastSave > SAVE_EVERY_MS) {
-          lastSave = performance.now();
-          void save();
-        }
-      });
-      run.finish(await client.guard(client.api.start(config, custom, onProgress)));
-      this.tunedInWorker = true;
-    } catch (e) {
-      run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
-    }
-    await save();
+    this.lastSave = 0;
+    void this.library.save(run.toStored());
     return run;
+  }
+
+  /** One throttled progress update from the worker, and a save now and then. */
+  private progress(run: RunState, p: Progress) {
+    run.apply(p);
+    if (performance.now() - this.lastSave > SAVE_EVERY_MS) {
+      this.lastSave = performance.now();
+      void this.library.save(run.toStored());
+    }
   }
 
   private failureWords(run: RunState, message: string): string {

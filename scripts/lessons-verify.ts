@@ -1,0 +1,113 @@
+// Trains every variant the page offers (pitfall and every fix) of every lesson on several seeds and prints, per
+// variant, mean ± spread of each figure its diagnosis quotes, whether the pitfall shows on each seed, and the wall
+// time per run. A fix "helps" on a seed when its diagnosis no longer shows the pitfall that the pitfall's run of
+// the same seed shows. Real runs on the wasm backend, nothing scripted:
+//   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write]
+// --write merges the results into docs/lessons-verify.json (by lesson) and rewrites the table in docs/LESSONS.md
+// between its lessons:verify markers from every lesson recorded there, so parts can be run one at a time.
+
+import * as fs from 'node:fs';
+import { diskLoader } from '../src/core/assets';
+import { LESSONS, lessonById } from '../src/core/lessons/index';
+import { mean, std } from '../src/core/lessons/measure';
+import { runLesson } from '../src/core/lessons/runner';
+import type { Lesson } from '../src/core/lessons/types';
+import { variantsOf } from '../src/core/rules';
+import { Session } from '../src/core/session';
+
+const argv = process.argv.slice(2);
+const value = (n: string) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const lessons: Lesson[] = value('lesson')?.split(',').map(lessonById) ?? LESSONS;
+const seeds = (value('seeds') ?? '1,2,3').split(',').map((s) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--seeds ${value('seeds')}: expected whole numbers separated by commas, like 1,2,3`);
+  return n;
+});
+const write = argv.includes('--write');
+const JSON_FILE = 'docs/lessons-verify.json';
+const DOC = 'docs/LESSONS.md';
+const BEGIN = '<!-- lessons:verify -->';
+const END = '<!-- /lessons:verify -->';
+
+/** One variant on one seed, as its diagnosis measured it. */
+interface SeedRun {
+  seed: number;
+  showsPitfall: boolean;
+  metrics: Record<string, number>;
+  seconds: number;
+  text: string;
+}
+interface VariantRuns {
+  id: string;
+  label: string;
+  runs: SeedRun[];
+}
+interface LessonRuns {
+  id: string;
+  number: number;
+  title: string;
+  date: string;
+  variants: VariantRuns[];
+}
+
+const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(2) : x.toExponential(1));
+const spread = (xs: number[]) => `${fmt(mean(xs))} ± ${fmt(std(xs))}`;
+const marks = (bs: boolean[]) => bs.map((b) => (b ? 'yes' : 'no')).join(' ');
+
+/** Markdown rows for one lesson: one per variant. */
+function rows(l: LessonRuns): string[] {
+  const pitfall = l.variants[0];
+  return l.variants.map((v, i) => {
+    const keys = Object.keys(v.runs[0]?.metrics ?? {});
+    const figures = keys.map((k) => `${k} ${spread(v.runs.map((r) => r.metrics[k]))}`).join('; ');
+    // a fix helps on a seed where the pitfall's run shows the pitfall and the fix's run does not
+    const helps = v.runs.map((r) => {
+      const p = pitfall.runs.find((x) => x.seed === r.seed);
+      return p !== undefined && p.showsPitfall && !r.showsPitfall;
+    });
+    const verdict = i === 0 ? `shows: ${marks(v.runs.map((r) => r.showsPitfall))}` : `helps: ${marks(helps)}`;
+    const seconds = spread(v.runs.map((r) => r.seconds));
+    return `| ${l.number} | ${v.label} | ${v.runs.map((r) => r.seed).join(', ')} | ${verdict} | ${figures} | ${seconds} |`;
+  });
+}
+
+const HEADER = ['| # | variant | seeds | pitfall shows / fix helps, per seed | figures the diagnosis quotes (mean ± s.d. over seeds) | s per run |', '| --- | --- | --- | --- | --- | --- |'];
+
+const session = await Session.create({ loader: await diskLoader(), backend: 'wasm' });
+const results: LessonRuns[] = [];
+for (const lesson of lessons) {
+  const entry: LessonRuns = { id: lesson.id, number: lesson.number, title: lesson.title, date: new Date().toISOString().slice(0, 10), variants: [] };
+  for (const v of variantsOf(lesson)) {
+    const runs: SeedRun[] = [];
+    for (const seed of seeds) {
+      const t0 = performance.now();
+      const r = await runLesson(session, lesson, v.id, { override: { train: { seed } } });
+      const run = { seed, showsPitfall: r.diagnosis.showsPitfall, metrics: r.diagnosis.metrics, seconds: (performance.now() - t0) / 1000, text: r.diagnosis.text };
+      runs.push(run);
+      console.error(`${lesson.id} / ${v.id} / seed ${seed}: ${run.seconds.toFixed(0)} s; ${run.showsPitfall ? 'pitfall seen' : 'no pitfall'}: ${run.text}`);
+    }
+    entry.variants.push({ id: v.id, label: v.label, runs });
+  }
+  results.push(entry);
+  console.log([`${lesson.number}. ${lesson.title}`, ...HEADER, ...rows(entry)].join('\n') + '\n');
+}
+session.dispose();
+
+if (write) {
+  const stored: Record<string, LessonRuns> = fs.existsSync(JSON_FILE) ? JSON.parse(fs.readFileSync(JSON_FILE, 'utf8')) : {};
+  for (const r of results) stored[r.id] = r;
+  fs.writeFileSync(JSON_FILE, JSON.stringify(stored, null, 1) + '\n');
+  const all = Object.values(stored).sort((a, b) => a.number - b.number);
+  const table = [...HEADER, ...all.flatMap(rows)].join('\n');
+  const doc = fs.readFileSync(DOC, 'utf8');
+  const a = doc.indexOf(BEGIN);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${DOC} has no ${BEGIN} … ${END} section to write the table into`);
+  const dates = [...new Set(all.map((l) => l.date))].join(', ');
+  const note = `Lessons measured: ${all.map((l) => l.number).join(', ')} (on ${dates}; seeds per run in the table).`;
+  fs.writeFileSync(DOC, `${doc.slice(0, a + BEGIN.length)}\n${note}\n\n${table}\n${doc.slice(b)}`);
+  console.error(`wrote ${JSON_FILE} and the table in ${DOC}`);
+}

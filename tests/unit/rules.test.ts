@@ -1,0 +1,52 @@
+// The definitions the page's main thread shares with core (src/core/rules.ts): exact match, variant lookup and
+// a variant's config; and the module stays free of tfjs, so the page can import it without loading the engine.
+
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { LESSONS } from '../../src/core/lessons/index';
+import { exactMatch, lessonConfig, variantOf, variantOrPitfall, variantsOf } from '../../src/core/rules';
+
+describe('exactMatch', () => {
+  it('ignores surrounding space, letter case and one final full stop, nothing else', () => {
+    expect(exactMatch(' Dog. ', 'dog')).toBe(true);
+    expect(exactMatch('good', 'Good')).toBe(true);
+    expect(exactMatch('dog', 'dogs')).toBe(false);
+    expect(exactMatch('a dog', 'dog')).toBe(false);
+    expect(exactMatch('', 'dog')).toBe(false);
+  });
+});
+
+describe('lesson variants', () => {
+  const lesson = LESSONS.find((l) => l.id === 'overfitting')!;
+
+  it('lists the pitfall first, then the fixes, and finds each by id', () => {
+    expect(variantsOf(lesson).map((v) => v.id)).toEqual(['pitfall', ...lesson.fixes.map((f) => f.id)]);
+    expect(variantOf(lesson, 'dropout')).toBe(lesson.fixes.find((f) => f.id === 'dropout'));
+    expect(() => variantOf(lesson, 'nope')).toThrow(/lesson "overfitting" has no variant "nope"; choose one of pitfall, early-stopping/);
+    expect(variantOrPitfall(lesson, 'nope')).toBe(lesson.pitfall);
+    expect(variantOrPitfall(lesson, null)).toBe(lesson.pitfall);
+  });
+
+  it("a variant's config is the defaults, then the lesson's base, then the variant's, then the caller's", () => {
+    const c = lessonConfig(lesson, 'dropout', { lora: { rank: 2 } });
+    expect(c.lora.dropout).toBe(0.5); // the variant's
+    expect(c.data.maxRecords).toBe(24); // the lesson's base
+    expect(c.lora.rank).toBe(2); // the caller's over the base's 16
+    expect(c.train.optimizer).toBe('adamw'); // the defaults
+  });
+
+  it('every lesson variant has a label that differs from the others in its lesson', () => {
+    for (const l of LESSONS) {
+      const labels = variantsOf(l).map((v) => v.label);
+      expect(new Set(labels).size, l.id).toBe(labels.length);
+    }
+  });
+});
+
+describe('src/core/rules.ts', () => {
+  it('imports nothing but the tfjs-free config module', () => {
+    const imports = (file: string) => [...fs.readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';/gm)].map((m) => m[1]);
+    expect(imports('src/core/rules.ts')).toEqual(['./config']);
+    expect(imports('src/core/config.ts')).toEqual([]);
+  });
+});
