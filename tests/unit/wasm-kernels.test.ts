@@ -1,9 +1,12 @@
 // The wasm speed patches (src/core/wasm-matmul.ts) change how matmul and sum are computed, never what:
 // every transpose combination, batched matmuls, leading-axis sums and a whole model's gradients agree with cpu.
+// The fused ops (src/core/model/fused.ts) match autodiff of the same math composed from standard ops, on cpu and
+// wasm, and finite differences, on odd shapes.
 
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
+import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
 import { randomExamples, tinyConfig, tinyModel } from '../helpers/tiny';
@@ -84,5 +87,108 @@ describe('wasm kernel patches agree with cpu', () => {
     const w = await grads('wasm');
     const c = await grads('cpu');
     w.forEach((v, i) => expect(maxRelDiff(v, c[i]), `tensor ${i}`).toBeLessThan(1e-4));
+  });
+});
+
+// References for the fused ops (src/core/model/fused.ts): the same math composed from standard ops, differentiated
+// by tfjs itself, on the cpu backend.
+const GC = Math.sqrt(2 / Math.PI);
+const ref = {
+  layerNorm: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+  },
+  gelu: (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GC)))),
+  attention: (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, B: number, T: number, nh: number) => {
+    const C = q.shape[1]!;
+    const hd = C / nh;
+    const heads = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]);
+    const future = tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)); // 1 above the diagonal
+    const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), tf.mul(future, -1e9));
+    return tf.matMul(tf.softmax(s), heads(v)).transpose([0, 2, 1, 3]).reshape([B * T, C]);
+  },
+  crossEntropy: (lg: tf.Tensor, t: tf.Tensor, w: tf.Tensor) => {
+    const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(lg), tf.oneHot(t as tf.Tensor1D, lg.shape[1]!).toFloat()), -1));
+    return tf.div(tf.sum(tf.mul(nll, w)), tf.maximum(tf.sum(w), 1));
+  },
+};
+
+interface FusedCase {
+  name: string;
+  inputs: { shape: number[]; data: Float32Array | Int32Array; int?: boolean; fixed?: boolean }[]; // fixed: data, not differentiated
+  fused: (...xs: tf.Tensor[]) => tf.Tensor;
+  reference: (...xs: tf.Tensor[]) => tf.Tensor;
+}
+
+/** Value and gradients of Σ(op(xs) ⊙ R) with respect to the float inputs (R fixed random: every output element counts). */
+function valueAndGrads(c: FusedCase, op: FusedCase['fused']): tf.Tensor[] {
+  const xs = c.inputs.map((i) => tf.tensor(i.data, i.shape, i.int ? 'int32' : 'float32'));
+  const floatIdx = c.inputs.map((i, n) => (i.int || i.fixed ? -1 : n)).filter((n) => n >= 0);
+  const f = (...fl: tf.Tensor[]) => {
+    const args = xs.map((x, n) => (floatIdx.includes(n) ? fl[floatIdx.indexOf(n)] : x));
+    const out = op(...args);
+    const r = rand(out.shape, 99);
+    return tf.sum(tf.mul(out, tf.tensor(r.data, out.shape)));
+  };
+  const { value, grads } = tf.valueAndGrads(f)(floatIdx.map((n) => xs[n]));
+  return [op(...xs), value, ...grads];
+}
+
+function ints(n: number, max: number, seed: number): Int32Array {
+  const r = new Rng(seed);
+  return Int32Array.from({ length: n }, () => r.int(max));
+}
+
+const B = 2, T = 5, NH = 3, C = 6; // odd sizes: 5 positions, 3 heads of width 2
+const fusedCases: FusedCase[] = [
+  { name: 'layerNorm [7, 5]', inputs: [rand([7, 5], 1), rand([5], 2), rand([5], 3)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
+  { name: 'gelu [7, 9]', inputs: [rand([7, 9], 4)], fused: (x) => gelu(x), reference: ref.gelu },
+  { name: 'linear [7, 5] × [5, 3]', inputs: [rand([7, 5], 5), rand([5, 3], 6), rand([3], 7)], fused: (x, w, b) => linear(x as tf.Tensor2D, w, b), reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) },
+  { name: 'residual [7, 5]', inputs: [rand([7, 5], 8), rand([7, 5], 9)], fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D), reference: (a, b) => tf.add(a, b) },
+  {
+    name: `causalAttention B=${B} T=${T} heads=${NH} C=${C}`,
+    inputs: [rand([B * T, C], 10), rand([B * T, C], 11), rand([B * T, C], 12)],
+    fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, B, T, NH),
+    reference: (q, k, v) => ref.attention(q, k, v, B, T, NH),
+  },
+  {
+    name: 'crossEntropy [7, 11], some weights 0',
+    inputs: [rand([7, 11], 13), { shape: [7], data: ints(7, 11, 14), int: true }, { shape: [7], data: Float32Array.from([1, 0, 1, 1, 0, 1, 1]), fixed: true }],
+    fused: (lg, t, w) => crossEntropy(lg as tf.Tensor2D, t as tf.Tensor1D, w as tf.Tensor1D),
+    reference: ref.crossEntropy,
+  },
+];
+
+describe('fused ops with hand-written gradients (model/fused.ts)', () => {
+  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: value and gradients on wasm and cpu match autodiff of the composed ops', async (_, c) => {
+    const want = await on('cpu', () => valueAndGrads(c, c.reference));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const got = await on(backend, () => valueAndGrads(c, c.fused));
+      got.forEach((v, i) => expect(maxRelDiff(v, want[i]), `${backend} output ${i}`).toBeLessThan(1e-4));
+    }
+  });
+
+  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: gradients match central finite differences', async (_, c) => {
+    await initBackend('cpu');
+    const [, , ...grads] = await on('cpu', () => valueAndGrads(c, c.fused));
+    const floatInputs = c.inputs.filter((i) => !i.int && !i.fixed);
+    const loss = (pert: number, at: number, d: number) =>
+      tf.tidy(() => {
+        const xs = c.inputs.map((i, n) => {
+          const data = i.data.slice();
+          if (n === pert) data[at] += d;
+          return tf.tensor(data, i.shape, i.int ? 'int32' : 'float32');
+        });
+        const out = c.fused(...xs);
+        return tf.sum(tf.mul(out, tf.tensor(rand(out.shape, 99).data, out.shape))).dataSync()[0];
+      });
+    floatInputs.forEach((inp, fi) => {
+      const n = c.inputs.indexOf(inp);
+      const h = 1e-2;
+      for (const at of [0, Math.floor(inp.data.length / 2), inp.data.length - 1]) {
+        const fd = (loss(n, at, h) - loss(n, at, -h)) / (2 * h);
+        expect(Math.abs(fd - grads[fi][at]), `input ${n}[${at}]: fd ${fd} vs ${grads[fi][at]}`).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
+      }
+    });
   });
 });
