@@ -1,14 +1,15 @@
 // Speed benchmark: ms/step, tokens/s and peak tensor bytes of a training step, per backend Node can run
 // (cpu, wasm), for LoRA and for full fine-tuning, on stated model sizes. Never a test: quote medians and ratios.
-//   npm run bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M]
+// Beside each of our rows it times the same model and step in PyTorch (scripts/bench_torch.py, CPU, one thread) when
+// /usr/bin/python3 has torch, right after ours, and prints ours ÷ PyTorch in tokens/s: the ratio comes from one run.
+//   npm run bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
 
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { defaultConfig, mergeConfig, type Backend, type ModelArch } from '../src/core/config';
 import type { Example } from '../src/core/data/types';
-import { logits, maskedCrossEntropy } from '../src/core/model/gpt';
 import { LoraSet } from '../src/core/model/lora';
-import { makeBatch, disposeBatch } from '../src/core/train/batch';
 import { GPTModel } from '../src/core/model/model';
 import { Rng } from '../src/core/rng';
 import { CharTokenizer } from '../src/core/tokenizer/char';
@@ -36,7 +37,21 @@ function examples(n: number, a: ModelArch, seed: number): Example[] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; peakBytes: number }
+interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; peakBytes: number; torchMsPerStep?: number; torchTokensPerSec?: number; ratio?: number }
+
+const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch; not a pyenv python earlier on PATH
+const hasTorch = !argv.includes('--no-torch') && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const torchCache = new Map<string, { msPerStep: number; tokensPerSec: number }>();
+/** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
+function torchRow(size: string, method: string): { msPerStep: number; tokensPerSec: number } | undefined {
+  const key = `${size}/${method}`;
+  if (!torchCache.has(key)) {
+    const r = spawnSync(PYTHON, ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/bench_torch.py failed (${r.status}): ${r.stderr}`);
+    torchCache.set(key, JSON.parse(r.stdout).rows[0]);
+  }
+  return torchCache.get(key);
+}
 const rows: Row[] = [];
 const backends = opt('backends', 'wasm,cpu').split(',') as Backend[];
 const sizes = opt('sizes', 'tiny-world,ref-0.8M').split(',');
@@ -47,38 +62,38 @@ for (const b of backends) {
     const { arch, batch } = SIZES[size];
     for (const method of ['lora', 'full'] as const) {
       const steps = b === 'cpu' ? Math.min(STEPS, 4) : STEPS; // cpu is ~30x slower; fewer steps
-      const c = mergeConfig(defaultConfig(), {
-        model: { name: 'random', arch, backend: b },
-        train: { method, maxSteps: steps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
-        eval: { everySteps: 1_000_000, general: false },
-      });
+      const config = (maxSteps: number) =>
+        mergeConfig(defaultConfig(), {
+          model: { name: 'random', arch, backend: b },
+          train: { method, maxSteps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
+          eval: { everySteps: 1_000_000, general: false },
+        });
       const model = GPTModel.random(arch, 1);
-      const lora = method === 'lora' ? new LoraSet(arch, c.lora, 2) : null;
+      const lora = method === 'lora' ? new LoraSet(arch, config(1).lora, 2) : null;
       const view = { params: model.params, arch, lora, embedMode: rep.embedMode };
-      const trainer = new Trainer({ model: view, config: c, data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend: b, totalParams: model.numParams });
-      const h = await trainer.run();
-      // peak bytes of one forward + backward, activations included (tf.profile tracks the high-water mark)
-      const batchData = makeBatch(examples(batch, arch, 5), arch.blockSize);
-      const vars = method === 'lora' ? lora!.variables() : Object.values(model.params);
-      const prof = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, arch, batchData.x, { lora, training: true, embedMode: rep.embedMode }), batchData.y, batchData.w), vars);
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-      disposeBatch(batchData);
-      const peak = prof.peakBytes;
+      const trainer = (maxSteps: number) =>
+        new Trainer({ model: view, config: config(maxSteps), data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend: b, totalParams: model.numParams });
+      const h = await trainer(steps).run();
+      // Peak tensor bytes: the engine's high-water mark (tf.profile) over two whole training steps (forward, backward,
+      // gradient norm, rollback snapshot, AdamW), weights included; timed apart, as profiling slows every kernel.
+      const peak = (await tf.profile(() => trainer(2).run().then(() => []))).peakBytes;
       const timed = h.steps.slice(Math.min(WARMUP, h.steps.length - 1));
       const ms = median(timed.map((s) => s.msPerStep));
-      rows.push({ backend: b, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak });
-      if (!json) console.error(`${b} ${size} ${method}: ${ms.toFixed(0)} ms/step`);
+      const row: Row = { backend: b, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak };
+      const pt = hasTorch ? torchRow(size, method) : undefined;
+      if (pt) Object.assign(row, { torchMsPerStep: pt.msPerStep, torchTokensPerSec: pt.tokensPerSec, ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3) });
+      rows.push(row);
+      if (!json) console.error(`${b} ${size} ${method}: ${ms.toFixed(0)} ms/step${pt ? `, PyTorch ${pt.msPerStep} ms/step` : ''}`);
       lora?.dispose();
       model.dispose();
     }
   }
 }
 
-if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, rows }, null, 2));
+if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : 'not found', rows }, null, 2));
 else {
-  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | peak tensor MB |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${(r.peakBytes / 1e6).toFixed(1)} |`);
+  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | peak tensor MB | PyTorch ms/step | ours ÷ PyTorch (tokens/s) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} |`);
+  if (!hasTorch) console.log(`(no PyTorch anchor: ${PYTHON} cannot import torch)`);
 }
