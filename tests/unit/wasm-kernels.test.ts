@@ -44,6 +44,8 @@ describe('wasm kernel patches agree with cpu', () => {
       [[6, 5, 12], [6, 5, 7], true, false],
       [[6, 12, 5], [6, 7, 5], false, true],
       [[1, 12, 5], [1, 5, 7], false, false],
+      [[37, 20], [37, 3], true, false], // narrow b: computed as (bᵀ·a)ᵀ
+      [[6, 9, 12], [6, 9, 5], true, false],
     ];
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const a = rand(sa, i * 2 + 1);
@@ -68,6 +70,22 @@ describe('wasm kernel patches agree with cpu', () => {
     await initBackend('wasm');
     expect(tf.sum(tf.zeros([4, 3]), 0, true).shape).toEqual([1, 3]);
     expect(tf.sum(tf.zeros([4, 3]), 0).shape).toEqual([3]);
+  });
+
+  it('split of a matrix into column blocks (float and int), and other axes through the original kernel', async () => {
+    const x = rand([7, 10], 21);
+    const ids = Int32Array.from({ length: 70 }, (_, i) => (i * 7919) % 97);
+    const f = () => [
+      ...tf.split(tf.tensor2d(x.data, [7, 10]), [3, 5, 2], 1),
+      ...tf.split(tf.tensor2d(x.data, [7, 10]), 2, -1),
+      ...tf.split(tf.tensor2d(ids, [7, 10], 'int32'), [4, 6], 1),
+      ...tf.split(tf.tensor2d(x.data, [7, 10]), [3, 4], 0),
+      ...tf.split(tf.tensor3d(x.data, [7, 2, 5]), [2, 3], 2),
+    ];
+    const w = await on('wasm', f);
+    const c = await on('cpu', f);
+    expect(w.length).toBe(c.length);
+    w.forEach((v, i) => expect(Array.from(v), `output ${i}`).toEqual(Array.from(c[i])));
   });
 
   it('a whole model: logits and every parameter gradient (full fine-tuning) match cpu', async () => {
