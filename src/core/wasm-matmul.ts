@@ -8,6 +8,7 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmAttention } from './wasm-attention';
 import { patchWasmSplit } from './wasm-split';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -107,6 +108,7 @@ export function patchWasmMatMul() {
   tf.registerKernel({ ...mm, kernelFunc });
   patchWasmSum(mm.kernelFunc);
   patchWasmSplit();
+  registerWasmAttention();
   patched = true;
 }
 

@@ -157,18 +157,21 @@ function ints(n: number, max: number, seed: number): Int32Array {
   return Int32Array.from({ length: n }, () => r.int(max));
 }
 
-const B = 2, T = 5, NH = 3, C = 6; // odd sizes: 5 positions, 3 heads of width 2
+const B = 2, T = 5, NH = 3, C = 6; // odd sizes: 5 positions, 3 heads of width 2 (tfjs ops on every backend)
+const attentionCase = (b: number, t: number, nh: number, c: number, seed: number): FusedCase => ({
+  name: `causalAttention B=${b} T=${t} heads=${nh} C=${c}${(c / nh) % 4 === 0 ? ' (wasm: attention.c)' : ''}`,
+  inputs: [rand([b * t, c], seed), rand([b * t, c], seed + 1), rand([b * t, c], seed + 2)],
+  fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, b, t, nh),
+  reference: (q, k, v) => ref.attention(q, k, v, b, t, nh),
+});
 const fusedCases: FusedCase[] = [
   { name: 'layerNorm [7, 5]', inputs: [rand([7, 5], 1), rand([5], 2), rand([5], 3)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
   { name: 'gelu [7, 9]', inputs: [rand([7, 9], 4)], fused: (x) => gelu(x), reference: ref.gelu },
   { name: 'linear [7, 5] × [5, 3]', inputs: [rand([7, 5], 5), rand([5, 3], 6), rand([3], 7)], fused: (x, w, b) => linear(x as tf.Tensor2D, w, b), reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) },
   { name: 'residual [7, 5]', inputs: [rand([7, 5], 8), rand([7, 5], 9)], fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D), reference: (a, b) => tf.add(a, b) },
-  {
-    name: `causalAttention B=${B} T=${T} heads=${NH} C=${C}`,
-    inputs: [rand([B * T, C], 10), rand([B * T, C], 11), rand([B * T, C], 12)],
-    fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, B, T, NH),
-    reference: (q, k, v) => ref.attention(q, k, v, B, T, NH),
-  },
+  attentionCase(B, T, NH, C, 10),
+  attentionCase(3, 7, 2, 8, 20), // head width 4, T not a multiple of 4
+  attentionCase(2, 37, 3, 24, 30), // head width 8
   {
     name: 'crossEntropy [7, 11], some weights 0',
     inputs: [rand([7, 11], 13), { shape: [7], data: ints(7, 11, 14), int: true }, { shape: [7], data: Float32Array.from([1, 0, 1, 1, 0, 1, 1]), fixed: true }],
@@ -186,9 +189,7 @@ describe('fused ops with hand-written gradients (model/fused.ts)', () => {
     }
   });
 
-  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: gradients match central finite differences', async (_, c) => {
-    await initBackend('cpu');
-    const [, , ...grads] = await on('cpu', () => valueAndGrads(c, c.fused));
+  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: gradients match central finite differences (cpu and wasm)', async (_, c) => {
     const floatInputs = c.inputs.filter((i) => !i.int && !i.fixed);
     const loss = (pert: number, at: number, d: number) =>
       tf.tidy(() => {
@@ -200,13 +201,17 @@ describe('fused ops with hand-written gradients (model/fused.ts)', () => {
         const out = c.fused(...xs);
         return tf.sum(tf.mul(out, tf.tensor(rand(out.shape, 99).data, out.shape))).dataSync()[0];
       });
-    floatInputs.forEach((inp, fi) => {
-      const n = c.inputs.indexOf(inp);
-      const h = 1e-2;
-      for (const at of [0, Math.floor(inp.data.length / 2), inp.data.length - 1]) {
-        const fd = (loss(n, at, h) - loss(n, at, -h)) / (2 * h);
-        expect(Math.abs(fd - grads[fi][at]), `input ${n}[${at}]: fd ${fd} vs ${grads[fi][at]}`).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
-      }
-    });
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const [, , ...grads] = await on(backend, () => valueAndGrads(c, c.fused));
+      await initBackend(backend);
+      floatInputs.forEach((inp, fi) => {
+        const n = c.inputs.indexOf(inp);
+        const h = 1e-2;
+        for (const at of [0, Math.floor(inp.data.length / 2), inp.data.length - 1]) {
+          const fd = (loss(n, at, h) - loss(n, at, -h)) / (2 * h);
+          expect(Math.abs(fd - grads[fi][at]), `${backend} input ${n}[${at}]: fd ${fd} vs ${grads[fi][at]}`).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
+        }
+      });
+    }
   });
 });

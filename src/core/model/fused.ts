@@ -8,6 +8,7 @@
 // backward; FlashAttention's softmax backward dS = P ⊙ (dP − rowsum(dP ⊙ P)).
 
 import * as tf from '@tensorflow/tfjs';
+import { wasmAttentionFor } from '../wasm-attention';
 
 type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -110,6 +111,7 @@ function causalMask(T: number): tf.Tensor2D {
 export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, nh: number): tf.Tensor2D {
   const C = q.shape[1];
   const hd = C / nh;
+  if (wasmAttentionFor(hd)) return wasmAttention(q, k, v, T, nh);
   const scale = 1 / Math.sqrt(hd);
   const split = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D; // [B*nh, T, hd]
   const merge = (t: tf.Tensor) => t.reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]
@@ -135,6 +137,19 @@ export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, 
         const dK = tf.matMul(dS, qs as tf.Tensor3D, true, false);
         return [merge(dQ), merge(dK), merge(dV)];
       },
+    };
+  });
+  return op(q, k, v) as tf.Tensor2D;
+}
+
+/** The same attention in src/core/wasm/attention.c: saves q, k, v and two numbers per row (no [T, T] at all). */
+function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number, nh: number): tf.Tensor2D {
+  const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
+    const [y, stats] = tf.engine().runKernel('CausalAttention', { q: qi, k: ki, v: vi }, { T, nh }) as tf.Tensor[];
+    save([qi, ki, vi, stats]);
+    return {
+      value: y,
+      gradFunc: (dy, [qs, ks, vs, st]) => tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh }) as tf.Tensor[],
     };
   });
   return op(q, k, v) as tf.Tensor2D;

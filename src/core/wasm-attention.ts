@@ -1,0 +1,92 @@
+// Causal attention as two wasm kernels ('CausalAttention', 'CausalAttentionGrad') running src/core/wasm/attention.c
+// over tfjs-backend-wasm's heap. Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
+// the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
+// kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
+// The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
+// heap offsets with no copies. Where it cannot start (another memory kind, a threaded build) fused.ts uses tfjs ops.
+
+import * as tf from '@tensorflow/tfjs';
+import { ATTENTION_WASM } from './wasm/attention-wasm';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Info = tf.TensorInfo;
+
+interface WasmBackend {
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): Info;
+  disposeData(id: unknown): void;
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+}
+
+type Ptr = number;
+interface AttentionExports {
+  attn_fwd(q: Ptr, k: Ptr, v: Ptr, o: Ptr, stats: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+  attn_bwd(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, stats: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+}
+
+let bytes: Uint8Array<ArrayBuffer> | null = null;
+let memoryOf: WebAssembly.Memory | null = null;
+let exportsOf: AttentionExports | null = null;
+
+/** The kernel module instantiated on this backend's memory, or null where that is impossible. */
+function attentionModule(be: WasmBackend): AttentionExports | null {
+  const memory = be.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (memory !== memoryOf) {
+    memoryOf = memory;
+    try {
+      bytes ??= Uint8Array.from(atob(ATTENTION_WASM), (c) => c.charCodeAt(0));
+      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as AttentionExports;
+    } catch {
+      exportsOf = null; // e.g. a shared memory (threaded build): this module imports an unshared one
+    }
+  }
+  return exportsOf;
+}
+
+/** Whether the current backend runs causal attention in the fused kernel (wasm, head width a multiple of 4). */
+export function wasmAttentionFor(headDim: number): boolean {
+  return registered && tf.getBackend() === 'wasm' && headDim % 4 === 0 && attentionModule(tf.backend() as unknown as WasmBackend) !== null;
+}
+
+const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
+
+/** q, k, v [B·T, C] → [y [B·T, C], stats [B·nh·T·2]] (per row: max score and 1/Σexp, for the backward pass). */
+function forward(args: KernelArgs): Info[] {
+  const { q, k, v } = args.inputs as { q: Info; k: Info; v: Info };
+  const { T, nh } = args.attrs as { T: number; nh: number };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = q.shape;
+  const hd = C / nh;
+  const Tp = (T + 3) & ~3;
+  const y = be.makeOutput([N, C], 'float32');
+  const stats = be.makeOutput([(N / T) * nh * T * 2], 'float32');
+  const scratch = be.makeOutput([hd * Tp + Tp], 'float32');
+  attentionModule(be)!.attn_fwd(offset(be, q), offset(be, k), offset(be, v), offset(be, y), offset(be, stats), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  be.disposeData(scratch.dataId);
+  return [y, stats];
+}
+
+/** q, k, v, dy [B·T, C] and the forward's stats → [dq, dk, dv], each [B·T, C]. */
+function backward(args: KernelArgs): Info[] {
+  const { q, k, v, dy, stats } = args.inputs as { q: Info; k: Info; v: Info; dy: Info; stats: Info };
+  const { T, nh } = args.attrs as { T: number; nh: number };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = q.shape;
+  const hd = C / nh;
+  const Tp = (T + 3) & ~3;
+  const [dq, dk, dv] = [0, 1, 2].map(() => be.makeOutput([N, C], 'float32'));
+  const scratch = be.makeOutput([2 * hd * Tp + 2 * Tp], 'float32');
+  attentionModule(be)!.attn_bwd(offset(be, q), offset(be, k), offset(be, v), offset(be, dy), offset(be, stats), offset(be, dq), offset(be, dk), offset(be, dv), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  be.disposeData(scratch.dataId);
+  return [dq, dk, dv];
+}
+
+let registered = false;
+
+export function registerWasmAttention() {
+  if (registered) return;
+  tf.registerKernel({ kernelName: 'CausalAttention', backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: 'CausalAttentionGrad', backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
+  registered = true;
+}

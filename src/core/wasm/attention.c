@@ -1,0 +1,160 @@
+// Causal multi-head attention, forward and backward, as one pass per (batch, head) over the rows: scores, softmax and
+// the weighted sums never leave a [T] scratch row, and only j <= i is computed (the causal half).
+// Runs on tfjs-backend-wasm's own heap: this module imports that memory and keeps nothing of its own (no data
+// segment, no stack: every pointer is a tensor the caller allocated). Built by scripts/build-wasm.sh:
+//   clang --target=wasm32 -O3 -msimd128 -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,--export=... attention.c
+// Layout: q, k, v, o and their gradients are [B*T, C] row-major with the heads side by side (head h = columns
+// h*hd .. h*hd+hd-1); hd must be a multiple of 4. stats holds, per (b, h, i), the row max m and 1/sum of exp.
+// References: Dao et al. 2022 (FlashAttention: recompute P from saved row statistics, D_i = sum_j P_ij dP_ij).
+
+#include <wasm_simd128.h>
+
+typedef float f32;
+
+#define SPLAT wasm_f32x4_splat
+
+// e^x for x <= 0 (scores minus their row max), as 2^n * 2^f with |f| <= 1/2; degree-6 Taylor for 2^f (rel. err ~2e-7)
+static inline v128_t vexp(v128_t x) {
+  x = wasm_f32x4_max(x, SPLAT(-87.0f));
+  v128_t t = wasm_f32x4_mul(x, SPLAT(1.44269504f));
+  v128_t n = wasm_f32x4_nearest(t);
+  v128_t f = wasm_f32x4_sub(t, n);
+  v128_t p = SPLAT(1.5403530e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(1.3333558e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(9.6181291e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(5.5504109e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(2.4022651e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(6.9314718e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), SPLAT(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+static inline f32 hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+// head (b, h) of a [B*T, C] matrix, transposed into dst [hd][Tp], zero-padded to Tp (T rounded up to 4) columns
+static void head_transpose(const f32* src, f32* dst, int T, int Tp, int C, int hd) {
+  for (int d = 0; d < hd; d++) {
+    for (int j = 0; j < T; j++) dst[d * Tp + j] = src[j * C + d];
+    for (int j = T; j < Tp; j++) dst[d * Tp + j] = 0.0f;
+  }
+}
+
+// s[j] = scale * (x_i . y_j) for j < n4, from yT [hd][Tp]
+static inline void row_dots(const f32* xi, const f32* yT, f32* s, int n4, int Tp, int hd, f32 scale) {
+  for (int j = 0; j < n4; j += 4) {
+    v128_t acc = SPLAT(0.0f);
+    for (int d = 0; d < hd; d++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(SPLAT(xi[d]), wasm_v128_load(yT + d * Tp + j)));
+    wasm_v128_store(s + j, wasm_f32x4_mul(acc, SPLAT(scale)));
+  }
+}
+
+// p[j] = exp(s[j] - m) * inv for j <= i, 0 for i < j < n4
+static inline void row_probs(f32* p, int n, int n4, f32 m, f32 inv) {
+  for (int j = 0; j < n4; j += 4) wasm_v128_store(p + j, wasm_f32x4_mul(vexp(wasm_f32x4_sub(wasm_v128_load(p + j), SPLAT(m))), SPLAT(inv)));
+  for (int j = n; j < n4; j++) p[j] = 0.0f;
+}
+
+// The two passes are written once (always_inline, hd a parameter) and specialised for the head widths the models use,
+// so clang unrolls the inner loops over the head width; other multiples of 4 run the same code unspecialised.
+#define INLINE static inline __attribute__((always_inline))
+#define LD wasm_v128_load
+#define ST wasm_v128_store
+#define MUL wasm_f32x4_mul
+#define ADD wasm_f32x4_add
+
+INLINE void fwd_head(const f32* restrict q, const f32* restrict k, const f32* restrict v, f32* restrict o, f32* restrict st,
+                     f32* restrict kT, f32* restrict p, int T, int Tp, int C, const int hd, f32 scale) {
+  head_transpose(k, kT, T, Tp, C, hd);
+  for (int i = 0; i < T; i++) {
+    const int n = i + 1, n4 = (n + 3) & ~3;
+    row_dots(q + i * C, kT, p, n4, Tp, hd, scale);
+    f32 m = p[0];
+    for (int j = 1; j < n; j++) m = p[j] > m ? p[j] : m;
+    row_probs(p, n, n4, m, 1.0f);
+    v128_t sv = SPLAT(0.0f);
+    for (int j = 0; j < n4; j += 4) sv = ADD(sv, LD(p + j));
+    const f32 inv = 1.0f / hsum(sv);
+    f32* oi = o + i * C;
+    for (int d = 0; d < hd; d += 4) ST(oi + d, SPLAT(0.0f));
+    for (int j = 0; j < n; j++) {
+      const v128_t pj = SPLAT(p[j] * inv);
+      for (int d = 0; d < hd; d += 4) ST(oi + d, ADD(LD(oi + d), MUL(pj, LD(v + j * C + d))));
+    }
+    st[2 * i] = m;
+    st[2 * i + 1] = inv;
+  }
+}
+
+INLINE void bwd_head(const f32* restrict q, const f32* restrict k, const f32* restrict v, const f32* restrict dout,
+                     const f32* restrict st, f32* restrict dq, f32* restrict dk, f32* restrict dv, f32* restrict kT,
+                     f32* restrict vT, f32* restrict p, f32* restrict dp, int T, int Tp, int C, const int hd, f32 scale) {
+  head_transpose(k, kT, T, Tp, C, hd);
+  head_transpose(v, vT, T, Tp, C, hd);
+  for (int j = 0; j < T; j++)
+    for (int d = 0; d < hd; d += 4) {
+      ST(dk + j * C + d, SPLAT(0.0f));
+      ST(dv + j * C + d, SPLAT(0.0f));
+    }
+  for (int i = 0; i < T; i++) {
+    const int n = i + 1, n4 = (n + 3) & ~3;
+    const f32* qi = q + i * C;
+    const f32* doi = dout + i * C;
+    f32* dqi = dq + i * C;
+    row_dots(qi, kT, p, n4, Tp, hd, scale);
+    row_probs(p, n, n4, st[2 * i], st[2 * i + 1]); // P_ij, recomputed from the saved row statistics
+    row_dots(doi, vT, dp, n4, Tp, hd, 1.0f);         // dP_ij = dO_i . v_j
+    v128_t Dv = SPLAT(0.0f);
+    for (int j = 0; j < n4; j += 4) Dv = ADD(Dv, MUL(LD(p + j), LD(dp + j)));
+    const f32 D = hsum(Dv);
+    for (int d = 0; d < hd; d += 4) ST(dqi + d, SPLAT(0.0f));
+    for (int j = 0; j < n; j++) {
+      // dS_ij = P_ij (dP_ij - D_i), times scale: the scores were scale * q_i . k_j
+      const v128_t ds = SPLAT(p[j] * (dp[j] - D) * scale), pj = SPLAT(p[j]);
+      const int r = j * C;
+      for (int d = 0; d < hd; d += 4) {
+        ST(dqi + d, ADD(LD(dqi + d), MUL(ds, LD(k + r + d))));
+        ST(dk + r + d, ADD(LD(dk + r + d), MUL(ds, LD(qi + d))));
+        ST(dv + r + d, ADD(LD(dv + r + d), MUL(pj, LD(doi + d))));
+      }
+    }
+  }
+}
+
+#define BY_WIDTH(call) \
+  switch (hd) {        \
+    case 16: call(16); break; \
+    case 32: call(32); break; \
+    case 64: call(64); break; \
+    default: call(hd); \
+  }
+
+// scratch: hd*Tp + Tp floats
+__attribute__((export_name("attn_fwd")))
+void attn_fwd(const f32* q, const f32* k, const f32* v, f32* o, f32* stats, f32* scratch, int B, int T, int C, int nh, f32 scale) {
+  const int hd = C / nh, Tp = (T + 3) & ~3;
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < nh; h++) {
+      const int base = b * T * C + h * hd;
+      f32* st = stats + (b * nh + h) * T * 2;
+#define FWD(W) fwd_head(q + base, k + base, v + base, o + base, st, scratch, scratch + (W) * Tp, T, Tp, C, W, scale)
+      BY_WIDTH(FWD)
+    }
+}
+
+// scratch: 2*hd*Tp + 2*Tp floats. dq, dk, dv are fully written (no need to zero them first).
+__attribute__((export_name("attn_bwd")))
+void attn_bwd(const f32* q, const f32* k, const f32* v, const f32* dout, const f32* stats, f32* dq, f32* dk, f32* dv, f32* scratch,
+              int B, int T, int C, int nh, f32 scale) {
+  const int hd = C / nh, Tp = (T + 3) & ~3;
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < nh; h++) {
+      const int base = b * T * C + h * hd;
+      const f32* st = stats + (b * nh + h) * T * 2;
+      f32* p = scratch + 2 * hd * Tp;
+#define BWD(W) bwd_head(q + base, k + base, v + base, dout + base, st, dq + base, dk + base, dv + base, scratch, scratch + hd * Tp, p, p + Tp, T, Tp, C, W, scale)
+      BY_WIDTH(BWD)
+    }
+}
