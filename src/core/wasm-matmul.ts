@@ -8,7 +8,7 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmAttention } from './wasm-attention';
+import { kernelModule, registerWasmAttention } from './wasm-kernels';
 import { patchWasmSplit } from './wasm-split';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -27,6 +27,7 @@ interface WasmBackend {
     cwrap: (...a: unknown[]) => (...a: unknown[]) => void;
     _malloc(bytes: number): number;
     HEAP32: Int32Array;
+    asm?: { memory?: WebAssembly.Memory };
   };
 }
 
@@ -77,29 +78,29 @@ export function patchWasmMatMul() {
   const kernelFunc = (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: Info; b: Info };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const batched = a.shape.length === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
-    if (!transposeA && !transposeB && !batched) return mm.kernelFunc(args);
     const backend = args.backend as unknown as WasmBackend;
-    const plain = (x: Info, y: Info): Info => {
-      if (batched) return batchedAsViews(x, y, backend);
-      return mm.kernelFunc({ ...args, inputs: { a: x, b: y }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as Info;
-    };
     const r = a.shape.length;
     const M = transposeA ? a.shape[r - 1] : a.shape[r - 2];
+    const K = transposeA ? a.shape[r - 2] : a.shape[r - 1];
     const N = transposeB ? b.shape[r - 2] : b.shape[r - 1];
-    // aᵀ·b with a narrow b (N < 8 columns, less than one XNNPACK tile) as (bᵀ·a)ᵀ: the LoRA gradient xᵀ·d(xA)
-    // [2048, 64]ᵀ × [2048, 4] took 1.6 ms as transpose + matmul, 0.1 ms this way (it transposes two small matrices).
-    if (transposeA && !transposeB && N < 8 && M >= 8 && b.shape.length === r && (r === 2 || batched)) {
-      const bT = transpose(b, args.backend);
-      const outT = plain(bT, a); // [.., N, M]
-      backend.disposeData(bT.dataId);
-      const out = transpose(outT, args.backend);
-      backend.disposeData(outT.dataId);
+    // skinny 2-D products (LoRA's rank r as M, N or K: x·A, d(xA)·Aᵀ, xᵀ·d(xA), (xA)ᵀ·dy) in our own kernel, which reads aᵀ in
+    // place: XNNPACK tiles at least 8 columns and packs b per call (xᵀ·d(xA) [2048, 64]ᵀ × [2048, 4] took ~1.6 ms)
+    const own = r === 2 && b.shape.length === 2 && a.dtype === 'float32' && Math.min(M, N, K) <= 8 ? kernelModule(backend) : null;
+    if (own) {
+      const bT = transposeB ? transpose(b, args.backend) : b;
+      const out = backend.makeOutput([M, N], 'float32');
+      const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      own.mm_skinny(off(a), off(bT), off(out), M, K, N, transposeA ? 1 : 0);
+      if (bT !== b) backend.disposeData(bT.dataId);
       return out;
     }
+    const batched = r === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
+    if (!transposeA && !transposeB && !batched) return mm.kernelFunc(args);
     const aT = transposeA ? transpose(a, args.backend) : a;
     const bT = transposeB ? transpose(b, args.backend) : b;
-    const out = plain(aT, bT);
+    const out = batched
+      ? batchedAsViews(aT, bT, backend)
+      : mm.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
     if (aT !== a) backend.disposeData(aT.dataId);
     if (bT !== b) backend.disposeData(bT.dataId);
     return out;

@@ -44,8 +44,16 @@ describe('wasm kernel patches agree with cpu', () => {
       [[6, 5, 12], [6, 5, 7], true, false],
       [[6, 12, 5], [6, 7, 5], false, true],
       [[1, 12, 5], [1, 5, 7], false, false],
-      [[37, 20], [37, 3], true, false], // narrow b: computed as (bᵀ·a)ᵀ
       [[6, 9, 12], [6, 9, 5], true, false],
+      // skinny (min(M, N) <= 8, LoRA's rank): our own kernel, every transpose combination, widths not multiples of 4
+      [[37, 20], [20, 4], false, false],
+      [[37, 20], [37, 3], true, false],
+      [[37, 5], [37, 22], true, false],
+      [[37, 20], [6, 20], false, true],
+      [[20, 7], [9, 20], true, true],
+      [[3, 2], [2, 5], false, false],
+      [[37, 4], [22, 4], false, true], // K = rank: d(xA)·Aᵀ
+      [[37, 3], [3, 22], false, false],
     ];
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const a = rand(sa, i * 2 + 1);

@@ -8,7 +8,7 @@
 // backward; FlashAttention's softmax backward dS = P ⊙ (dP − rowsum(dP ⊙ P)).
 
 import * as tf from '@tensorflow/tfjs';
-import { wasmAttentionFor } from '../wasm-attention';
+import { wasmAttentionFor } from '../wasm-kernels';
 
 type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];

@@ -1,9 +1,10 @@
-// Causal multi-head attention, forward and backward, as one pass per (batch, head) over the rows: scores, softmax and
-// the weighted sums never leave a [T] scratch row, and only j <= i is computed (the causal half).
+// Our wasm kernels (src/core/wasm-kernels.ts registers them): causal multi-head attention, forward and backward, as
+// one pass per (batch, head) over the rows (scores, softmax and the weighted sums never leave a [T] scratch row, and
+// only j <= i is computed: the causal half), and the skinny matmuls of LoRA adapters.
 // Runs on tfjs-backend-wasm's own heap: this module imports that memory and keeps nothing of its own (no data
 // segment, no stack: every pointer is a tensor the caller allocated). Built by scripts/build-wasm.sh:
-//   clang --target=wasm32 -O3 -msimd128 -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,--export=... attention.c
-// Layout: q, k, v, o and their gradients are [B*T, C] row-major with the heads side by side (head h = columns
+//   clang --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--import-memory kernels.c
+// Attention layout: q, k, v, o and their gradients are [B*T, C] row-major with the heads side by side (head h = columns
 // h*hd .. h*hd+hd-1); hd must be a multiple of 4. stats holds, per (b, h, i), the row max m and 1/sum of exp.
 // References: Dao et al. 2022 (FlashAttention: recompute P from saved row statistics, D_i = sum_j P_ij dP_ij).
 
@@ -157,4 +158,40 @@ void attn_bwd(const f32* q, const f32* k, const f32* v, const f32* dout, const f
 #define BWD(W) bwd_head(q + base, k + base, v + base, dout + base, st, dq + base, dk + base, dv + base, scratch, scratch + hd * Tp, p, p + Tp, T, Tp, C, W, scale)
       BY_WIDTH(BWD)
     }
+}
+
+// Skinny matmuls, the LoRA adapter's: C [M, N] = A·B (transA 0, A [M, K]) or Aᵀ·B (transA 1, A [K, M]), B [K, N]
+// row-major, with min(M, N) small (the rank). XNNPACK packs B per call and tiles at least 8 columns, so x·A
+// [2048, 64] × [64, 4] and the gradients xᵀ·g, gᵀ·dy ran at a fraction of its speed; here it is one pass.
+__attribute__((export_name("mm_skinny")))
+void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, int M, int K, int N, int transA) {
+  const int N4 = N & ~3;
+  if (!transA) {
+    for (int i = 0; i < M; i++) {
+      const f32* ai = a + i * K;
+      f32* ci = c + i * N;
+      for (int j = 0; j < N4; j += 4) {
+        v128_t acc = SPLAT(0.0f);
+        for (int kk = 0; kk < K; kk++) acc = ADD(acc, MUL(SPLAT(ai[kk]), LD(b + kk * N + j)));
+        ST(ci + j, acc);
+      }
+      for (int j = N4; j < N; j++) {
+        f32 acc = 0.0f;
+        for (int kk = 0; kk < K; kk++) acc += ai[kk] * b[kk * N + j];
+        ci[j] = acc;
+      }
+    }
+    return;
+  }
+  for (int i = 0; i < M * N; i++) c[i] = 0.0f;
+  for (int kk = 0; kk < K; kk++) {
+    const f32* ak = a + kk * M;
+    const f32* bk = b + kk * N;
+    for (int i = 0; i < M; i++) {
+      const v128_t s = SPLAT(ak[i]);
+      f32* ci = c + i * N;
+      for (int j = 0; j < N4; j += 4) ST(ci + j, ADD(LD(ci + j), MUL(s, LD(bk + j))));
+      for (int j = N4; j < N; j++) ci[j] += ak[i] * bk[j];
+    }
+  }
 }

@@ -1,17 +1,18 @@
-// Causal attention as two wasm kernels ('CausalAttention', 'CausalAttentionGrad') running src/core/wasm/attention.c
-// over tfjs-backend-wasm's heap. Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
+// Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap: causal attention as two kernels
+// ('CausalAttention', 'CausalAttentionGrad'), and the skinny matmul wasm-matmul.ts routes LoRA's rank-r products to.
+// Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
 // the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
 // kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
 // The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
 // heap offsets with no copies. Where it cannot start (another memory kind, a threaded build) fused.ts uses tfjs ops.
 
 import * as tf from '@tensorflow/tfjs';
-import { ATTENTION_WASM } from './wasm/attention-wasm';
+import { KERNELS_WASM } from './wasm/kernels-wasm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
 
-interface WasmBackend {
+export interface WasmBackend {
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): Info;
   disposeData(id: unknown): void;
@@ -19,24 +20,25 @@ interface WasmBackend {
 }
 
 type Ptr = number;
-interface AttentionExports {
+export interface KernelExports {
   attn_fwd(q: Ptr, k: Ptr, v: Ptr, o: Ptr, stats: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
   attn_bwd(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, stats: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+  mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
 }
 
 let bytes: Uint8Array<ArrayBuffer> | null = null;
 let memoryOf: WebAssembly.Memory | null = null;
-let exportsOf: AttentionExports | null = null;
+let exportsOf: KernelExports | null = null;
 
 /** The kernel module instantiated on this backend's memory, or null where that is impossible. */
-function attentionModule(be: WasmBackend): AttentionExports | null {
+export function kernelModule(be: WasmBackend): KernelExports | null {
   const memory = be.wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (memory !== memoryOf) {
     memoryOf = memory;
     try {
-      bytes ??= Uint8Array.from(atob(ATTENTION_WASM), (c) => c.charCodeAt(0));
-      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as AttentionExports;
+      bytes ??= Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
+      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as KernelExports;
     } catch {
       exportsOf = null; // e.g. a shared memory (threaded build): this module imports an unshared one
     }
@@ -46,7 +48,7 @@ function attentionModule(be: WasmBackend): AttentionExports | null {
 
 /** Whether the current backend runs causal attention in the fused kernel (wasm, head width a multiple of 4). */
 export function wasmAttentionFor(headDim: number): boolean {
-  return registered && tf.getBackend() === 'wasm' && headDim % 4 === 0 && attentionModule(tf.backend() as unknown as WasmBackend) !== null;
+  return registered && tf.getBackend() === 'wasm' && headDim % 4 === 0 && kernelModule(tf.backend() as unknown as WasmBackend) !== null;
 }
 
 const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
@@ -62,7 +64,7 @@ function forward(args: KernelArgs): Info[] {
   const y = be.makeOutput([N, C], 'float32');
   const stats = be.makeOutput([(N / T) * nh * T * 2], 'float32');
   const scratch = be.makeOutput([hd * Tp + Tp], 'float32');
-  attentionModule(be)!.attn_fwd(offset(be, q), offset(be, k), offset(be, v), offset(be, y), offset(be, stats), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  kernelModule(be)!.attn_fwd(offset(be, q), offset(be, k), offset(be, v), offset(be, y), offset(be, stats), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
   be.disposeData(scratch.dataId);
   return [y, stats];
 }
@@ -77,7 +79,7 @@ function backward(args: KernelArgs): Info[] {
   const Tp = (T + 3) & ~3;
   const [dq, dk, dv] = [0, 1, 2].map(() => be.makeOutput([N, C], 'float32'));
   const scratch = be.makeOutput([2 * hd * Tp + 2 * Tp], 'float32');
-  attentionModule(be)!.attn_bwd(offset(be, q), offset(be, k), offset(be, v), offset(be, dy), offset(be, stats), offset(be, dq), offset(be, dk), offset(be, dv), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  kernelModule(be)!.attn_bwd(offset(be, q), offset(be, k), offset(be, v), offset(be, dy), offset(be, stats), offset(be, dq), offset(be, dk), offset(be, dv), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
   be.disposeData(scratch.dataId);
   return [dq, dk, dv];
 }
