@@ -1,6 +1,7 @@
-// Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap: causal attention as two kernels
-// ('CausalAttention', 'CausalAttentionGrad'), and the skinny matmul wasm-matmul.ts routes LoRA's rank-r products to.
-// Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
+// Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap, as tfjs kernels for model/fused.ts:
+// causal attention ('CausalAttention', 'CausalAttentionGrad'), LayerNorm ('FusedLayerNorm', 'FusedLayerNormGrad') and
+// GELU ('FusedGelu', 'FusedGeluGrad'), forward and backward in one pass each where tfjs ops took 5-12; and the
+// skinny matmul wasm-matmul.ts routes LoRA's rank-r products to. Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
 // the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
 // kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
 // The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
@@ -24,6 +25,10 @@ export interface KernelExports {
   attn_fwd(q: Ptr, k: Ptr, v: Ptr, o: Ptr, stats: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
   attn_bwd(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, stats: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
   mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
+  ln_fwd(x: Ptr, g: Ptr, b: Ptr, y: Ptr, stats: Ptr, N: number, C: number, eps: number): void;
+  ln_bwd(dy: Ptr, x: Ptr, g: Ptr, stats: Ptr, dx: Ptr, dg: Ptr, db: Ptr, N: number, C: number): void;
+  gelu_fwd(x: Ptr, y: Ptr, n: number): void;
+  gelu_bwd(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
 }
 
 let bytes: Uint8Array<ArrayBuffer> | null = null;
@@ -46,9 +51,9 @@ export function kernelModule(be: WasmBackend): KernelExports | null {
   return exportsOf;
 }
 
-/** Whether the current backend runs causal attention in the fused kernel (wasm, head width a multiple of 4). */
-export function wasmAttentionFor(headDim: number): boolean {
-  return registered && tf.getBackend() === 'wasm' && headDim % 4 === 0 && kernelModule(tf.backend() as unknown as WasmBackend) !== null;
+/** Whether the current backend runs our kernels: wasm, with the module started on its memory. */
+export function wasmKernels(): boolean {
+  return registered && tf.getBackend() === 'wasm' && kernelModule(tf.backend() as unknown as WasmBackend) !== null;
 }
 
 const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
@@ -84,11 +89,55 @@ function backward(args: KernelArgs): Info[] {
   return [dq, dk, dv];
 }
 
+/** x [N, C], g, b [C] → [y [N, C], stats [N·2]] (per row: mean and 1/σ). */
+function layerNorm(args: KernelArgs): Info[] {
+  const { x, g, b } = args.inputs as { x: Info; g: Info; b: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = x.shape;
+  const y = be.makeOutput([N, C], 'float32');
+  const stats = be.makeOutput([N * 2], 'float32');
+  kernelModule(be)!.ln_fwd(offset(be, x), offset(be, g), offset(be, b), offset(be, y), offset(be, stats), N, C, (args.attrs as { eps: number }).eps);
+  return [y, stats];
+}
+
+/** dy, x [N, C], g [C], stats → [dx [N, C], dg [C], db [C]]. */
+function layerNormGrad(args: KernelArgs): Info[] {
+  const { dy, x, g, stats } = args.inputs as { dy: Info; x: Info; g: Info; stats: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = x.shape;
+  const [dx, dg, db] = [[N, C], [C], [C]].map((s) => be.makeOutput(s, 'float32'));
+  kernelModule(be)!.ln_bwd(offset(be, dy), offset(be, x), offset(be, g), offset(be, stats), offset(be, dx), offset(be, dg), offset(be, db), N, C);
+  return [dx, dg, db];
+}
+
+function gelu(args: KernelArgs): Info {
+  const { x } = args.inputs as { x: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const y = be.makeOutput(x.shape, 'float32');
+  kernelModule(be)!.gelu_fwd(offset(be, x), offset(be, y), tf.util.sizeFromShape(x.shape));
+  return y;
+}
+
+function geluGrad(args: KernelArgs): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const dx = be.makeOutput(x.shape, 'float32');
+  kernelModule(be)!.gelu_bwd(offset(be, x), offset(be, dy), offset(be, dx), tf.util.sizeFromShape(x.shape));
+  return dx;
+}
+
 let registered = false;
 
-export function registerWasmAttention() {
+export function registerWasmKernels() {
   if (registered) return;
-  tf.registerKernel({ kernelName: 'CausalAttention', backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: 'CausalAttentionGrad', backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
+  const kernels: [string, unknown][] = [
+    ['CausalAttention', forward],
+    ['CausalAttentionGrad', backward],
+    ['FusedLayerNorm', layerNorm],
+    ['FusedLayerNormGrad', layerNormGrad],
+    ['FusedGelu', gelu],
+    ['FusedGeluGrad', geluGrad],
+  ];
+  for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
   registered = true;
 }

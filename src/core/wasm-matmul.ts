@@ -8,7 +8,7 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
-import { kernelModule, registerWasmAttention } from './wasm-kernels';
+import { kernelModule, registerWasmKernels } from './wasm-kernels';
 import { patchWasmSplit } from './wasm-split';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -109,7 +109,7 @@ export function patchWasmMatMul() {
   tf.registerKernel({ ...mm, kernelFunc });
   patchWasmSum(mm.kernelFunc);
   patchWasmSplit();
-  registerWasmAttention();
+  registerWasmKernels();
   patched = true;
 }
 

@@ -174,7 +174,10 @@ const attentionCase = (b: number, t: number, nh: number, c: number, seed: number
 });
 const fusedCases: FusedCase[] = [
   { name: 'layerNorm [7, 5]', inputs: [rand([7, 5], 1), rand([5], 2), rand([5], 3)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
-  { name: 'gelu [7, 9]', inputs: [rand([7, 9], 4)], fused: (x) => gelu(x), reference: ref.gelu },
+  { name: 'layerNorm [7, 12] (wasm: kernels.c)', inputs: [rand([7, 12], 41), rand([12], 42), rand([12], 43)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
+  { name: 'gelu [7, 9] (wasm: kernels.c, a partial last group of 4)', inputs: [rand([7, 9], 4)], fused: (x) => gelu(x), reference: ref.gelu },
+  { name: 'gelu [3] (tfjs ops everywhere)', inputs: [rand([3], 44)], fused: (x) => gelu(x), reference: ref.gelu },
+  { name: 'gelu of large |x| [8]', inputs: [{ shape: [8], data: Float32Array.from([-60, -12, -3, -0.5, 0.5, 3, 12, 60]) }], fused: (x) => gelu(x), reference: ref.gelu },
   { name: 'linear [7, 5] × [5, 3]', inputs: [rand([7, 5], 5), rand([5, 3], 6), rand([3], 7)], fused: (x, w, b) => linear(x as tf.Tensor2D, w, b), reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) },
   { name: 'residual [7, 5]', inputs: [rand([7, 5], 8), rand([7, 5], 9)], fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D), reference: (a, b) => tf.add(a, b) },
   attentionCase(B, T, NH, C, 10),

@@ -8,7 +8,7 @@
 // backward; FlashAttention's softmax backward dS = P ⊙ (dP − rowsum(dP ⊙ P)).
 
 import * as tf from '@tensorflow/tfjs';
-import { wasmAttentionFor } from '../wasm-kernels';
+import { wasmKernels } from '../wasm-kernels';
 
 type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -63,7 +63,21 @@ const layerNormOp = (eps: number) =>
   });
 
 const lnCache = new Map<number, ReturnType<typeof layerNormOp>>();
+/** The same LayerNorm in src/core/wasm/kernels.c (one pass each way); saves x and (mean, 1/σ) per row. */
+const wasmLayerNormOp = (eps: number) =>
+  fused((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: Save) => {
+    const [y, stats] = tf.engine().runKernel('FusedLayerNorm', { x, g, b }, { eps }) as tf.Tensor[];
+    save([x, g, stats]);
+    return { value: y, gradFunc: (dy, [xs, gs, st]) => tf.engine().runKernel('FusedLayerNormGrad', { dy, x: xs, g: gs, stats: st }) as tf.Tensor[] };
+  });
+
+const wasmLnCache = new Map<number, ReturnType<typeof wasmLayerNormOp>>();
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  if (x.shape[1] % 4 === 0 && wasmKernels()) {
+    let op = wasmLnCache.get(eps);
+    if (!op) wasmLnCache.set(eps, (op = wasmLayerNormOp(eps)));
+    return op(x, g, b) as tf.Tensor2D;
+  }
   let op = lnCache.get(eps);
   if (!op) lnCache.set(eps, (op = layerNormOp(eps)));
   return op(x, g, b) as tf.Tensor2D;
@@ -76,7 +90,7 @@ const GELU_K = 0.044715;
  * GPT-2's tanh GELU ("gelu_new"): 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u), the same
  * function (tanh(u) = 2σ(2u) − 1): wasm's sigmoid is ~10× faster than its tanh. Saves only x.
  */
-export const gelu = fused((x: tf.Tensor, save: Save) => {
+const geluOps = fused((x: tf.Tensor, save: Save) => {
   save([x]);
   const z = (x2: tf.Tensor, xv: tf.Tensor) => tf.mul(xv, tf.add(tf.mul(x2, 2 * GELU_C * GELU_K), 2 * GELU_C)); // 2u
   return {
@@ -89,6 +103,17 @@ export const gelu = fused((x: tf.Tensor, save: Save) => {
     },
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/** The same GELU in src/core/wasm/kernels.c: one pass forward, one backward. */
+const geluWasm = fused((x: tf.Tensor, save: Save) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel('FusedGelu', { x }) as tf.Tensor,
+    gradFunc: (dy, [xs]) => [tf.engine().runKernel('FusedGeluGrad', { x: xs, dy }) as tf.Tensor],
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+export const gelu = (x: tf.Tensor): tf.Tensor => (x.size >= 4 && wasmKernels() ? geluWasm(x) : geluOps(x));
 
 const maskCache = new Map<number, tf.Tensor2D>();
 /** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above (a token never sees the future). */
@@ -111,7 +136,7 @@ function causalMask(T: number): tf.Tensor2D {
 export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, nh: number): tf.Tensor2D {
   const C = q.shape[1];
   const hd = C / nh;
-  if (wasmAttentionFor(hd)) return wasmAttention(q, k, v, T, nh);
+  if (hd % 4 === 0 && wasmKernels()) return wasmAttention(q, k, v, T, nh);
   const scale = 1 / Math.sqrt(hd);
   const split = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D; // [B*nh, T, hd]
   const merge = (t: tf.Tensor) => t.reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]

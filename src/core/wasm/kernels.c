@@ -195,3 +195,91 @@ void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, in
     }
   }
 }
+
+// LayerNorm over rows of x [N, C] (C a multiple of 4): y = (x - mean) / sqrt(var + eps) * g + b, one pass to read
+// the row statistics and one to write; stats [N, 2] keeps (mean, 1/sigma) for the backward pass.
+__attribute__((export_name("ln_fwd")))
+void ln_fwd(const f32* restrict x, const f32* restrict g, const f32* restrict b, f32* restrict y, f32* restrict stats, int N, int C, f32 eps) {
+  for (int i = 0; i < N; i++) {
+    const f32* xi = x + i * C;
+    v128_t s = SPLAT(0.0f);
+    for (int c = 0; c < C; c += 4) s = ADD(s, LD(xi + c));
+    const f32 mean = hsum(s) / C;
+    v128_t q = SPLAT(0.0f);
+    for (int c = 0; c < C; c += 4) {
+      const v128_t d = wasm_f32x4_sub(LD(xi + c), SPLAT(mean));
+      q = ADD(q, MUL(d, d));
+    }
+    const f32 rstd = 1.0f / __builtin_sqrtf(hsum(q) / C + eps);
+    f32* yi = y + i * C;
+    for (int c = 0; c < C; c += 4) ST(yi + c, ADD(MUL(MUL(wasm_f32x4_sub(LD(xi + c), SPLAT(mean)), SPLAT(rstd)), LD(g + c)), LD(b + c)));
+    stats[2 * i] = mean;
+    stats[2 * i + 1] = rstd;
+  }
+}
+
+// dx = (1/sigma)(dxh - mean(dxh) - xh * mean(dxh * xh)) with dxh = dy * g; dg = sum_rows dy * xh; db = sum_rows dy
+__attribute__((export_name("ln_bwd")))
+void ln_bwd(const f32* restrict dy, const f32* restrict x, const f32* restrict g, const f32* restrict stats, f32* restrict dx,
+            f32* restrict dg, f32* restrict db, int N, int C) {
+  for (int c = 0; c < C; c += 4) {
+    ST(dg + c, SPLAT(0.0f));
+    ST(db + c, SPLAT(0.0f));
+  }
+  for (int i = 0; i < N; i++) {
+    const f32* xi = x + i * C;
+    const f32* dyi = dy + i * C;
+    const v128_t mean = SPLAT(stats[2 * i]), rstd = SPLAT(stats[2 * i + 1]);
+    v128_t sa = SPLAT(0.0f), sb = SPLAT(0.0f);
+    for (int c = 0; c < C; c += 4) {
+      const v128_t xh = MUL(wasm_f32x4_sub(LD(xi + c), mean), rstd), d = LD(dyi + c), dxh = MUL(d, LD(g + c));
+      sa = ADD(sa, dxh);
+      sb = ADD(sb, MUL(dxh, xh));
+      ST(dg + c, ADD(LD(dg + c), MUL(d, xh)));
+      ST(db + c, ADD(LD(db + c), d));
+    }
+    const v128_t ma = SPLAT(hsum(sa) / C), mb = SPLAT(hsum(sb) / C);
+    f32* dxi = dx + i * C;
+    for (int c = 0; c < C; c += 4) {
+      const v128_t xh = MUL(wasm_f32x4_sub(LD(xi + c), mean), rstd), dxh = MUL(LD(dyi + c), LD(g + c));
+      ST(dxi + c, MUL(rstd, wasm_f32x4_sub(wasm_f32x4_sub(dxh, ma), MUL(xh, mb))));
+    }
+  }
+}
+
+// sigma(z) = 1 / (1 + e^-z), through e^-|z| <= 1 so it never overflows
+static inline v128_t vsigmoid(v128_t z) {
+  const v128_t t = vexp(wasm_f32x4_neg(wasm_f32x4_abs(z)));
+  const v128_t r = wasm_f32x4_div(SPLAT(1.0f), ADD(SPLAT(1.0f), t));
+  return wasm_v128_bitselect(r, MUL(t, r), wasm_f32x4_ge(z, SPLAT(0.0f)));
+}
+
+#define GELU_C2 1.5957691216f  // 2·sqrt(2/pi)
+#define GELU_K 0.044715f
+
+// GPT-2's tanh GELU as x·sigma(2u), u = sqrt(2/pi)(x + 0.044715 x^3), over n >= 4 values (the last, partial group
+// of 4 is redone overlapping: elementwise and out of place, so that is harmless)
+__attribute__((export_name("gelu_fwd")))
+void gelu_fwd(const f32* restrict x, f32* restrict y, int n) {
+  for (int i = 0;; i += 4) {
+    if (i > n - 4) i = n - 4;
+    const v128_t xv = LD(x + i);
+    const v128_t z = MUL(xv, ADD(SPLAT(GELU_C2), MUL(MUL(xv, xv), SPLAT(GELU_C2 * GELU_K))));
+    ST(y + i, MUL(xv, vsigmoid(z)));
+    if (i == n - 4) break;
+  }
+}
+
+// dx = dy · sigma · (1 + x (1 − sigma) · 2u'),  2u' = 2c (1 + 3k x^2)
+__attribute__((export_name("gelu_bwd")))
+void gelu_bwd(const f32* restrict x, const f32* restrict dy, f32* restrict dx, int n) {
+  for (int i = 0;; i += 4) {
+    if (i > n - 4) i = n - 4;
+    const v128_t xv = LD(x + i), x2 = MUL(xv, xv);
+    const v128_t s = vsigmoid(MUL(xv, ADD(SPLAT(GELU_C2), MUL(x2, SPLAT(GELU_C2 * GELU_K)))));
+    const v128_t dz = ADD(SPLAT(GELU_C2), MUL(x2, SPLAT(3.0f * GELU_C2 * GELU_K)));
+    const v128_t inner = ADD(SPLAT(1.0f), MUL(MUL(xv, wasm_f32x4_sub(SPLAT(1.0f), s)), dz));
+    ST(dx + i, MUL(MUL(LD(dy + i), s), inner));
+    if (i == n - 4) break;
+  }
+}
