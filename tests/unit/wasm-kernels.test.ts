@@ -9,6 +9,8 @@ import { initBackend } from '../../src/core/backend';
 import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
+import { Trainer } from '../../src/core/train/trainer';
+import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { randomExamples, tinyConfig, tinyModel } from '../helpers/tiny';
 import { Rng } from '../../src/core/rng';
 
@@ -224,5 +226,23 @@ describe('fused ops with hand-written gradients (model/fused.ts)', () => {
         }
       });
     }
+  });
+});
+
+describe('training on wasm through every kernel of ours', () => {
+  it.each(['lora', 'full'] as const)('keeps tensors and bytes flat from step 10 to step 200 (%s)', async (method) => {
+    await initBackend('wasm');
+    const c = tinyConfig({ model: { backend: 'wasm' }, train: { method, maxSteps: 200, batchSize: 4, lr: 1e-3, freeze: { embeddings: method === 'lora' } }, eval: { everySteps: 5, maxBatches: 1 } }); // the first eval (best-weights snapshot) before step 10
+    const { model, lora, view } = tinyModel(c, 7);
+    const data = { train: randomExamples(8, c.model.arch, 8), val: randomExamples(4, c.model.arch, 9) };
+    const h = await new Trainer({ model: view, config: c, data, tokenizer: new CharTokenizer(), backend: 'wasm', totalParams: model.numParams }).run();
+    expect(h.steps.length).toBe(200);
+    for (const at of [99, 199]) {
+      expect(h.steps[at].numTensors).toBe(h.steps[9].numTensors);
+      expect(h.steps[at].numBytes).toBe(h.steps[9].numBytes);
+    }
+    expect(h.steps[199].loss).toBeLessThan(h.steps[0].loss);
+    lora?.dispose();
+    model.dispose();
   });
 });
