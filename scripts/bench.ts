@@ -2,7 +2,7 @@
 // (cpu, wasm), for LoRA and for full fine-tuning, on stated model sizes. Never a test: quote medians and ratios.
 // Beside each of our rows it times the same model and step in PyTorch (scripts/bench_torch.py, CPU, one thread) when
 // /usr/bin/python3 has torch, right after ours, and prints ours ÷ PyTorch in tokens/s: the ratio comes from one run.
-//   npm run bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
+//   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
 
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -18,8 +18,8 @@ import { Trainer } from '../src/core/train/trainer';
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
 const json = argv.includes('--json');
-const STEPS = Number(opt('steps', '8'));
-const WARMUP = 2; // first steps compile/allocate; excluded from the median
+const STEPS = Number(opt('steps', '12'));
+const WARMUP = 4; // first steps compile/allocate (wasm code tiers up over the first few steps); excluded from the median
 
 // tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
 const SIZES: Record<string, { arch: ModelArch; batch: number }> = {

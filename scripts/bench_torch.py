@@ -3,9 +3,9 @@
 GPT-2 layout (learned positions, pre-LayerNorm, tanh-GELU, biases, output head tied to wte), AdamW (lr 3e-3,
 betas 0.9/0.999, eps 1e-8, no weight decay), gradient clipping at norm 1, batch 16 of random tokens.
 LoRA: rank 4, alpha 8 on q and v (their column slices of c_attn), base frozen; full: every weight trains.
-Prints one JSON object: {"rows": [{size, method, msPerStep, tokensPerSec, ...}]}, medians after 2 warm-up steps.
+Prints one JSON object: {"rows": [{size, method, msPerStep, tokensPerSec, ...}]}, medians after 4 warm-up steps.
 
-  /usr/bin/python3 scripts/bench_torch.py [--steps 8] [--sizes tiny-world,ref-0.8M] [--methods lora,full] [--threads 1]
+  /usr/bin/python3 scripts/bench_torch.py [--steps 12] [--sizes tiny-world,ref-0.8M] [--methods lora,full] [--threads 1]
 (Debian: python3-torch and libopenblas0-pthread; without OpenBLAS torch falls back to a ~20x slower BLAS.)
 """
 
@@ -24,7 +24,7 @@ SIZES = {  # must match SIZES in scripts/bench.ts
     "ref-0.8M": dict(vocab=99, block=64, n_layer=4, n_head=4, n_embd=128),
 }
 BATCH = 16
-WARMUP = 2
+WARMUP = 4  # as scripts/bench.ts
 
 
 class LoraSlice(nn.Module):
@@ -115,7 +115,7 @@ def bench(size, method, steps):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--sizes", default="tiny-world,ref-0.8M")
     ap.add_argument("--methods", default="lora,full")
     ap.add_argument("--threads", type=int, default=1)
