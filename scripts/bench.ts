@@ -2,6 +2,8 @@
 // (cpu, wasm), for LoRA and for full fine-tuning, on stated model sizes. Never a test: quote medians and ratios.
 // Beside each of our rows it times the same model and step in PyTorch (scripts/bench_torch.py, CPU, one thread) when
 // /usr/bin/python3 has torch, right after ours, and prints ours ÷ PyTorch in tokens/s: the ratio comes from one run.
+// Both engines also report CPU time per step (the process's user + system time): on a shared machine wall time
+// stretches with everyone else's load, CPU time much less, so the CPU-time ratio is the steadier comparison.
 //   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
 
 import { spawnSync } from 'node:child_process';
@@ -37,13 +39,14 @@ function examples(n: number, a: ModelArch, seed: number): Example[] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; peakBytes: number; torchMsPerStep?: number; torchTokensPerSec?: number; ratio?: number }
+interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; cpuMsPerStep: number; peakBytes: number; torchMsPerStep?: number; torchTokensPerSec?: number; torchCpuMsPerStep?: number; ratio?: number; cpuRatio?: number }
 
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch; not a pyenv python earlier on PATH
 const hasTorch = !argv.includes('--no-torch') && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-const torchCache = new Map<string, { msPerStep: number; tokensPerSec: number }>();
+interface TorchRow { msPerStep: number; tokensPerSec: number; cpuMsPerStep: number }
+const torchCache = new Map<string, TorchRow>();
 /** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
-function torchRow(size: string, method: string): { msPerStep: number; tokensPerSec: number } | undefined {
+function torchRow(size: string, method: string): TorchRow | undefined {
   const key = `${size}/${method}`;
   if (!torchCache.has(key)) {
     const r = spawnSync(PYTHON, ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'], { encoding: 'utf8' });
@@ -73,15 +76,25 @@ for (const b of backends) {
       const view = { params: model.params, arch, lora, embedMode: rep.embedMode };
       const trainer = (maxSteps: number) =>
         new Trainer({ model: view, config: config(maxSteps), data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend: b, totalParams: model.numParams });
-      const h = await trainer(steps).run();
+      // CPU time of each step: from one onStep to the next (the first from just before the run)
+      const cpu: number[] = [];
+      let c0 = process.cpuUsage();
+      const h = await trainer(steps).run({
+        onStep: () => {
+          const u = process.cpuUsage(c0);
+          cpu.push((u.user + u.system) / 1000);
+          c0 = process.cpuUsage();
+        },
+      });
       // Peak tensor bytes: the engine's high-water mark (tf.profile) over two whole training steps (forward, backward,
       // gradient norm, rollback snapshot, AdamW), weights included; timed apart, as profiling slows every kernel.
       const peak = (await tf.profile(() => trainer(2).run().then(() => []))).peakBytes;
       const timed = h.steps.slice(Math.min(WARMUP, h.steps.length - 1));
       const ms = median(timed.map((s) => s.msPerStep));
-      const row: Row = { backend: b, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak };
+      const cpuMs = median(cpu.slice(Math.min(WARMUP, cpu.length - 1)));
+      const row: Row = { backend: b, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), cpuMsPerStep: +cpuMs.toFixed(1), peakBytes: peak };
       const pt = hasTorch ? torchRow(size, method) : undefined;
-      if (pt) Object.assign(row, { torchMsPerStep: pt.msPerStep, torchTokensPerSec: pt.tokensPerSec, ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3) });
+      if (pt) Object.assign(row, { torchMsPerStep: pt.msPerStep, torchTokensPerSec: pt.tokensPerSec, torchCpuMsPerStep: pt.cpuMsPerStep, ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3), cpuRatio: +(pt.cpuMsPerStep / cpuMs).toFixed(3) });
       rows.push(row);
       if (!json) console.error(`${b} ${size} ${method}: ${ms.toFixed(0)} ms/step${pt ? `, PyTorch ${pt.msPerStep} ms/step` : ''}`);
       lora?.dispose();
@@ -92,8 +105,9 @@ for (const b of backends) {
 
 if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : 'not found', rows }, null, 2));
 else {
-  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | peak tensor MB | PyTorch ms/step | ours ÷ PyTorch (tokens/s) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} |`);
+  const x = (v: number | undefined) => (v !== undefined ? `${v.toFixed(2)}×` : '–');
+  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | CPU ms/step | peak tensor MB | PyTorch ms/step (CPU ms) | ours ÷ PyTorch, tokens/s (by CPU time) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${r.cpuMsPerStep} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} (${r.torchCpuMsPerStep ?? '–'}) | ${x(r.ratio)} (${x(r.cpuRatio)}) |`);
   if (!hasTorch) console.log(`(no PyTorch anchor: ${PYTHON} cannot import torch)`);
 }

@@ -3,7 +3,8 @@
 GPT-2 layout (learned positions, pre-LayerNorm, tanh-GELU, biases, output head tied to wte), AdamW (lr 3e-3,
 betas 0.9/0.999, eps 1e-8, no weight decay), gradient clipping at norm 1, batch 16 of random tokens.
 LoRA: rank 4, alpha 8 on q and v (their column slices of c_attn), base frozen; full: every weight trains.
-Prints one JSON object: {"rows": [{size, method, msPerStep, tokensPerSec, ...}]}, medians after 4 warm-up steps.
+Prints one JSON object: {"rows": [{size, method, msPerStep, tokensPerSec, cpuMsPerStep, ...}]}, medians after 4 warm-up
+steps; cpuMsPerStep is the process's CPU time per step (steadier than wall time on a shared machine).
 
   /usr/bin/python3 scripts/bench_torch.py [--steps 12] [--sizes tiny-world,ref-0.8M] [--methods lora,full] [--threads 1]
 (Debian: python3-torch and libopenblas0-pthread; without OpenBLAS torch falls back to a ~20x slower BLAS.)
@@ -97,10 +98,10 @@ def bench(size, method, steps):
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=3e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     g = torch.Generator().manual_seed(3)
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
         ids = torch.randint(0, c["vocab"], (BATCH, c["block"] + 1), generator=g)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = model(ids[:, :-1], ids[:, 1:])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -108,9 +109,11 @@ def bench(size, method, steps):
         opt.step()
         loss.item()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     ms = statistics.median(times[WARMUP:])
     return dict(size=size, method=method, params=sum(p.numel() for n, p in model.named_parameters() if ".lora." not in n), trainable=sum(p.numel() for p in params),
-                batch=BATCH, seqLen=c["block"], msPerStep=round(ms, 1), tokensPerSec=round(BATCH * c["block"] * 1000 / ms))
+                batch=BATCH, seqLen=c["block"], msPerStep=round(ms, 1), tokensPerSec=round(BATCH * c["block"] * 1000 / ms),
+                cpuMsPerStep=round(statistics.median(cpu[WARMUP:]), 1))
 
 
 def main():
