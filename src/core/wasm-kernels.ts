@@ -29,6 +29,7 @@ export interface KernelExports {
   ln_bwd(dy: Ptr, x: Ptr, g: Ptr, stats: Ptr, dx: Ptr, dg: Ptr, db: Ptr, N: number, C: number): void;
   gelu_fwd(x: Ptr, y: Ptr, n: number): void;
   gelu_bwd(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  transpose_last2(src: Ptr, dst: Ptr, n: number, R: number, C: number): void;
 }
 
 let bytes: Uint8Array<ArrayBuffer> | null = null;

@@ -70,8 +70,18 @@ export function patchWasmMatMul() {
   const mm = tf.getKernel('BatchMatMul', 'wasm');
   const tr = tf.getKernel('Transpose', 'wasm');
   if (!mm || !tr) return;
+  // the explicit transposes: our blocked SIMD kernel where it runs (wasm's own took longer than the matmul after it)
   const transpose = (x: Info, backend: KernelArgs['backend']): Info => {
     const r = x.shape.length;
+    const be = backend as unknown as WasmBackend;
+    const own = x.dtype === 'float32' ? kernelModule(be) : null;
+    if (own) {
+      const [R, C] = x.shape.slice(-2);
+      const out = be.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
+      const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
+      own.transpose_last2(off(x), off(out), x.shape.slice(0, -2).reduce((p, d) => p * d, 1), R, C);
+      return out;
+    }
     const perm = [...Array(r - 2).keys(), r - 1, r - 2];
     return tr.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as Info;
   };

@@ -47,6 +47,8 @@ describe('wasm kernel patches agree with cpu', () => {
       [[6, 12, 5], [6, 7, 5], false, true],
       [[1, 12, 5], [1, 5, 7], false, false],
       [[6, 9, 12], [6, 9, 5], true, false],
+      [[64, 36], [64, 40], true, false], // transposes in whole 4 × 4 blocks
+      [[3, 13, 18], [3, 9, 18], false, true],
       // skinny (min(M, N) <= 8, LoRA's rank): our own kernel, every transpose combination, widths not multiples of 4
       [[37, 20], [20, 4], false, false],
       [[37, 20], [37, 3], true, false],
