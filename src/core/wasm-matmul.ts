@@ -9,7 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { kernelModule, registerWasmKernels } from './wasm-kernels';
-import { patchWasmSplit } from './wasm-split';
+import { patchWasmCopies } from './wasm-copies';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
@@ -118,7 +118,7 @@ export function patchWasmMatMul() {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...mm, kernelFunc });
   patchWasmSum(mm.kernelFunc);
-  patchWasmSplit();
+  patchWasmCopies();
   registerWasmKernels();
   patched = true;
 }

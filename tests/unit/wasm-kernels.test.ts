@@ -100,6 +100,20 @@ describe('wasm kernel patches agree with cpu', () => {
     w.forEach((v, i) => expect(Array.from(v), `output ${i}`).toEqual(Array.from(c[i])));
   });
 
+  it('gather of table rows (float and int), and other gathers through the original kernel', async () => {
+    const x = rand([9, 6], 31);
+    const ids = [8, 0, 3, 3, 7, 1, 0];
+    const f = () => [
+      tf.gather(tf.tensor2d(x.data, [9, 6]), tf.tensor1d(ids, 'int32')),
+      tf.gather(tf.tensor2d(Int32Array.from(x.data, (v) => Math.round(v * 10)), [9, 6], 'int32'), tf.tensor1d(ids, 'int32')),
+      tf.gather(tf.tensor2d(x.data, [9, 6]), tf.tensor1d([5, 2], 'int32'), 1),
+      tf.gather(tf.tensor3d(x.data, [9, 3, 2]), tf.tensor1d(ids, 'int32')),
+    ];
+    const w = await on('wasm', f);
+    const c = await on('cpu', f);
+    w.forEach((v, i) => expect(Array.from(v), `output ${i}`).toEqual(Array.from(c[i])));
+  });
+
   it('a whole model: logits and every parameter gradient (full fine-tuning) match cpu', async () => {
     const grads = async (backend: 'wasm' | 'cpu') => {
       await initBackend(backend);
