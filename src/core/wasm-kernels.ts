@@ -1,6 +1,7 @@
 // Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap, as tfjs kernels for model/fused.ts:
-// causal attention ('CausalAttention', 'CausalAttentionGrad'), LayerNorm ('FusedLayerNorm', 'FusedLayerNormGrad') and
-// GELU ('FusedGelu', 'FusedGeluGrad'), forward and backward in one pass each where tfjs ops took 5-12; and the
+// causal attention ('CausalAttention', 'CausalAttentionGrad'), LayerNorm ('FusedLayerNorm', 'FusedLayerNormGrad'),
+// GELU ('FusedGelu', 'FusedGeluGrad') and softmax cross-entropy ('SoftmaxNll', 'SoftmaxNllGrad'), forward and
+// backward in one pass each where tfjs ops took 5-12; the
 // skinny matmul wasm-matmul.ts routes LoRA's rank-r products to. Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
 // the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
 // kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
@@ -30,6 +31,8 @@ export interface KernelExports {
   gelu_fwd(x: Ptr, y: Ptr, n: number): void;
   gelu_bwd(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   transpose_last2(src: Ptr, dst: Ptr, n: number, R: number, C: number): void;
+  ce_fwd(lg: Ptr, t: Ptr, probs: Ptr, nll: Ptr, N: number, V: number): void;
+  ce_bwd(probs: Ptr, t: Ptr, coef: Ptr, dlg: Ptr, N: number, V: number): void;
 }
 
 let bytes: Uint8Array<ArrayBuffer> | null = null;
@@ -127,6 +130,27 @@ function geluGrad(args: KernelArgs): Info {
   return dx;
 }
 
+/** logits [N, V], targets [N] int32 (each in [0, V)) → [probs [N, V], nll [N]]. */
+function softmaxNll(args: KernelArgs): Info[] {
+  const { logits, targets } = args.inputs as { logits: Info; targets: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, V] = logits.shape;
+  const probs = be.makeOutput([N, V], 'float32');
+  const nll = be.makeOutput([N], 'float32');
+  kernelModule(be)!.ce_fwd(offset(be, logits), offset(be, targets), offset(be, probs), offset(be, nll), N, V);
+  return [probs, nll];
+}
+
+/** probs [N, V], targets [N], coef [N] → (probs − onehot(targets))·coef [N, V]. */
+function softmaxNllGrad(args: KernelArgs): Info {
+  const { probs, targets, coef } = args.inputs as { probs: Info; targets: Info; coef: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, V] = probs.shape;
+  const dlg = be.makeOutput([N, V], 'float32');
+  kernelModule(be)!.ce_bwd(offset(be, probs), offset(be, targets), offset(be, coef), offset(be, dlg), N, V);
+  return dlg;
+}
+
 let registered = false;
 
 export function registerWasmKernels() {
@@ -138,6 +162,8 @@ export function registerWasmKernels() {
     ['FusedLayerNormGrad', layerNormGrad],
     ['FusedGelu', gelu],
     ['FusedGeluGrad', geluGrad],
+    ['SoftmaxNll', softmaxNll],
+    ['SoftmaxNllGrad', softmaxNllGrad],
   ];
   for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
   registered = true;

@@ -202,6 +202,12 @@ const fusedCases: FusedCase[] = [
   attentionCase(3, 7, 2, 8, 20), // head width 4, T not a multiple of 4
   attentionCase(2, 37, 3, 24, 30), // head width 8
   {
+    name: 'crossEntropy, large logits [5, 8]',
+    inputs: [{ shape: [5, 8], data: Float32Array.from(rand([5, 8], 15).data, (v) => v * 30) }, { shape: [5], data: ints(5, 8, 16), int: true }, { shape: [5], data: Float32Array.from([1, 1, 1, 1, 1]), fixed: true }],
+    fused: (lg, t, w) => crossEntropy(lg as tf.Tensor2D, t as tf.Tensor1D, w as tf.Tensor1D),
+    reference: ref.crossEntropy,
+  },
+  {
     name: 'crossEntropy [7, 11], some weights 0',
     inputs: [rand([7, 11], 13), { shape: [7], data: ints(7, 11, 14), int: true }, { shape: [7], data: Float32Array.from([1, 0, 1, 1, 0, 1, 1]), fixed: true }],
     fused: (lg, t, w) => crossEntropy(lg as tf.Tensor2D, t as tf.Tensor1D, w as tf.Tensor1D),

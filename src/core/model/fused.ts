@@ -185,16 +185,26 @@ function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number
  * Saves the probabilities [N, V]; the gradient is (softmax − one-hot)·w / Σw, with no gather (wasm lacks its gradient).
  */
 export const crossEntropy = fused((lg: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, save: Save) => {
-  const logp = tf.logSoftmax(lg); // [N, V]
-  const oneHot = tf.oneHot(targets as tf.Tensor1D, (lg as tf.Tensor2D).shape[1]).toFloat(); // [N, V]
-  const nll = tf.neg(tf.sum(tf.mul(logp, oneHot), -1)); // [N]
+  // on wasm one pass of src/core/wasm/kernels.c each way; elsewhere the same math in tfjs ops
+  const own = wasmKernels();
+  const V = (lg as tf.Tensor2D).shape[1];
+  let probs: tf.Tensor;
+  let nll: tf.Tensor; // [N]
+  if (own) [probs, nll] = tf.engine().runKernel('SoftmaxNll', { logits: lg, targets }) as tf.Tensor[];
+  else {
+    const logp = tf.logSoftmax(lg); // [N, V]
+    probs = tf.exp(logp);
+    nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(targets as tf.Tensor1D, V).toFloat()), -1));
+  }
   const denom = tf.maximum(tf.sum(weights), 1);
-  save([tf.exp(logp), targets, weights, denom]);
+  save([probs, targets, weights, denom]);
   return {
     value: tf.div(tf.sum(tf.mul(nll, weights)), denom),
-    gradFunc: (dy, [probs, t, w, d]) => {
-      const coef = tf.mul(tf.div(w, d), dy).reshape([-1, 1]); // [N, 1]
-      const dlg = tf.mul(tf.sub(probs, tf.oneHot(t as tf.Tensor1D, (probs as tf.Tensor2D).shape[1]).toFloat()), coef);
+    gradFunc: (dy, [p, t, w, d]) => {
+      const coef = tf.mul(tf.div(w, d), dy); // [N]
+      const dlg = own
+        ? (tf.engine().runKernel('SoftmaxNllGrad', { probs: p, targets: t, coef }) as tf.Tensor)
+        : tf.mul(tf.sub(p, tf.oneHot(t as tf.Tensor1D, V).toFloat()), coef.reshape([-1, 1]));
       return [dlg, tf.zerosLike(t), tf.zerosLike(w)];
     },
   };

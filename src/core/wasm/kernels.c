@@ -307,3 +307,55 @@ void transpose_last2(const f32* restrict src, f32* restrict dst, int n, int R, i
       for (int j = 0; j < C; j++) dst[j * R + i] = src[i * C + j];
   }
 }
+
+// log x for x >= 1 (a softmax's sum of exponentials, its largest term e^0): x = 2^e·m, m in [√½, √2),
+// log m = 2·atanh(s), s = (m − 1)/(m + 1), |s| <= 0.172, by its series to s^9 (error ~1e-9)
+static inline f32 log_ge1(f32 x) {
+  union { f32 f; int i; } u = {x};
+  int e = ((u.i >> 23) & 255) - 127;
+  u.i = (u.i & 0x007fffff) | 0x3f800000;
+  f32 m = u.f;
+  if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+  const f32 s = (m - 1.0f) / (m + 1.0f), z = s * s;
+  return e * 0.69314718f + 2.0f * s * (1.0f + z * (1.0f / 3 + z * (1.0f / 5 + z * (1.0f / 7 + z * (1.0f / 9)))));
+}
+
+static inline f32 exp_le0(f32 x) { return wasm_f32x4_extract_lane(vexp(SPLAT(x)), 0); }
+
+// Softmax and negative log-likelihood of each row of logits [N, V]: probs [N, V], nll[i] = −log p[i, t[i]]
+__attribute__((export_name("ce_fwd")))
+void ce_fwd(const f32* restrict lg, const int* restrict t, f32* restrict probs, f32* restrict nll, int N, int V) {
+  const int V4 = V & ~3;
+  for (int i = 0; i < N; i++) {
+    const f32* x = lg + i * V;
+    f32* p = probs + i * V;
+    f32 m = x[0];
+    for (int j = 1; j < V; j++) m = x[j] > m ? x[j] : m;
+    v128_t sv = SPLAT(0.0f);
+    for (int j = 0; j < V4; j += 4) {
+      const v128_t e = vexp(wasm_f32x4_sub(LD(x + j), SPLAT(m)));
+      ST(p + j, e);
+      sv = ADD(sv, e);
+    }
+    f32 sum = hsum(sv);
+    for (int j = V4; j < V; j++) sum += (p[j] = exp_le0(x[j] - m));
+    const v128_t inv = SPLAT(1.0f / sum);
+    for (int j = 0; j < V4; j += 4) ST(p + j, MUL(LD(p + j), inv));
+    for (int j = V4; j < V; j++) p[j] /= sum;
+    nll[i] = log_ge1(sum) - (x[t[i]] - m);
+  }
+}
+
+// d logits = (probs − onehot(t)) · coef[i]
+__attribute__((export_name("ce_bwd")))
+void ce_bwd(const f32* restrict probs, const int* restrict t, const f32* restrict coef, f32* restrict dlg, int N, int V) {
+  const int V4 = V & ~3;
+  for (int i = 0; i < N; i++) {
+    const f32* p = probs + i * V;
+    f32* d = dlg + i * V;
+    const v128_t c = SPLAT(coef[i]);
+    for (int j = 0; j < V4; j += 4) ST(d + j, MUL(LD(p + j), c));
+    for (int j = V4; j < V; j++) d[j] = p[j] * coef[i];
+    d[t[i]] -= coef[i];
+  }
+}
