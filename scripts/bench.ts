@@ -42,7 +42,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 interface Row { backend: string; size: string; method: string; params: number; trainable: number; batch: number; seqLen: number; msPerStep: number; tokensPerSec: number; cpuMsPerStep: number; peakBytes: number; torchMsPerStep?: number; torchTokensPerSec?: number; torchCpuMsPerStep?: number; ratio?: number; cpuRatio?: number }
 
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch; not a pyenv python earlier on PATH
-const hasTorch = !argv.includes('--no-torch') && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const noTorch = argv.includes('--no-torch');
+const hasTorch = !noTorch && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 interface TorchRow { msPerStep: number; tokensPerSec: number; cpuMsPerStep: number }
 const torchCache = new Map<string, TorchRow>();
 /** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
@@ -103,11 +104,11 @@ for (const b of backends) {
   }
 }
 
-if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : 'not found', rows }, null, 2));
+if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : noTorch ? 'off (--no-torch)' : 'not found', rows }, null, 2));
 else {
   const x = (v: number | undefined) => (v !== undefined ? `${v.toFixed(2)}×` : '–');
   console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | CPU ms/step | peak tensor MB | PyTorch ms/step (CPU ms) | ours ÷ PyTorch, tokens/s (by CPU time) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${r.cpuMsPerStep} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} (${r.torchCpuMsPerStep ?? '–'}) | ${x(r.ratio)} (${x(r.cpuRatio)}) |`);
-  if (!hasTorch) console.log(`(no PyTorch anchor: ${PYTHON} cannot import torch)`);
+  if (!hasTorch) console.log(noTorch ? '(no PyTorch anchor: --no-torch)' : `(no PyTorch anchor: ${PYTHON} cannot import torch)`);
 }
