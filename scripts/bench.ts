@@ -1,8 +1,13 @@
 // Speed benchmark: ms/step, tokens/s and peak tensor bytes of a training step, per backend, for LoRA and for full
-// fine-tuning, on stated model sizes. Never a test: quote medians and ratios from one run.
-//   npm run bench [-- --json] [--steps 8] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M]
-//                 [--browser [--browser-backends webgpu,webgl,wasm]]   also the page's engine in headless Chromium
+// fine-tuning, on stated model sizes (src/core/bench.ts measures). Never a test: quote medians and ratios.
+// Beside each of our Node rows it times the same model and step in PyTorch (scripts/bench_torch.py, CPU, one thread)
+// when /usr/bin/python3 has torch, right after ours, and prints ours ÷ PyTorch in tokens/s: the ratio comes from one
+// run. Node rows also report CPU time per step (the process's user + system time), the steadier comparison on a
+// shared machine. --browser adds the page's own engine in headless Chromium (bench.html; webgpu, webgl, wasm).
+//   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
+//                 [--browser [--browser-backends webgpu,webgl,wasm]]
 
+import { spawnSync } from 'node:child_process';
 import { initBackend } from '../src/core/backend';
 import { benchRow, BENCH_WARMUP, type BenchRow } from '../src/core/bench';
 import type { Backend } from '../src/core/config';
@@ -11,33 +16,59 @@ import { browserBench } from './bench-browser';
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
 const json = argv.includes('--json');
-const STEPS = Number(opt('steps', '8'));
+const STEPS = Number(opt('steps', '12'));
+
+interface Row extends BenchRow { torchMsPerStep?: number; torchTokensPerSec?: number; torchCpuMsPerStep?: number; ratio?: number; cpuRatio?: number }
+
+const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch; not a pyenv python earlier on PATH
+const noTorch = argv.includes('--no-torch');
+const hasTorch = !noTorch && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+interface TorchRow { msPerStep: number; tokensPerSec: number; cpuMsPerStep: number }
+const torchCache = new Map<string, TorchRow>();
+/** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
+function torchRow(size: string, method: string): TorchRow | undefined {
+  const key = `${size}/${method}`;
+  if (!torchCache.has(key)) {
+    const r = spawnSync(PYTHON, ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/bench_torch.py failed (${r.status}): ${r.stderr}`);
+    torchCache.set(key, JSON.parse(r.stdout).rows[0]);
+  }
+  return torchCache.get(key);
+}
+const cpuClock = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+const rows: Row[] = [];
+const failures: string[] = [];
 const backends = opt('backends', 'wasm,cpu').split(',').filter(Boolean) as Backend[];
 const sizes = opt('sizes', 'tiny-world,ref-0.8M').split(',');
-
-const rows: BenchRow[] = [];
-const failures: string[] = [];
 for (const b of backends) {
   const rep = await initBackend(b);
   for (const size of sizes)
     for (const method of ['lora', 'full'] as const) {
       const steps = b === 'cpu' ? Math.min(STEPS, 4) : STEPS; // cpu is ~30x slower; fewer steps
-      const row = await benchRow(size, method, steps, rep.embedMode);
+      const row: Row = await benchRow(size, method, steps, rep.embedMode, cpuClock);
+      const pt = hasTorch ? torchRow(size, method) : undefined;
+      if (pt) Object.assign(row, { torchMsPerStep: pt.msPerStep, torchTokensPerSec: pt.tokensPerSec, torchCpuMsPerStep: pt.cpuMsPerStep, ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3), cpuRatio: +(pt.cpuMsPerStep / row.cpuMsPerStep!).toFixed(3) });
       rows.push(row);
-      if (!json) console.error(`${b} ${size} ${method}: ${row.msPerStep.toFixed(0)} ms/step`);
+      if (!json) console.error(`${b} ${size} ${method}: ${row.msPerStep.toFixed(0)} ms/step${pt ? `, PyTorch ${pt.msPerStep} ms/step` : ''}`);
     }
 }
 if (argv.includes('--browser')) {
   // SwiftShader is a CPU: fewer steps there
-  const got = await browserBench(opt('browser-backends', 'webgpu,webgl,wasm').split(','), sizes, Math.min(STEPS, 5));
+  const got = await browserBench(opt('browser-backends', 'webgpu,webgl,wasm').split(','), sizes, Math.min(STEPS, 6));
   rows.push(...got.rows);
   failures.push(...got.failures);
 }
 
-if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: BENCH_WARMUP, rows, failures }, null, 2));
+if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: BENCH_WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : noTorch ? 'off (--no-torch)' : 'not found', rows, failures }, null, 2));
 else {
-  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | peak tensor MB |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${(r.peakBytes / 1e6).toFixed(1)} |`);
+  const x = (v: number | undefined) => (v !== undefined ? `${v.toFixed(2)}×` : '–');
+  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | CPU ms/step | peak tensor MB | PyTorch ms/step (CPU ms) | ours ÷ PyTorch, tokens/s (by CPU time) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${r.cpuMsPerStep ?? '–'} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} (${r.torchCpuMsPerStep ?? '–'}) | ${x(r.ratio)} (${x(r.cpuRatio)}) |`);
+  if (!hasTorch) console.log(noTorch ? '(no PyTorch anchor: --no-torch)' : `(no PyTorch anchor: ${PYTHON} cannot import torch)`);
   for (const f of failures) console.log(`- not measured: ${f}`);
 }

@@ -1,17 +1,17 @@
 // The benchmark's measurement, shared by the Node bench (scripts/bench.ts) and the browser bench (bench.html, run
 // by `npm run bench -- --browser`): one training run of a seeded random model on random tokens, timed per step by
-// the trainer itself, plus the peak tensor bytes of one forward + backward pass (tf.profile's high-water mark).
+// the trainer itself (and by CPU time where the caller can read it), plus the peak tensor bytes: the engine's
+// high-water mark (tf.profile) over two whole training steps (forward, backward, gradient norm, rollback snapshot,
+// AdamW), weights included, timed apart because profiling slows every kernel.
 
 import * as tf from '@tensorflow/tfjs';
 import { defaultConfig, mergeConfig, type ModelArch } from './config';
 import type { Example } from './data/types';
 import type { EmbedMode } from './model/gpt';
-import { logits, maskedCrossEntropy } from './model/gpt';
 import { LoraSet } from './model/lora';
 import { GPTModel } from './model/model';
 import { Rng } from './rng';
 import { CharTokenizer } from './tokenizer/char';
-import { disposeBatch, makeBatch } from './train/batch';
 import { Trainer } from './train/trainer';
 
 // tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
@@ -20,7 +20,7 @@ export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number }> = {
   'ref-0.8M': { arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 }, batch: 16 },
 };
 
-export const BENCH_WARMUP = 2; // first steps compile/allocate; excluded from the median
+export const BENCH_WARMUP = 4; // first steps compile/allocate (wasm code tiers up over the first few); excluded from the median
 
 export interface BenchRow {
   backend: string;
@@ -32,6 +32,7 @@ export interface BenchRow {
   seqLen: number;
   msPerStep: number; // median over the steps after the warm-up
   tokensPerSec: number;
+  cpuMsPerStep?: number; // median CPU time per step, where the caller gave a CPU clock (Node)
   peakBytes: number;
 }
 
@@ -45,31 +46,42 @@ function examples(n: number, a: ModelArch, seed: number): Example[] {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Times `steps` training steps of `method` on `size` on the current backend. */
-export async function benchRow(size: string, method: 'lora' | 'full', steps: number, embedMode: EmbedMode): Promise<BenchRow> {
+/**
+ * Times `steps` training steps of `method` on `size` on the current backend. `cpuClock` (ms of CPU time used so far,
+ * e.g. from process.cpuUsage in Node) adds CPU time per step: on a shared machine wall time stretches with everyone
+ * else's load, CPU time much less.
+ */
+export async function benchRow(size: string, method: 'lora' | 'full', steps: number, embedMode: EmbedMode, cpuClock?: () => number): Promise<BenchRow> {
   const backend = tf.getBackend();
   const { arch, batch } = BENCH_SIZES[size];
-  const c = mergeConfig(defaultConfig(), {
-    model: { name: 'random', arch },
-    train: { method, maxSteps: steps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
-    eval: { everySteps: 1_000_000, general: false },
-  });
+  const config = (maxSteps: number) =>
+    mergeConfig(defaultConfig(), {
+      model: { name: 'random', arch },
+      train: { method, maxSteps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
+      eval: { everySteps: 1_000_000, general: false },
+    });
   const model = GPTModel.random(arch, 1);
-  const lora = method === 'lora' ? new LoraSet(arch, c.lora, 2) : null;
+  const lora = method === 'lora' ? new LoraSet(arch, config(1).lora, 2) : null;
   const view = { params: model.params, arch, lora, embedMode };
-  const trainer = new Trainer({ model: view, config: c, data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend, totalParams: model.numParams });
-  const h = await trainer.run();
-  if (h.end.reason !== 'completed') throw new Error(`bench run on ${backend} ended ${h.end.reason}: ${h.end.message}`);
-  const batchData = makeBatch(examples(batch, arch, 5), arch.blockSize);
-  const vars = method === 'lora' ? lora!.variables() : Object.values(model.params);
-  const prof = await tf.profile(() => {
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, arch, batchData.x, { lora, training: true, embedMode }), batchData.y, batchData.w), vars);
-    tf.dispose([value, ...Object.values(grads)]);
+  const trainer = (maxSteps: number) =>
+    new Trainer({ model: view, config: config(maxSteps), data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend, totalParams: model.numParams });
+  const cpu: number[] = []; // CPU time of each step: from one onStep to the next (the first from just before the run)
+  let c0 = cpuClock?.() ?? 0;
+  const h = await trainer(steps).run({
+    onStep: () => {
+      if (!cpuClock) return;
+      const c = cpuClock();
+      cpu.push(c - c0);
+      c0 = c;
+    },
   });
-  disposeBatch(batchData);
+  if (h.end.reason !== 'completed') throw new Error(`bench run on ${backend} ended ${h.end.reason}: ${h.end.message}`);
+  const peak = (await tf.profile(() => trainer(2).run().then(() => []))).peakBytes;
   const timed = h.steps.slice(Math.min(BENCH_WARMUP, h.steps.length - 1));
   const ms = median(timed.map((s) => s.msPerStep));
+  const row: BenchRow = { backend, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak };
+  if (cpuClock) row.cpuMsPerStep = +median(cpu.slice(Math.min(BENCH_WARMUP, cpu.length - 1))).toFixed(1);
   lora?.dispose();
   model.dispose();
-  return { backend, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: prof.peakBytes };
+  return row;
 }

@@ -8,6 +8,8 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
+import { kernelModule, registerWasmKernels } from './wasm-kernels';
+import { patchWasmCopies } from './wasm-copies';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
@@ -20,23 +22,33 @@ interface WasmBackend {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: string): Info;
   disposeData(id: unknown): void;
-  wasm: { tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void }; cwrap: (...a: unknown[]) => (...a: unknown[]) => void };
+  wasm: {
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+    cwrap: (...a: unknown[]) => (...a: unknown[]) => void;
+    _malloc(bytes: number): number;
+    HEAP32: Int32Array;
+    asm?: { memory?: WebAssembly.Memory };
+  };
 }
 
+// wasm's BatchMatMul entry with numeric arguments only (shapes passed as heap pointers), so a batch of small matmuls
+// does not copy two shape arrays onto the stack per call as the 'array' signature does
 let wasmMatMul: ((...a: unknown[]) => void) | null = null;
+let shapePtr = 0; // two int32[3] shapes, allocated once
 
 /** [n, M, K] × [n, K, N] as n untransposed 2-D matmuls over heap views. */
 function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
   const [n, M, K] = a.shape;
   const N = b.shape[2];
-  wasmMatMul ??= be.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  if (!wasmMatMul) {
+    wasmMatMul = be.wasm.cwrap('BatchMatMul', null, ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number']);
+    shapePtr = be.wasm._malloc(24);
+  }
   const out = be.makeOutput([n, M, N], 'float32');
   const offA = be.dataIdMap.get(a.dataId).memoryOffset;
   const offB = be.dataIdMap.get(b.dataId).memoryOffset;
   const offO = be.dataIdMap.get(out.dataId).memoryOffset;
-  const shape = (r: number, c: number) => new Uint8Array(new Int32Array([1, r, c]).buffer);
-  const sa = shape(M, K);
-  const sb = shape(K, N);
+  be.wasm.HEAP32.set([1, M, K, 1, K, N], shapePtr >> 2);
   const t = be.wasm.tfjs;
   for (let i = 0; i < n; i++) {
     const ia = be.dataIdNextNumber++;
@@ -45,7 +57,7 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
     t.registerTensor(ia, M * K, offA + i * M * K * 4);
     t.registerTensor(ib, K * N, offB + i * K * N * 4);
     t.registerTensor(io, M * N, offO + i * M * N * 4);
-    wasmMatMul(ia, sa, 3, ib, sb, 3, false, false, io);
+    wasmMatMul(ia, shapePtr, 3, ib, shapePtr + 12, 3, 0, 0, io);
     t.disposeData(ia);
     t.disposeData(ib);
     t.disposeData(io);
@@ -58,19 +70,44 @@ export function patchWasmMatMul() {
   const mm = tf.getKernel('BatchMatMul', 'wasm');
   const tr = tf.getKernel('Transpose', 'wasm');
   if (!mm || !tr) return;
+  // the explicit transposes: our blocked SIMD kernel where it runs (wasm's own took longer than the matmul after it)
   const transpose = (x: Info, backend: KernelArgs['backend']): Info => {
     const r = x.shape.length;
+    const be = backend as unknown as WasmBackend;
+    const own = x.dtype === 'float32' ? kernelModule(be) : null;
+    if (own) {
+      const [R, C] = x.shape.slice(-2);
+      const out = be.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
+      const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
+      own.transpose_last2(off(x), off(out), x.shape.slice(0, -2).reduce((p, d) => p * d, 1), R, C);
+      return out;
+    }
     const perm = [...Array(r - 2).keys(), r - 1, r - 2];
     return tr.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as Info;
   };
   const kernelFunc = (args: KernelArgs) => {
     const { a, b } = args.inputs as { a: Info; b: Info };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const batched = a.shape.length === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
+    const backend = args.backend as unknown as WasmBackend;
+    const r = a.shape.length;
+    const M = transposeA ? a.shape[r - 1] : a.shape[r - 2];
+    const K = transposeA ? a.shape[r - 2] : a.shape[r - 1];
+    const N = transposeB ? b.shape[r - 2] : b.shape[r - 1];
+    // skinny 2-D products (LoRA's rank r as M, N or K: x·A, d(xA)·Aᵀ, xᵀ·d(xA), (xA)ᵀ·dy) in our own kernel, which reads aᵀ in
+    // place: XNNPACK tiles at least 8 columns and packs b per call (xᵀ·d(xA) [2048, 64]ᵀ × [2048, 4] took ~1.6 ms)
+    const own = r === 2 && b.shape.length === 2 && a.dtype === 'float32' && Math.min(M, N, K) <= 8 ? kernelModule(backend) : null;
+    if (own) {
+      const bT = transposeB ? transpose(b, args.backend) : b;
+      const out = backend.makeOutput([M, N], 'float32');
+      const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      own.mm_skinny(off(a), off(bT), off(out), M, K, N, transposeA ? 1 : 0);
+      if (bT !== b) backend.disposeData(bT.dataId);
+      return out;
+    }
+    const batched = r === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
     if (!transposeA && !transposeB && !batched) return mm.kernelFunc(args);
     const aT = transposeA ? transpose(a, args.backend) : a;
     const bT = transposeB ? transpose(b, args.backend) : b;
-    const backend = args.backend as unknown as WasmBackend;
     const out = batched
       ? batchedAsViews(aT, bT, backend)
       : mm.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
@@ -81,6 +118,8 @@ export function patchWasmMatMul() {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...mm, kernelFunc });
   patchWasmSum(mm.kernelFunc);
+  patchWasmCopies();
+  registerWasmKernels();
   patched = true;
 }
 

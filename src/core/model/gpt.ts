@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelArch } from '../config';
 import { Rng } from '../rng';
+import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from './fused';
 import type { LoraSet } from './lora';
 
 export type Params = Record<string, tf.Tensor>;
@@ -64,20 +65,6 @@ export interface ForwardOptions {
   embedMode?: EmbedMode;
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
-function gelu(x: tf.Tensor): tf.Tensor {
-  // GPT-2's tanh approximation ("gelu_new"): 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
-  // Written as x·σ(2u), the same function exactly (tanh(u) = 2σ(2u) − 1): wasm's sigmoid is ~10× faster than its tanh.
-  const u = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), 2 * GELU_C);
-  return tf.mul(x, tf.sigmoid(u));
-}
-
-function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true); // [N, 1]
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b) as tf.Tensor2D;
-}
-
 /** Embedding lookup whose gradient is a one-hot matmul: wasm has no UnsortedSegmentSum (gather's gradient). */
 const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
   save([ids]);
@@ -90,24 +77,6 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
   };
 }) as never) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
 
-const maskCache = new Map<number, tf.Tensor2D>();
-/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above (a token never sees the future). */
-function causalMask(T: number): tf.Tensor2D {
-  let m = maskCache.get(T);
-  if (!m || m.isDisposed) {
-    const data = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
-    m = tf.keep(tf.tensor2d(data, [T, T]));
-    maskCache.set(T, m);
-  }
-  return m;
-}
-
-/** Linear layer on 2-D activations (tfjs #8721: batched 3-D × 2-D matmul breaks in the backward pass). */
-function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
-}
-
 /**
  * Final hidden states for a batch of token ids. ids: [B, T] int32 → [B*T, C].
  * Call inside tf.tidy (or a gradient function): intermediates are not disposed here.
@@ -116,37 +85,37 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
   const [B, T] = ids.shape;
   const C = a.nEmbd;
   const nh = a.nHead;
-  const hd = C / nh;
   if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
   const flat = ids.reshape([B * T]);
   const tok = opt.embedMode === 'onehot' ? gatherOneHotGrad(p['wte.weight'], flat) : tf.gather(p['wte.weight'], flat); // [B*T, C]
   const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
   let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
-  const mask = causalMask(T);
   const lora = opt.lora ?? null;
   const ad = (layer: number, target: Parameters<LoraSet['apply']>[2], inp: tf.Tensor2D, out: tf.Tensor2D) =>
     lora ? lora.apply(layer, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
 
+  // One tidy per block: the tape keeps what each op saved for backward; every other intermediate is freed here
+  // instead of living until the whole forward pass ends.
   for (let i = 0; i < a.nLayer; i++) {
     const h = `h.${i}.`;
-    // --- causal self-attention ---
-    const x1 = layerNorm(x, p[h + 'ln_1.weight'], p[h + 'ln_1.bias'], a.layerNormEps); // [B*T, C]
-    const qkv = linear(x1, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
-    let [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
-    q = ad(i, 'q', x1, q);
-    k = ad(i, 'k', x1, k);
-    v = ad(i, 'v', x1, v);
-    const heads = (t: tf.Tensor2D) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D;
-    // scale q rather than the scores: [B*nh, T, hd] is T/hd times smaller than [B*nh, T, T]
-    const att = tf.softmax(tf.add(tf.matMul(tf.mul(heads(q), 1 / Math.sqrt(hd)), heads(k), false, true), mask)); // [B*nh, T, T]
-    const y = tf.matMul(att, heads(v)).reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D;
-    const o = ad(i, 'o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
-    x = tf.add(x, o);
-    // --- MLP ---
-    const x2 = layerNorm(x, p[h + 'ln_2.weight'], p[h + 'ln_2.bias'], a.layerNormEps);
-    const up = gelu(ad(i, 'up', x2, linear(x2, p[h + 'mlp.c_fc.weight'], p[h + 'mlp.c_fc.bias']))) as tf.Tensor2D; // [B*T, 4C]
-    const down = ad(i, 'down', up, linear(up, p[h + 'mlp.c_proj.weight'], p[h + 'mlp.c_proj.bias'])); // [B*T, C]
-    x = tf.add(x, down);
+    const xin = x;
+    x = tf.tidy(() => {
+      // --- causal self-attention ---
+      const x1 = layerNorm(xin, p[h + 'ln_1.weight'], p[h + 'ln_1.bias'], a.layerNormEps); // [B*T, C]
+      const qkv = linear(x1, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
+      let [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
+      q = ad(i, 'q', x1, q);
+      k = ad(i, 'k', x1, k);
+      v = ad(i, 'v', x1, v);
+      const y = causalAttention(q, k, v, B, T, nh); // [B*T, C]
+      const o = ad(i, 'o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
+      const xa = residual(xin, o);
+      // --- MLP ---
+      const x2 = layerNorm(xa, p[h + 'ln_2.weight'], p[h + 'ln_2.bias'], a.layerNormEps);
+      const up = gelu(ad(i, 'up', x2, linear(x2, p[h + 'mlp.c_fc.weight'], p[h + 'mlp.c_fc.bias']))) as tf.Tensor2D; // [B*T, 4C]
+      const down = ad(i, 'down', up, linear(up, p[h + 'mlp.c_proj.weight'], p[h + 'mlp.c_proj.bias'])); // [B*T, C]
+      return residual(xa, down);
+    });
   }
   return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [B*T, C]
 }
@@ -166,9 +135,7 @@ export function logits(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: ForwardOp
  * logits [N, V], targets [N] int32, weights [N] float (0/1). The one-hot form keeps the gradient free of gather.
  */
 export function maskedCrossEntropy(lg: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
-  const logp = tf.logSoftmax(lg); // [N, V]
-  const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(targets, lg.shape[1]).toFloat()), -1)); // [N]
-  return tf.div(tf.sum(tf.mul(nll, weights)), tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
+  return crossEntropy(lg, targets, weights);
 }
 
 /** Per-row cross-entropy (no reduction over rows): [N] — for per-example loss tables. */

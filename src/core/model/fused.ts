@@ -1,0 +1,211 @@
+// The transformer's elementwise pieces as single tape nodes with hand-written gradients (tf.customGrad).
+// Composed from standard tfjs ops, tfjs would keep every intermediate for backward and every intermediate's
+// gradient until the backward pass ends (~550 MB at batch 16 × seq 128 on the 214k-parameter model). Each op here
+// saves only what its gradient needs and frees its own intermediates, forward and backward.
+// Only standard ops inside, so they run on every backend; tests/unit/wasm-kernels.test.ts checks each against
+// autodiff of the composed form and against finite differences.
+// References: Ba et al. 2016 (LayerNorm); Hendrycks & Gimpel 2016 (GELU, tanh form); llm.c's layernorm/attention
+// backward; FlashAttention's softmax backward dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+
+import * as tf from '@tensorflow/tfjs';
+import { wasmKernels } from '../wasm-kernels';
+
+type Save = tf.GradSaveFunc;
+type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+
+/** tf.customGrad with its gradient in a tidy (tfjs calls it outside one, so its intermediates would live to the end). */
+function fused<A extends tf.Tensor[]>(f: (...args: [...A, Save]) => { value: tf.Tensor; gradFunc: Grad }): (...args: A) => tf.Tensor {
+  return tf.customGrad(((...args: [...A, Save]) => {
+    const { value, gradFunc } = f(...args);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => gradFunc(dy, saved)) };
+  }) as never) as (...args: A) => tf.Tensor;
+}
+
+/** Whether a gradient is wanted: tf.variableGrads gives none to frozen variables (trainable false), so skip its work. */
+const wanted = (t: tf.Tensor) => !(t instanceof tf.Variable) || t.trainable;
+
+/** x·W + b on 2-D activations: x [N, in], W [in, out], b [out]. Saves x; no gradient work for frozen W and b. */
+export const linear = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
+  save([x, w]);
+  return {
+    // 2-D only: a batched 3-D × 2-D matmul breaks in the backward pass (tfjs #8721)
+    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
+      wanted(w) ? tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false) : tf.zerosLike(ws),
+      wanted(b) ? tf.sum(dy, 0) : tf.zerosLike(b),
+    ],
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+/** a + b for two tensors of one shape (the residual stream), saving nothing (tf.add keeps both inputs). */
+export const residual = fused((a: tf.Tensor, b: tf.Tensor, _save: Save) => ({
+  value: tf.add(a, b),
+  gradFunc: (dy) => [dy.clone(), dy.clone()], // two tensors: tfjs disposes each input's gradient separately
+})) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** LayerNorm over the last axis: x [N, C], g [C], b [C]. Saves x̂ [N, C] and 1/σ [N, 1]. */
+const layerNormOp = (eps: number) =>
+  fused((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: Save) => {
+    const xc = tf.sub(x, tf.mean(x, -1, true)); // [N, C]
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)); // [N, 1]
+    const xhat = tf.mul(xc, rstd); // [N, C]
+    save([xhat, rstd]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy, [xh, rs]) => {
+        const dxhat = tf.mul(dy, g); // [N, C]
+        // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
+        const dx = tf.mul(rs, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
+        return [dx, tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0)];
+      },
+    };
+  });
+
+const lnCache = new Map<number, ReturnType<typeof layerNormOp>>();
+/** The same LayerNorm in src/core/wasm/kernels.c (one pass each way); saves x and (mean, 1/σ) per row. */
+const wasmLayerNormOp = (eps: number) =>
+  fused((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: Save) => {
+    const [y, stats] = tf.engine().runKernel('FusedLayerNorm', { x, g, b }, { eps }) as tf.Tensor[];
+    save([x, g, stats]);
+    return { value: y, gradFunc: (dy, [xs, gs, st]) => tf.engine().runKernel('FusedLayerNormGrad', { dy, x: xs, g: gs, stats: st }) as tf.Tensor[] };
+  });
+
+const wasmLnCache = new Map<number, ReturnType<typeof wasmLayerNormOp>>();
+export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  if (x.shape[1] % 4 === 0 && wasmKernels()) {
+    let op = wasmLnCache.get(eps);
+    if (!op) wasmLnCache.set(eps, (op = wasmLayerNormOp(eps)));
+    return op(x, g, b) as tf.Tensor2D;
+  }
+  let op = lnCache.get(eps);
+  if (!op) lnCache.set(eps, (op = layerNormOp(eps)));
+  return op(x, g, b) as tf.Tensor2D;
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_K = 0.044715;
+
+/**
+ * GPT-2's tanh GELU ("gelu_new"): 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u), the same
+ * function (tanh(u) = 2σ(2u) − 1): wasm's sigmoid is ~10× faster than its tanh. Saves only x.
+ */
+const geluOps = fused((x: tf.Tensor, save: Save) => {
+  save([x]);
+  const z = (x2: tf.Tensor, xv: tf.Tensor) => tf.mul(xv, tf.add(tf.mul(x2, 2 * GELU_C * GELU_K), 2 * GELU_C)); // 2u
+  return {
+    value: tf.mul(x, tf.sigmoid(z(tf.square(x), x))),
+    gradFunc: (dy, [xs]) => {
+      // d/dx x·σ(2u) = σ·(1 + x·(1 − σ)·2u'),  2u' = 2c·(1 + 3k·x²); nested tidies bound the [N, 4C] temporaries
+      const s = tf.tidy(() => tf.sigmoid(z(tf.square(xs), xs)));
+      const inner = tf.tidy(() => tf.mul(tf.mul(xs, tf.sub(1, s)), tf.add(tf.mul(tf.square(xs), 6 * GELU_C * GELU_K), 2 * GELU_C)));
+      return [tf.mul(tf.mul(dy, s), tf.add(inner, 1))];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** The same GELU in src/core/wasm/kernels.c: one pass forward, one backward. */
+const geluWasm = fused((x: tf.Tensor, save: Save) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel('FusedGelu', { x }) as tf.Tensor,
+    gradFunc: (dy, [xs]) => [tf.engine().runKernel('FusedGeluGrad', { x: xs, dy }) as tf.Tensor],
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+export const gelu = (x: tf.Tensor): tf.Tensor => (x.size >= 4 && wasmKernels() ? geluWasm(x) : geluOps(x));
+
+const maskCache = new Map<number, tf.Tensor2D>();
+/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above (a token never sees the future). */
+function causalMask(T: number): tf.Tensor2D {
+  let m = maskCache.get(T);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
+    m = tf.keep(tf.tensor2d(data, [T, T]));
+    maskCache.set(T, m);
+  }
+  return m;
+}
+
+/**
+ * Causal multi-head self-attention core: q, k, v [B·T, C] (heads side by side) → softmax(q·kᵀ/√d + mask)·v [B·T, C].
+ * Saves only the head-major q (pre-scaled), k and v; backward recomputes the probabilities P [B·nh, T, T] (as
+ * FlashAttention does), so no [B·nh, T, T] tensor outlives its layer's forward or backward.
+ */
+export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, nh: number): tf.Tensor2D {
+  const C = q.shape[1];
+  const hd = C / nh;
+  if (hd % 4 === 0 && wasmKernels()) return wasmAttention(q, k, v, T, nh);
+  const scale = 1 / Math.sqrt(hd);
+  const split = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D; // [B*nh, T, hd]
+  const merge = (t: tf.Tensor) => t.reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]
+  // P = softmax(q·kᵀ + mask) [B*nh, T, T]; the nested tidies keep one or two [B*nh, T, T] tensors alive at a time
+  const probs = (qh: tf.Tensor3D, kh: tf.Tensor3D) => tf.tidy(() => tf.softmax(tf.add(tf.matMul(qh, kh, false, true), causalMask(T))) as tf.Tensor3D);
+  const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
+    const qh = tf.mul(split(qi), scale) as tf.Tensor3D; // scale q, not the T/hd times larger scores
+    const kh = split(ki);
+    const vh = split(vi);
+    save([qh, kh, vh]);
+    return {
+      value: merge(tf.tidy(() => tf.matMul(probs(qh, kh), vh))),
+      gradFunc: (dy, [qs, ks, vs]) => {
+        const dO = split(dy); // [B*nh, T, hd]
+        const [dV, dS] = tf.tidy(() => {
+          const ps = probs(qs as tf.Tensor3D, ks as tf.Tensor3D); // recomputed: no [B*nh, T, T] kept between passes
+          const dP = tf.matMul(dO, vs as tf.Tensor3D, false, true); // [B*nh, T, T]
+          const rowDot = tf.tidy(() => tf.sum(tf.mul(dP, ps), -1, true)); // [B*nh, T, 1]
+          // softmax backward: dS = P ⊙ (dP − rowsum(dP ⊙ P))
+          return [tf.matMul(ps, dO, true, false), tf.mul(ps, tf.tidy(() => tf.sub(dP, rowDot)))] as tf.Tensor3D[];
+        });
+        const dQ = tf.mul(tf.matMul(dS, ks as tf.Tensor3D), scale);
+        const dK = tf.matMul(dS, qs as tf.Tensor3D, true, false);
+        return [merge(dQ), merge(dK), merge(dV)];
+      },
+    };
+  });
+  return op(q, k, v) as tf.Tensor2D;
+}
+
+/** The same attention in src/core/wasm/attention.c: saves q, k, v and two numbers per row (no [T, T] at all). */
+function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number, nh: number): tf.Tensor2D {
+  const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
+    const [y, stats] = tf.engine().runKernel('CausalAttention', { q: qi, k: ki, v: vi }, { T, nh }) as tf.Tensor[];
+    save([qi, ki, vi, stats]);
+    return {
+      value: y,
+      gradFunc: (dy, [qs, ks, vs, st]) => tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh }) as tf.Tensor[],
+    };
+  });
+  return op(q, k, v) as tf.Tensor2D;
+}
+
+/**
+ * Mean cross-entropy over rows with weight 1: logits [N, V], targets [N] int32, weights [N] 0/1 → scalar.
+ * Saves the probabilities [N, V]; the gradient is (softmax − one-hot)·w / Σw, with no gather (wasm lacks its gradient).
+ */
+export const crossEntropy = fused((lg: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, save: Save) => {
+  // on wasm one pass of src/core/wasm/kernels.c each way; elsewhere the same math in tfjs ops
+  const own = wasmKernels();
+  const V = (lg as tf.Tensor2D).shape[1];
+  let probs: tf.Tensor;
+  let nll: tf.Tensor; // [N]
+  if (own) [probs, nll] = tf.engine().runKernel('SoftmaxNll', { logits: lg, targets }) as tf.Tensor[];
+  else {
+    const logp = tf.logSoftmax(lg); // [N, V]
+    probs = tf.exp(logp);
+    nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(targets as tf.Tensor1D, V).toFloat()), -1));
+  }
+  const denom = tf.maximum(tf.sum(weights), 1);
+  save([probs, targets, weights, denom]);
+  return {
+    value: tf.div(tf.sum(tf.mul(nll, weights)), denom),
+    gradFunc: (dy, [p, t, w, d]) => {
+      const coef = tf.mul(tf.div(w, d), dy); // [N]
+      const dlg = own
+        ? (tf.engine().runKernel('SoftmaxNllGrad', { probs: p, targets: t, coef }) as tf.Tensor)
+        : tf.mul(tf.sub(p, tf.oneHot(t as tf.Tensor1D, V).toFloat()), coef.reshape([-1, 1]));
+      return [dlg, tf.zerosLike(t), tf.zerosLike(w)];
+    },
+  };
+}) as (lg: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D) => tf.Scalar;

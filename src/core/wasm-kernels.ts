@@ -1,0 +1,170 @@
+// Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap, as tfjs kernels for model/fused.ts:
+// causal attention ('CausalAttention', 'CausalAttentionGrad'), LayerNorm ('FusedLayerNorm', 'FusedLayerNormGrad'),
+// GELU ('FusedGelu', 'FusedGeluGrad') and softmax cross-entropy ('SoftmaxNll', 'SoftmaxNllGrad'), forward and
+// backward in one pass each where tfjs ops took 5-12; the
+// skinny matmul wasm-matmul.ts routes LoRA's rank-r products to. Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
+// the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
+// kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
+// The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
+// heap offsets with no copies. Where it cannot start (another memory kind, a threaded build) fused.ts uses tfjs ops.
+
+import * as tf from '@tensorflow/tfjs';
+import { KERNELS_WASM } from './wasm/kernels-wasm';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Info = tf.TensorInfo;
+
+export interface WasmBackend {
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): Info;
+  disposeData(id: unknown): void;
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+}
+
+type Ptr = number;
+export interface KernelExports {
+  attn_fwd(q: Ptr, k: Ptr, v: Ptr, o: Ptr, stats: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+  attn_bwd(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, stats: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+  mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
+  ln_fwd(x: Ptr, g: Ptr, b: Ptr, y: Ptr, stats: Ptr, N: number, C: number, eps: number): void;
+  ln_bwd(dy: Ptr, x: Ptr, g: Ptr, stats: Ptr, dx: Ptr, dg: Ptr, db: Ptr, N: number, C: number): void;
+  gelu_fwd(x: Ptr, y: Ptr, n: number): void;
+  gelu_bwd(x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  transpose_last2(src: Ptr, dst: Ptr, n: number, R: number, C: number): void;
+  ce_fwd(lg: Ptr, t: Ptr, probs: Ptr, nll: Ptr, N: number, V: number): void;
+  ce_bwd(probs: Ptr, t: Ptr, coef: Ptr, dlg: Ptr, N: number, V: number): void;
+}
+
+let bytes: Uint8Array<ArrayBuffer> | null = null;
+let memoryOf: WebAssembly.Memory | null = null;
+let exportsOf: KernelExports | null = null;
+
+/** The kernel module instantiated on this backend's memory, or null where that is impossible. */
+export function kernelModule(be: WasmBackend): KernelExports | null {
+  const memory = be.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (memory !== memoryOf) {
+    memoryOf = memory;
+    try {
+      bytes ??= Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
+      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as KernelExports;
+    } catch {
+      exportsOf = null; // e.g. a shared memory (threaded build): this module imports an unshared one
+    }
+  }
+  return exportsOf;
+}
+
+/** Whether the current backend runs our kernels: wasm, with the module started on its memory. */
+export function wasmKernels(): boolean {
+  return registered && tf.getBackend() === 'wasm' && kernelModule(tf.backend() as unknown as WasmBackend) !== null;
+}
+
+const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
+
+/** q, k, v [B·T, C] → [y [B·T, C], stats [B·nh·T·2]] (per row: max score and 1/Σexp, for the backward pass). */
+function forward(args: KernelArgs): Info[] {
+  const { q, k, v } = args.inputs as { q: Info; k: Info; v: Info };
+  const { T, nh } = args.attrs as { T: number; nh: number };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = q.shape;
+  const hd = C / nh;
+  const Tp = (T + 3) & ~3;
+  const y = be.makeOutput([N, C], 'float32');
+  const stats = be.makeOutput([(N / T) * nh * T * 2], 'float32');
+  const scratch = be.makeOutput([hd * Tp + Tp], 'float32');
+  kernelModule(be)!.attn_fwd(offset(be, q), offset(be, k), offset(be, v), offset(be, y), offset(be, stats), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  be.disposeData(scratch.dataId);
+  return [y, stats];
+}
+
+/** q, k, v, dy [B·T, C] and the forward's stats → [dq, dk, dv], each [B·T, C]. */
+function backward(args: KernelArgs): Info[] {
+  const { q, k, v, dy, stats } = args.inputs as { q: Info; k: Info; v: Info; dy: Info; stats: Info };
+  const { T, nh } = args.attrs as { T: number; nh: number };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = q.shape;
+  const hd = C / nh;
+  const Tp = (T + 3) & ~3;
+  const [dq, dk, dv] = [0, 1, 2].map(() => be.makeOutput([N, C], 'float32'));
+  const scratch = be.makeOutput([2 * hd * Tp + 2 * Tp], 'float32');
+  kernelModule(be)!.attn_bwd(offset(be, q), offset(be, k), offset(be, v), offset(be, dy), offset(be, stats), offset(be, dq), offset(be, dk), offset(be, dv), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  be.disposeData(scratch.dataId);
+  return [dq, dk, dv];
+}
+
+/** x [N, C], g, b [C] → [y [N, C], stats [N·2]] (per row: mean and 1/σ). */
+function layerNorm(args: KernelArgs): Info[] {
+  const { x, g, b } = args.inputs as { x: Info; g: Info; b: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = x.shape;
+  const y = be.makeOutput([N, C], 'float32');
+  const stats = be.makeOutput([N * 2], 'float32');
+  kernelModule(be)!.ln_fwd(offset(be, x), offset(be, g), offset(be, b), offset(be, y), offset(be, stats), N, C, (args.attrs as { eps: number }).eps);
+  return [y, stats];
+}
+
+/** dy, x [N, C], g [C], stats → [dx [N, C], dg [C], db [C]]. */
+function layerNormGrad(args: KernelArgs): Info[] {
+  const { dy, x, g, stats } = args.inputs as { dy: Info; x: Info; g: Info; stats: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, C] = x.shape;
+  const [dx, dg, db] = [[N, C], [C], [C]].map((s) => be.makeOutput(s, 'float32'));
+  kernelModule(be)!.ln_bwd(offset(be, dy), offset(be, x), offset(be, g), offset(be, stats), offset(be, dx), offset(be, dg), offset(be, db), N, C);
+  return [dx, dg, db];
+}
+
+function gelu(args: KernelArgs): Info {
+  const { x } = args.inputs as { x: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const y = be.makeOutput(x.shape, 'float32');
+  kernelModule(be)!.gelu_fwd(offset(be, x), offset(be, y), tf.util.sizeFromShape(x.shape));
+  return y;
+}
+
+function geluGrad(args: KernelArgs): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const dx = be.makeOutput(x.shape, 'float32');
+  kernelModule(be)!.gelu_bwd(offset(be, x), offset(be, dy), offset(be, dx), tf.util.sizeFromShape(x.shape));
+  return dx;
+}
+
+/** logits [N, V], targets [N] int32 (each in [0, V)) → [probs [N, V], nll [N]]. */
+function softmaxNll(args: KernelArgs): Info[] {
+  const { logits, targets } = args.inputs as { logits: Info; targets: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, V] = logits.shape;
+  const probs = be.makeOutput([N, V], 'float32');
+  const nll = be.makeOutput([N], 'float32');
+  kernelModule(be)!.ce_fwd(offset(be, logits), offset(be, targets), offset(be, probs), offset(be, nll), N, V);
+  return [probs, nll];
+}
+
+/** probs [N, V], targets [N], coef [N] → (probs − onehot(targets))·coef [N, V]. */
+function softmaxNllGrad(args: KernelArgs): Info {
+  const { probs, targets, coef } = args.inputs as { probs: Info; targets: Info; coef: Info };
+  const be = args.backend as unknown as WasmBackend;
+  const [N, V] = probs.shape;
+  const dlg = be.makeOutput([N, V], 'float32');
+  kernelModule(be)!.ce_bwd(offset(be, probs), offset(be, targets), offset(be, coef), offset(be, dlg), N, V);
+  return dlg;
+}
+
+let registered = false;
+
+export function registerWasmKernels() {
+  if (registered) return;
+  const kernels: [string, unknown][] = [
+    ['CausalAttention', forward],
+    ['CausalAttentionGrad', backward],
+    ['FusedLayerNorm', layerNorm],
+    ['FusedLayerNormGrad', layerNormGrad],
+    ['FusedGelu', gelu],
+    ['FusedGeluGrad', geluGrad],
+    ['SoftmaxNll', softmaxNll],
+    ['SoftmaxNllGrad', softmaxNllGrad],
+  ];
+  for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
+  registered = true;
+}
