@@ -44,9 +44,10 @@ describe('lesson variants', () => {
 });
 
 describe('src/core/rules.ts', () => {
-  it('imports nothing but the tfjs-free config module', () => {
+  it('imports nothing but tfjs-free modules (config, and what config imports: units)', () => {
     const imports = (file: string) => [...fs.readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';/gm)].map((m) => m[1]);
     expect(imports('src/core/rules.ts')).toEqual(['./config']);
-    expect(imports('src/core/config.ts')).toEqual([]);
+    expect(imports('src/core/config.ts')).toEqual(['./units']);
+    expect(imports('src/core/units.ts')).toEqual([]);
   });
 });
