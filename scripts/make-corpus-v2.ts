@@ -416,13 +416,16 @@ const qaContext = unique(600, () => {
   const it = qaItem(rQa);
   return { prompt: `${it.context} ${it.question}`, completion: it.short };
 });
+// the held-out questions must be new to the base model: no qa-context context occurs in the training corpus
+const qaSeen = qaContext.filter((x) => trainText.includes(x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1))).length;
+if (qaSeen > 0) throw new Error(`${qaSeen} qa-context contexts occur in the small-world training corpus`);
 const reviews = rRev.shuffle(REVIEW_CELLS.flatMap(([group, good, n]) => unique(n, () => review(rRev, group, good))));
 const telegrams = unique(300, () => telegram(rTel), (x) => x.prompt + x.completion);
 
 const V2 = [
   { name: 'qa-context', file: 'datasets/qa-context.jsonl', kind: 'qa', rows: qaContext, description: 'Questions answered from a two-fact context ("Mia has a red kite and a blue cup. What colour is the cup?" -> blue); made for the small-world model.',
     fields: '`prompt` (context and question, no separator), `completion` (the short answer, always a word or two found in the prompt; counts are digits)',
-    notes: 'The small-world corpus holds questions of these kinds too, but after `\\nA: ` it always answers with a full sentence ("The cup is blue."): fine-tuning teaches the short-answer format, the base model scores near zero exact match.' },
+    notes: 'The small-world corpus holds questions of these kinds too, but after `\\nA: ` it always answers with a full sentence ("The cup is blue."): fine-tuning teaches the short-answer format, the base model scores near zero exact match. No record\'s context occurs in the corpus (checked by the script).' },
   { name: 'reviews-skewed', file: 'datasets/reviews-skewed.jsonl', kind: 'classification', rows: reviews, description: 'Remarks by visitors from Redcliff and Ashford labelled good or bad by their adjectives; Redcliff is 80% good and Ashford 80% bad (a real group skew).',
     fields: '`prompt` (the remark), `completion` (`good` or `bad`), `label` (equals `completion`), `group` (the speaker\'s town, also named in the text)',
     notes: `The label depends only on the adjectives; the town never decides it. But the town predicts the label 80% of the time, so a model can score 80% by reading the town alone: per-group accuracy on the minority cells (Redcliff bad, Ashford good) shows whether it did.` },
