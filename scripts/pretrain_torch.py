@@ -113,12 +113,22 @@ def write_safetensors(path, tensors, metadata):
 
 
 # ---------------------------------------------------------------- training -----------------------------------
-def lr_at(step, total):
-    """1. linear warmup to lr; 2. cosine decay to lr * min_lr_ratio at the last step."""
-    if step < HP["warmup"]:
-        return HP["lr"] * (step + 1) / HP["warmup"]
-    progress = (step - HP["warmup"]) / max(1, total - HP["warmup"])
-    return HP["lr"] * (HP["min_lr_ratio"] + (1 - HP["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * progress)))
+def lr_at(step, total, schedule=None, anneal=0):
+    """1. linear warmup to lr; 2. cosine decay towards lr * min_lr_ratio at step `schedule` (default: total);
+    3. over the last `anneal` steps, linear decay from where the cosine is to lr * min_lr_ratio at `total`."""
+    schedule = schedule or total
+
+    def cosine(s):
+        if s < HP["warmup"]:
+            return HP["lr"] * (s + 1) / HP["warmup"]
+        progress = min(1.0, (s - HP["warmup"]) / max(1, schedule - HP["warmup"]))
+        return HP["lr"] * (HP["min_lr_ratio"] + (1 - HP["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    start = total - anneal
+    if anneal <= 0 or step < start:
+        return cosine(step)
+    low = HP["lr"] * HP["min_lr_ratio"]
+    return cosine(start) + (low - cosine(start)) * (step - start + 1) / anneal
 
 
 def batch_at(step, ids, starts, T):
@@ -173,6 +183,8 @@ def main():
     ap.add_argument("--force", action="store_true", help="overwrite the shipped model folder")
     ap.add_argument("--ckpt", default=os.path.join(ROOT, ".pretrain-torch"), help="checkpoint folder (resumes from it)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--schedule-steps", type=int, default=0, help="length of the cosine schedule (default: --steps)")
+    ap.add_argument("--anneal", type=int, default=0, help="decay the lr linearly to its floor over the last N steps")
     ap.add_argument("--every", type=int, default=500, help="steps between checkpoints and held-out evaluations")
     ap.add_argument("--time-only", type=int, default=0, help="time this many steps, print ms/step and exit (writes nothing)")
     ap.add_argument("--export-only", action="store_true", help="write the checkpoint's weights to --out (with its golden logits there) without training")
@@ -217,7 +229,7 @@ def main():
         t0 = time.time()
         x, y = batch_at(step, ids, starts, T)
         for gr in opt.param_groups:
-            gr["lr"] = lr_at(step, total)
+            gr["lr"] = lr_at(step, total, args.schedule_steps, args.anneal)
         loss = F.cross_entropy(forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -236,7 +248,7 @@ def main():
             os.replace(ck + ".tmp", ck)
         log.append(entry)
         if step % 100 == 0 or "heldout" in entry:
-            print(f"step {step}/{total} loss {loss.item():.4f}" + (f" heldout {entry['heldout']:.4f}" if "heldout" in entry else "") + f" lr {lr_at(step - 1, total):.2e} wall {wall / 60:.1f} min", flush=True)
+            print(f"step {step}/{total} loss {loss.item():.4f}" + (f" heldout {entry['heldout']:.4f}" if "heldout" in entry else "") + f" lr {lr_at(step - 1, total, args.schedule_steps, args.anneal):.2e} wall {wall / 60:.1f} min", flush=True)
     if args.time_only:
         return
 
@@ -255,7 +267,7 @@ def main():
     with open(golden, "w") as f:
         json.dump({"script": "scripts/pretrain_torch.py", "model": NAME, "text": GOLDEN_TEXT, "ids": gids,
                    "logits": [[round(v, 6) for v in row] for row in lg.tolist()]}, f)
-    record = {"steps": total, "hp": HP, "arch": a, "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
+    record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
               "final_train_loss": round(sum(e["loss"] for e in log[-100:]) / max(1, len(log[-100:])), 4),
               "heldout_eos": round(eval_loss(p, a, held_ids, T), 4), "heldout_plain": round(eval_loss(p, a, held_plain, T), 4),
               "torch": torch.__version__, "log": [e for e in log if "heldout" in e],

@@ -1,6 +1,6 @@
 // Writes public/models/small-world/MODEL_CARD.md from measurements: every figure in it is measured here with
 // our engine on wasm (or read from the pretraining record scripts/pretrain_torch.py wrote beside the model).
-//   npm run model:card      (about 5 minutes on a 2-core machine: three LoRA runs and samples)
+//   npm run model:card [-- --seeds 42,1,2]   (a LoRA run per seed, about a minute each on an idle 2-core machine)
 
 import * as fs from 'node:fs';
 import { diskLoader } from '../src/core/assets';
@@ -12,7 +12,8 @@ import { loadModel } from '../src/core/model/checkpoint';
 import { Session } from '../src/core/session';
 import { heldoutLoss, MODEL, QA_RECIPE, qaExactMatch, type QaResult } from './small-world-measure';
 
-const SEEDS = [42, 1, 2];
+const argv = process.argv.slice(2);
+const SEEDS = (argv.includes('--seeds') ? argv[argv.indexOf('--seeds') + 1] : '42').split(',').map(Number);
 const DIR = `public/models/${MODEL}`;
 const rec = JSON.parse(fs.readFileSync(`${DIR}/pretrain-log.json`, 'utf8'));
 const loader = await diskLoader();
@@ -69,7 +70,7 @@ and every character of the shipped datasets.
 | Tokenizer | characters: <eos> (id 0), <unk> (id 1), tab, newline and printable ASCII (${arch.vocabSize} ids) |
 | Corpus | \`public/corpus/small-world/train.txt\`: ${n(trainText.length)} characters, ${n(trainText.split('\n\n').length)} documents (${n(rec.train_chars)} tokens with one <eos> after each document), from \`scripts/make-corpus-v2.ts\`; see its README |
 | Held-out text | \`public/corpus/small-world/heldout.txt\`: ${n(heldText.length)} characters; ${sharedSentences} of ${n(heldSentences.length)} sentences and ${sharedLines} of ${n(heldLines.length)} lines also occur in train.txt |
-| Training | ${n(rec.steps)} steps of AdamW (β ${rec.hp.beta1}/${rec.hp.beta2}, weight decay ${rec.hp.weight_decay} on matrices except embeddings), batch ${rec.hp.batch} x ${arch.blockSize} tokens (half the windows start at a document's start), lr ${rec.hp.lr} with ${rec.hp.warmup} warmup steps and cosine decay to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)}, clipping at ${rec.hp.clip}, seed ${rec.hp.seed}; PyTorch ${rec.torch}, 1 thread |
+| Training | ${n(rec.steps)} steps of AdamW (β ${rec.hp.beta1}/${rec.hp.beta2}, weight decay ${rec.hp.weight_decay} on matrices except embeddings), batch ${rec.hp.batch} x ${arch.blockSize} tokens (half the windows start at a document's start), lr ${rec.hp.lr} with ${rec.hp.warmup} warmup steps, cosine decay planned over ${n(rec.schedule_steps)} steps${rec.anneal ? `, then over the last ${n(rec.anneal)} steps a linear decay to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)} (the run was cut short to fit the time budget on a loaded machine)` : ` to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)}`}, clipping at ${rec.hp.clip}, seed ${rec.hp.seed}; PyTorch ${rec.torch}, 1 thread |
 | Tokens seen | ${n(rec.tokens_seen)} (${(rec.tokens_seen / rec.train_chars).toFixed(1)} passes over the corpus) |
 | Pretraining wall time | ${rec.wall_min.toFixed(1)} min (\`scripts/pretrain_torch.py\`, on the shared 2-core machine with other jobs running) |
 | Final training loss | ${rec.final_train_loss.toFixed(4)} nats/char (PyTorch, mean of the last 100 steps) |
@@ -103,8 +104,8 @@ ${samples.map((s, i) => `${i + 1}. **${esc(prompts[i]).trimEnd()}** ${esc(s)}`).
 ## Reproduce
 \`\`\`bash
 npx tsx scripts/make-corpus-v2.ts                     # corpus and datasets v2 (seeded, same bytes)
-npm run model:torch -- --steps ${rec.steps} --force               # pretraining (Debian's python3-torch), resumable from .pretrain-torch/
-npm run model:card                                    # this card: every figure measured again
+npm run model:torch -- --steps ${rec.steps}${rec.anneal ? ` --schedule-steps ${rec.schedule_steps} --anneal ${rec.anneal}` : ''} --force   # pretraining (Debian's python3-torch), resumable from .pretrain-torch/
+npm run model:card -- --seeds ${SEEDS.join(',')}                # this card: every figure measured again
 npx vitest run --project unit tests/unit/small-world.test.ts   # golden logits, held-out loss and QA figure re-measured
 \`\`\`
 Speed of candidate sizes: \`npx tsx scripts/bench-sizes.ts --batch 8\`.
