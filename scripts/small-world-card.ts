@@ -3,6 +3,7 @@
 //   npm run model:card [-- --seeds 42,1,2]   (a LoRA run per seed, about a minute each on an idle 2-core machine)
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { diskLoader } from '../src/core/assets';
 import { chunkText } from '../src/core/data/format';
 import { generalCorpus } from '../src/core/data/prepare';
@@ -45,6 +46,7 @@ for (const p of prompts) samples.push((await generate(view, m.tokenizer, p, { ma
 m.model.dispose();
 
 // QA: base vs after the standard LoRA recipe, on three seeds (seed = split, init, order)
+const LOAD = os.loadavg()[0].toFixed(1);
 const qa: QaResult[] = [];
 for (const seed of SEEDS) {
   qa.push(await qaExactMatch(session, seed));
@@ -59,8 +61,13 @@ const esc = (s: string) => s.replace(/\n/g, ' / ').replace(/\|/g, '\\|');
 const card = `# ${MODEL}: model card
 
 A GPT-2-style character model for LoRA Playground, pretrained in PyTorch on a corpus our own code generates, and
-shipped in our safetensors format. It is larger than tiny-world and knows \`<eos>\`, digits, the \`\\nA: \` format
-and every character of the shipped datasets.
+shipped in our safetensors format. It is larger than tiny-world, and its corpus has \`<eos>\` after every document,
+digits, the \`\\nA: \` format and every character of the shipped datasets.
+
+**Status: the QA target is not met.** The issue's target is at least 85% held-out exact match on QA after the
+standard LoRA recipe, with the base under 5%. Measured below: base ${pct(qa[0].base)}%, after LoRA ${pct(qa[0].tuned)}%. The base model
+has not learned to copy the asked-for item out of a two-fact context (see the QA section); more pretraining
+than the ${n(rec.steps)} steps that fitted this session's time budget is the next step.
 
 | | |
 | --- | --- |
@@ -76,10 +83,10 @@ and every character of the shipped datasets.
 | Final training loss | ${rec.final_train_loss.toFixed(4)} nats/char (PyTorch, mean of the last 100 steps) |
 | Held-out general loss | ${held.loss.toFixed(4)} nats/char, perplexity ${Math.exp(held.loss).toFixed(3)} (our engine, wasm: documents joined by <eos> as in pretraining, ${held.windows} windows of ${arch.blockSize}) |
 | Held-out loss, plain text | ${plain.toFixed(4)} nats/char (the same file read as plain text, blank lines kept instead of <eos>) |
-| QA exact match, base | ${pct(first.base)} (qa-context, ${first.questions} held-out questions, seed 42) |
-| QA exact match after LoRA (seed 42) | ${pct(first.tuned)} (${QA_RECIPE.train.maxSteps} steps of the recipe below) |
-| Training speed, LoRA on wasm | ${first.msPerStep.toFixed(0)} ms/step, ${n(Math.round(first.tokensPerSec))} tokens/s (median step, batch ${QA_RECIPE.train.batchSize}, Node, 1 thread) |
-| Lesson-sized run | ${(first.trainMs / 1000).toFixed(1)} s for ${first.steps} LoRA steps with evaluation every ${QA_RECIPE.eval.everySteps} steps (validation + general text, 4 batches each) |
+| QA exact match, base | ${pct(first.base)}% (qa-context, ${first.questions} held-out questions, seed 42) |
+| QA exact match after LoRA (seed 42) | ${pct(first.tuned)}% (${QA_RECIPE.train.maxSteps} steps of the recipe below) |
+| Training speed, LoRA on wasm | ${first.msPerStep.toFixed(0)} ms/step, ${n(Math.round(first.tokensPerSec))} tokens/s (median step, batch ${QA_RECIPE.train.batchSize}, Node, 1 thread; load average ${LOAD} while measured) |
+| Lesson-sized run | ${(first.trainMs / 1000).toFixed(1)} s for ${first.steps} LoRA steps with evaluation every ${QA_RECIPE.eval.everySteps} steps (validation + general text, 4 batches each), same load |
 
 ## QA: base model vs the standard LoRA recipe
 Recipe: LoRA rank ${QA_RECIPE.lora.rank}, alpha ${QA_RECIPE.lora.alpha}, targets ${QA_RECIPE.lora.targets.join(', ')}; lr ${QA_RECIPE.train.lr}, ${QA_RECIPE.train.warmupSteps} warmup steps, cosine,
@@ -90,8 +97,13 @@ Exact match: greedy answer up to <eos> or a newline, equal to the expected answe
 | --- | --- | --- | --- | --- | --- |
 ${qa.map((r) => `| ${r.seed} | ${r.questions} | ${pct(r.base)}% | ${pct(r.tuned)}% | ${r.generalFirst?.toFixed(3)} -> ${r.generalLast?.toFixed(3)} | ${(r.trainMs / 1000).toFixed(1)} s |`).join('\n')}
 
-The base model scores near zero because after \`\\nA: \` the corpus always answers in a full sentence ("The cup is
-blue."); it already finds the answer in the context, and fine-tuning teaches the short-answer format.
+After \`\\nA: \` the corpus always answers in a full sentence ("The cup is blue."), so the base model's exact match is
+near zero by design. Fine-tuning does teach the short format (answers become one word), but the word is often the
+wrong one: the base does not yet pick the right item out of a two-fact context, and 150 LoRA steps do not teach it.
+
+| question kind | held-out questions (seed ${qa[0].seed}) | exact match after LoRA |
+| --- | --- | --- |
+${Object.entries(qa[0].byKind).map(([k, [ok, all]]) => `| ${k} | ${all} | ${pct(ok / all)}% |`).join('\n')}
 
 ## Pretraining: held-out loss (PyTorch, documents joined by <eos>)
 | step | training loss | held-out loss |
@@ -111,8 +123,8 @@ npx vitest run --project unit tests/unit/small-world.test.ts   # golden logits, 
 Speed of candidate sizes: \`npx tsx scripts/bench-sizes.ts --batch 8\`.
 
 ## Limits
-It knows only the invented world of its corpus. It is a teaching model, small enough to fine-tune in a browser
-tab in under a minute; it is not a language model for real use.
+It knows only the invented world of its corpus, and its samples still mix up people and facts. It is a teaching
+model, not a language model for real use.
 `;
 fs.writeFileSync(`${DIR}/MODEL_CARD.md`, card);
 console.log(card);

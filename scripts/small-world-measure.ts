@@ -16,7 +16,7 @@ export const QA_RECIPE = {
   model: { name: MODEL },
   data: { dataset: 'qa-context', split: { train: 0.8, val: 0.2, test: 0 } },
   lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] as ('q' | 'k' | 'v' | 'o' | 'up' | 'down')[] },
-  train: { lr: 1e-2, maxSteps: 150, batchSize: 8, warmupSteps: 10, schedule: 'cosine' as const },
+  train: { lr: 5e-3, maxSteps: 150, batchSize: 8, warmupSteps: 10, schedule: 'cosine' as const },
   eval: { everySteps: 10, general: true, accuracy: false }, // the lessons' evaluation: every 10 steps, 4 batches
 };
 
@@ -28,7 +28,13 @@ export async function heldoutLoss(loader: AssetLoader, m: LoadedModel): Promise<
   return { loss, windows: windows.length };
 }
 
-export interface QaResult { seed: number; questions: number; base: number; tuned: number; steps: number; trainMs: number; msPerStep: number; tokensPerSec: number; generalFirst?: number; generalLast?: number }
+export interface QaResult { seed: number; questions: number; base: number; tuned: number; steps: number; trainMs: number; msPerStep: number; tokensPerSec: number; generalFirst?: number; generalLast?: number; byKind: Record<string, [number, number]> }
+
+/** The qa-context question template a prompt comes from ("What colour is the ...?" -> "What colour"). */
+function questionKind(prompt: string): string {
+  const q = prompt.slice(prompt.lastIndexOf('. ') + 2);
+  return /^(What colour|Who has|Where did|Where does|How many|What animal|Who is)/.exec(q)?.[1] ?? 'other';
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -38,9 +44,16 @@ export async function qaExactMatch(session: Session, seed: number, override: Dee
   const run = await session.prepare(config);
   const qs = run.data.valQuestions!;
   const tok = session.tokenizer;
+  const byKind: Record<string, [number, number]> = {};
   const accuracy = async (view: ModelView) => {
     const answers = await greedyBatch(view, qs.map((q) => q.prompt), 16, tok.eosId, tok.encode('\n'));
-    return answers.filter((a, i) => exactMatch(tok.decode(a), qs[i].answer)).length / qs.length;
+    const right = answers.map((a, i) => exactMatch(tok.decode(a), qs[i].answer));
+    for (const k of Object.keys(byKind)) delete byKind[k];
+    right.forEach((ok, i) => {
+      const kind = questionKind(tok.decode(qs[i].prompt));
+      byKind[kind] = [(byKind[kind]?.[0] ?? 0) + (ok ? 1 : 0), (byKind[kind]?.[1] ?? 0) + 1];
+    });
+    return right.filter(Boolean).length / qs.length;
   };
   const base = await accuracy(session.baseView());
   const t0 = performance.now();
@@ -52,6 +65,6 @@ export async function qaExactMatch(session: Session, seed: number, override: Dee
   return {
     seed, questions: qs.length, base, tuned, steps: h.end.step, trainMs,
     msPerStep: median(timed.map((s) => s.msPerStep)), tokensPerSec: median(timed.map((s) => s.tokensPerSec)),
-    generalFirst: evals[0]?.generalLoss, generalLast: evals.at(-1)?.generalLoss,
+    generalFirst: evals[0]?.generalLoss, generalLast: evals.at(-1)?.generalLoss, byKind,
   };
 }
