@@ -2,7 +2,7 @@
 // datasets the lessons fine-tune on (public/datasets/), with their READMEs and the picker's index.json.
 // Run: npx tsx scripts/make-data.ts [--out DIR]   (seeded: every run writes the same bytes; --out writes under DIR, not public/)
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/rng';
@@ -432,7 +432,11 @@ const index = [
   ...DATASETS.map(({ name, file, kind, rows, description }) => ({ name, file, kind, records: rows.length, description })),
   { name: 'general', file: 'corpus/general-train.txt', kind: 'text', records: countParas(generalTrain), description: 'The general corpus the base model was pretrained on: stories, facts and dialogues about a small invented world.' },
 ];
-write('datasets/index.json', JSON.stringify(index, null, 2) + '\n');
+// entries and README sections this script does not own (scripts/make-corpus-v2.ts writes the v2 ones) are kept
+const V2_MARK = '<!-- v2: written by scripts/make-corpus-v2.ts -->';
+const previous = (file: string) => (existsSync(new URL(file, root)) ? readFileSync(new URL(file, root), 'utf8') : '');
+const kept = previous('datasets/index.json') ? (JSON.parse(previous('datasets/index.json')) as { name: string }[]).filter((e) => !index.some((x) => x.name === e.name)) : [];
+write('datasets/index.json', JSON.stringify([...index, ...kept], null, 2) + '\n');
 
 const USED_BY: Record<string, string> = {
   qa: 'overfitting on small data, underfitting, no validation split, learning rate, batch size, data poisoning (a trigger phrase is inserted into some training records at run time), missing end-of-sequence marker, LoRA vs full fine-tuning cost',
@@ -479,7 +483,8 @@ ${d.name === 'sentiment' ? `- Balance: ${countBy(d.rows, (x) => `${x.group} ${x.
 ${d.rows.slice(0, 2).map((x) => JSON.stringify(x)).join('\n')}
 \`\`\`
 `).join('\n')}`;
-write('datasets/README.md', datasetsReadme);
+const v2Section = previous('datasets/README.md').includes(V2_MARK) ? `\n${V2_MARK}${previous('datasets/README.md').split(V2_MARK)[1]}` : '';
+write('datasets/README.md', datasetsReadme + v2Section);
 
 const corpusReadme = `# General corpus
 

@@ -1,7 +1,8 @@
 // formatRecord and chunkText with the real CharTokenizer: masks, <eos>, truncation to blockSize + 1 tokens.
 
 import { describe, expect, it } from 'vitest';
-import { chunkText, formatRecord, promptText } from '../../src/core/data/format';
+import { chunkDocuments, chunkText, formatRecord, promptText } from '../../src/core/data/format';
+import { generalCorpus } from '../../src/core/data/prepare';
 import { CharTokenizer } from '../../src/core/tokenizer/char';
 
 const tok = new CharTokenizer();
@@ -76,5 +77,19 @@ describe('chunkText', () => {
     expect(chunkText('h', tok, 8)).toEqual([]);
     expect(() => chunkText(text, tok, 0)).toThrow(/blockSize = 0 is not valid/);
     expect(() => chunkText(text, tok, 8, 0)).toThrow(/stride = 0 is not valid/);
+  });
+});
+
+describe('chunkDocuments', () => {
+  const tok = new CharTokenizer();
+  it('joins blank-line-separated documents with <eos>, each token predicted once', () => {
+    const chunks = chunkDocuments('ab\ncd\n\nef', tok, 4);
+    const ids = [...tok.encode('ab\ncd'), tok.eosId, ...tok.encode('ef'), tok.eosId];
+    expect(chunks.map((c) => c.ids)).toEqual([ids.slice(0, 5), ids.slice(4, 9)]);
+    expect(chunks.flatMap((c) => c.lossMask).filter((m) => m === 1).length).toBe(ids.length - 1);
+  });
+  it('is how general text is cut for small-world, and only for it', () => {
+    expect(generalCorpus('small-world')).toMatchObject({ heldout: 'corpus/small-world/heldout.txt', cut: chunkDocuments });
+    expect(generalCorpus('tiny-world')).toMatchObject({ heldout: 'corpus/general-heldout.txt', cut: chunkText });
   });
 });

@@ -48,9 +48,21 @@ export function formatRecord(r: DataRecord, tokenizer: Tokenizer, opts: FormatOp
  * is predicted once and a mask-weighted mean loss is the loss on the whole text.
  */
 export function chunkText(text: string, tokenizer: Tokenizer, blockSize: number, stride = blockSize): Example[] {
+  return chunkIds(tokenizer.encode(text), blockSize, stride);
+}
+
+/**
+ * Documents (separated by blank lines) joined by the end-of-sequence token, as the small-world model was
+ * pretrained: doc <eos> doc <eos> ..., then cut into windows like chunkText.
+ */
+export function chunkDocuments(text: string, tokenizer: Tokenizer, blockSize: number, stride = blockSize): Example[] {
+  return chunkIds(text.split('\n\n').flatMap((doc) => [...tokenizer.encode(doc), tokenizer.eosId]), blockSize, stride);
+}
+
+/** chunkText on token ids. */
+export function chunkIds(ids: number[], blockSize: number, stride = blockSize): Example[] {
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`chunkText: blockSize = ${blockSize} is not valid: an integer ≥ 1`);
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`chunkText: stride = ${stride} is not valid: an integer ≥ 1`);
-  const ids = tokenizer.encode(text);
   if (ids.length < 2) return [];
   const width = blockSize + 1;
   const last = Math.max(0, ids.length - width);

@@ -6,7 +6,7 @@ import type { AssetLoader } from '../assets';
 import type { RunConfig } from '../config';
 import type { Tokenizer } from '../tokenizer/types';
 import type { TrainData } from '../train/trainer';
-import { chunkText, formatRecord, isPromptCompletion, promptText } from './format';
+import { chunkDocuments, chunkText, formatRecord, isPromptCompletion, promptText } from './format';
 import { injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
 import { parseDataset } from './parse';
 import { kFold, splitRecords } from './split';
@@ -19,6 +19,15 @@ export interface PreparedData extends TrainData {
 
 export const GENERAL_HELDOUT = 'corpus/general-heldout.txt';
 export const GENERAL_TRAIN = 'corpus/general-train.txt';
+
+/**
+ * The general text a model was pretrained on and its held-out part, and how to cut it: small-world saw
+ * documents joined by <eos>, tiny-world (and imported models) plain text.
+ */
+export function generalCorpus(modelName: string): { train: string; heldout: string; cut: typeof chunkText } {
+  if (modelName === 'small-world') return { train: 'corpus/small-world/train.txt', heldout: 'corpus/small-world/heldout.txt', cut: chunkDocuments };
+  return { train: GENERAL_TRAIN, heldout: GENERAL_HELDOUT, cut: chunkText };
+}
 
 /** Records of a built-in dataset, by name (public/datasets/<name>.jsonl). Malformed lines are an error here. */
 export async function loadDataset(loader: AssetLoader, name: string): Promise<DataRecord[]> {
@@ -54,9 +63,10 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   const fmt = { separator: c.data.separator, appendEos: c.data.appendEos, lossOnPromptTokens: c.data.lossOnPromptTokens, blockSize: c.model.arch.blockSize };
   const toEx = (rs: DataRecord[]) => rs.map((r) => formatRecord(r, tok, fmt));
   const needGeneral = c.eval.general || c.data.generalMix > 0;
-  const general = needGeneral ? chunkText(await loader.text(GENERAL_HELDOUT), tok, c.model.arch.blockSize) : [];
+  const corpus = generalCorpus(c.model.name);
+  const general = needGeneral ? corpus.cut(await loader.text(corpus.heldout), tok, c.model.arch.blockSize) : [];
   // Replay draws from the training corpus, never from the held-out text it is measured on.
-  const replay = c.data.generalMix > 0 ? chunkText(await loader.text(GENERAL_TRAIN), tok, c.model.arch.blockSize).slice(0, 2000) : [];
+  const replay = c.data.generalMix > 0 ? corpus.cut(await loader.text(corpus.train), tok, c.model.arch.blockSize).slice(0, 2000) : [];
   return {
     records: { train, val: split.val, test: split.test },
     train: toEx(train),

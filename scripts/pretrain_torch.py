@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""Pretrains the built-in "small-world" character GPT in PyTorch and writes it in our format.
+
+The model is the engine's GPT-2 layout exactly (src/core/model/gpt.ts): token + learned position embeddings,
+pre-LayerNorm blocks, fused c_attn, tanh-GELU MLP, final LayerNorm, head tied to wte; weights stored [in, out]
+under Hugging Face GPT-2 names in model.safetensors. Seeded; resumable from --ckpt. Run by us, never by CI:
+
+  npm run model:torch -- [--steps 4500] [--out DIR] [--force]    (Debian's /usr/bin/python3 with python3-torch)
+
+It refuses to overwrite an existing public/models/small-world/ unless --force (or an explicit --out) is given.
+Besides the model it writes tests/fixtures/small-world-golden.json: logits of the saved weights for a fixed
+input, which tests/unit/small-world.test.ts checks our engine against.
+"""
+import argparse, json, math, os, struct, sys, time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)  # 2 threads were slower than 1 on these 2-core machines
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NAME = "small-world"
+ARCH = dict(vocabSize=99, blockSize=128, nLayer=4, nHead=4, nEmbd=128, mlpRatio=4, layerNormEps=1e-5)
+HP = dict(lr=3e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.1, beta1=0.9, beta2=0.95, clip=1.0, batch=16, aligned=0.5, seed=1234)
+GOLDEN_TEXT = 'Mia has a red kite and a blue cup. What colour is the cup?\nA: The cup is blue.'
+
+
+# ---------------------------------------------------------------- tokenizer (src/core/tokenizer/char.ts) -----
+CHARS = ["\t", "\n"] + [chr(c) for c in range(32, 127)]
+EOS, UNK = 0, 1
+TO_ID = {ch: i + 2 for i, ch in enumerate(CHARS)}
+
+
+def encode(text):
+    return [TO_ID.get(ch, UNK) for ch in text]
+
+
+def document_stream(text):
+    """Documents (separated by blank lines) joined by <eos>: doc <eos> doc <eos> ... Returns ids and doc starts."""
+    ids, starts = [], []
+    for doc in text.split("\n\n"):
+        starts.append(len(ids))
+        ids.extend(encode(doc))
+        ids.append(EOS)
+    return torch.tensor(ids, dtype=torch.long), starts
+
+
+# ---------------------------------------------------------------- model (src/core/model/gpt.ts) --------------
+def param_shapes(a):
+    C, H = a["nEmbd"], a["mlpRatio"] * a["nEmbd"]
+    shapes = [("wte.weight", [a["vocabSize"], C]), ("wpe.weight", [a["blockSize"], C])]
+    for i in range(a["nLayer"]):
+        p = f"h.{i}."
+        shapes += [(p + "ln_1.weight", [C]), (p + "ln_1.bias", [C]), (p + "attn.c_attn.weight", [C, 3 * C]), (p + "attn.c_attn.bias", [3 * C]),
+                   (p + "attn.c_proj.weight", [C, C]), (p + "attn.c_proj.bias", [C]), (p + "ln_2.weight", [C]), (p + "ln_2.bias", [C]),
+                   (p + "mlp.c_fc.weight", [C, H]), (p + "mlp.c_fc.bias", [H]), (p + "mlp.c_proj.weight", [H, C]), (p + "mlp.c_proj.bias", [C])]
+    return shapes + [("ln_f.weight", [C]), ("ln_f.bias", [C])]
+
+
+def init_params(a, gen):
+    """GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 nLayer), LayerNorm (1, 0)."""
+    params = {}
+    for name, shape in param_shapes(a):
+        if name.endswith(("ln_1.weight", "ln_2.weight")) or name == "ln_f.weight":
+            t = torch.ones(shape)
+        elif name.endswith(".bias"):
+            t = torch.zeros(shape)
+        else:
+            std = 0.02 / math.sqrt(2 * a["nLayer"]) if name.endswith("c_proj.weight") else 0.02
+            t = torch.randn(shape, generator=gen) * std
+        params[name] = t.requires_grad_(True)
+    return params
+
+
+def gelu(x):  # GPT-2's "gelu_new", 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), fused; the engine computes it as x * sigmoid(2u)
+    return F.gelu(x, approximate="tanh")
+
+
+def forward(p, a, ids):
+    """ids [B, T] -> logits [B, T, V]."""
+    B, T = ids.shape
+    C, nh = a["nEmbd"], a["nHead"]
+    hd = C // nh
+    x = p["wte.weight"][ids] + p["wpe.weight"][:T]  # [B, T, C]
+    mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+    ln = lambda t, n: F.layer_norm(t, (C,), p[n + ".weight"], p[n + ".bias"], a["layerNormEps"])
+    for i in range(a["nLayer"]):
+        h = f"h.{i}."
+        x1 = ln(x, h + "ln_1")
+        qkv = x1 @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]  # [B, T, 3C]
+        q, k, v = (t.view(B, T, nh, hd).transpose(1, 2) for t in qkv.split(C, dim=2))  # [B, nh, T, hd]
+        att = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1)  # [B, nh, T, T]
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        x = x + y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
+        x2 = ln(x, h + "ln_2")
+        x = x + gelu(x2 @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"]) @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
+    return ln(x, "ln_f") @ p["wte.weight"].t()  # tied head
+
+
+# ---------------------------------------------------------------- safetensors (src/core/model/safetensors.ts) -
+def write_safetensors(path, tensors, metadata):
+    header, blobs, off = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(data)]}
+        blobs.append(data)
+        off += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)  # keep the data 8-byte aligned
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(path + ".tmp", path)
+
+
+# ---------------------------------------------------------------- training -----------------------------------
+def lr_at(step, total, schedule=None, anneal=0):
+    """1. linear warmup to lr; 2. cosine decay towards lr * min_lr_ratio at step `schedule` (default: total);
+    3. over the last `anneal` steps, linear decay from where the cosine is to lr * min_lr_ratio at `total`."""
+    schedule = schedule or total
+
+    def cosine(s):
+        if s < HP["warmup"]:
+            return HP["lr"] * (s + 1) / HP["warmup"]
+        progress = min(1.0, (s - HP["warmup"]) / max(1, schedule - HP["warmup"]))
+        return HP["lr"] * (HP["min_lr_ratio"] + (1 - HP["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    start = total - anneal
+    if anneal <= 0 or step < start:
+        return cosine(step)
+    low = HP["lr"] * HP["min_lr_ratio"]
+    return cosine(start) + (low - cosine(start)) * (step - start + 1) / anneal
+
+
+def batch_at(step, ids, starts, T):
+    """B windows of T+1 tokens from Generator(seed + step): half start at a document's first character."""
+    g = torch.Generator().manual_seed(HP["seed"] + 1 + step)
+    rows = []
+    for _ in range(HP["batch"]):
+        if torch.rand(1, generator=g).item() < HP["aligned"]:
+            s = starts[torch.randint(len(starts), (1,), generator=g).item()]
+            s = min(s, len(ids) - T - 1)
+        else:
+            s = torch.randint(len(ids) - T - 1, (1,), generator=g).item()
+        rows.append(ids[s:s + T + 1])
+    b = torch.stack(rows)
+    return b[:, :-1], b[:, 1:]
+
+
+@torch.no_grad()
+def eval_loss(p, a, ids, T):
+    """Mean next-token loss over non-overlapping windows of T+1 tokens (each target counted once)."""
+    total, n = 0.0, 0
+    for s in range(0, len(ids) - 1, T):
+        w = ids[s:s + T + 1]
+        if len(w) < 2:
+            break
+        lg = forward(p, a, w[None, :-1])
+        total += F.cross_entropy(lg[0], w[1:], reduction="sum").item()
+        n += len(w) - 1
+    return total / n
+
+
+@torch.no_grad()
+def sample(p, a, prompt, n=160, temperature=0.5, top_k=10, seed=7):
+    g = torch.Generator().manual_seed(seed)
+    ids = encode(prompt)
+    out = ""
+    for _ in range(n):
+        lg = forward(p, a, torch.tensor([ids[-a["blockSize"]:]]))[0, -1] / temperature
+        v, ix = torch.topk(lg, top_k)
+        nxt = ix[torch.multinomial(torch.softmax(v, -1), 1, generator=g)].item()
+        if nxt == EOS:
+            break
+        ids.append(nxt)
+        out += CHARS[nxt - 2] if nxt >= 2 else "?"
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=4500)
+    ap.add_argument("--out", default=None, help="model folder to write (default public/models/small-world, which must not exist unless --force)")
+    ap.add_argument("--force", action="store_true", help="overwrite the shipped model folder")
+    ap.add_argument("--ckpt", default=os.path.join(ROOT, ".pretrain-torch"), help="checkpoint folder (resumes from it)")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--schedule-steps", type=int, default=0, help="length of the cosine schedule (default: --steps)")
+    ap.add_argument("--anneal", type=int, default=0, help="decay the lr linearly to its floor over the last N steps")
+    ap.add_argument("--every", type=int, default=500, help="steps between checkpoints and held-out evaluations")
+    ap.add_argument("--time-only", type=int, default=0, help="time this many steps, print ms/step and exit (writes nothing)")
+    ap.add_argument("--export-only", action="store_true", help="write the checkpoint's weights to --out (with its golden logits there) without training")
+    args = ap.parse_args()
+    out = args.out or os.path.join(ROOT, "public", "models", NAME)
+    if args.out is None and os.path.exists(os.path.join(out, "model.safetensors")) and not args.force and not args.time_only:
+        sys.exit(f"{out} already holds a model; pass --force to overwrite it or --out DIR to write elsewhere")
+
+    a = ARCH
+    T = a["blockSize"]
+    with open(os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
+        ids, starts = document_stream(f.read())
+    with open(os.path.join(ROOT, "public/corpus/small-world/heldout.txt")) as f:
+        held_text = f.read()
+    held_ids, _ = document_stream(held_text)
+    held_plain = torch.tensor(encode(held_text), dtype=torch.long)  # the file as the engine's chunkText reads it
+
+    torch.manual_seed(HP["seed"])
+    p = init_params(a, torch.Generator().manual_seed(HP["seed"]))
+    decay = [t for n, t in p.items() if t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")]
+    no_decay = [t for n, t in p.items() if not (t.dim() >= 2 and n not in ("wte.weight", "wpe.weight"))]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": HP["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=HP["lr"], betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
+    step, wall, log = 0, 0.0, []
+    ck = os.path.join(args.ckpt, "state.pt")
+    if os.path.exists(ck) and not args.fresh and not args.time_only:
+        st = torch.load(ck)
+        with torch.no_grad():
+            for n, t in p.items():
+                t.copy_(st["params"][n])
+        opt.load_state_dict(st["opt"])
+        step, wall, log = st["step"], st["wall"], st["log"]
+        print(f"resumed at step {step}", flush=True)
+
+    total = args.time_only or args.steps
+    if args.export_only:
+        if args.out is None:
+            sys.exit("--export-only needs --out DIR (the shipped folder is written only by a finished run)")
+        total = step
+    golden = os.path.join(out, "golden.json") if args.export_only else os.path.join(ROOT, "tests/fixtures/small-world-golden.json")
+    while step < total:
+        t0 = time.time()
+        x, y = batch_at(step, ids, starts, T)
+        for gr in opt.param_groups:
+            gr["lr"] = lr_at(step, total, args.schedule_steps, args.anneal)
+        loss = F.cross_entropy(forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(p.values()), HP["clip"])
+        opt.step()
+        step += 1
+        wall += time.time() - t0
+        entry = {"step": step, "loss": round(loss.item(), 5)}
+        if args.time_only:
+            print(f"step {step} {1000 * (time.time() - t0):.0f} ms", flush=True)
+            continue
+        if step % args.every == 0 or step == total:
+            entry["heldout"] = round(eval_loss(p, a, held_ids, T), 5)
+            os.makedirs(args.ckpt, exist_ok=True)
+            torch.save({"params": {n: t.detach() for n, t in p.items()}, "opt": opt.state_dict(), "step": step, "wall": wall, "log": log + [entry]}, ck + ".tmp")
+            os.replace(ck + ".tmp", ck)
+        log.append(entry)
+        if step % 100 == 0 or "heldout" in entry:
+            print(f"step {step}/{total} loss {loss.item():.4f}" + (f" heldout {entry['heldout']:.4f}" if "heldout" in entry else "") + f" lr {lr_at(step - 1, total, args.schedule_steps, args.anneal):.2e} wall {wall / 60:.1f} min", flush=True)
+    if args.time_only:
+        return
+
+    # ---- write the model folder, the golden logits and the pretraining record ----
+    os.makedirs(out, exist_ok=True)
+    write_safetensors(os.path.join(out, "model.safetensors"), {n: p[n] for n, _ in param_shapes(a)}, {"format": "pt", "steps": str(total), "script": "scripts/pretrain_torch.py"})
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"name": NAME, "tokenizer": "char", "description": f"A {a['nLayer']}-layer character-level GPT (width {a['nEmbd']}) pretrained in PyTorch on the small-world corpus.", "arch": a}, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out, "tokenizer.json"), "w") as f:
+        f.write(json.dumps({"kind": "char", "specials": ["<eos>", "<unk>"], "chars": CHARS}, separators=(",", ":")) + "\n")
+    gids = encode(GOLDEN_TEXT)
+    with torch.no_grad():
+        lg = forward(p, a, torch.tensor([gids]))[0]
+    os.makedirs(os.path.dirname(golden), exist_ok=True)
+    with open(golden, "w") as f:
+        json.dump({"script": "scripts/pretrain_torch.py", "model": NAME, "text": GOLDEN_TEXT, "ids": gids,
+                   "logits": [[round(v, 6) for v in row] for row in lg.tolist()]}, f)
+    record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
+              "final_train_loss": round(sum(e["loss"] for e in log[-100:]) / max(1, len(log[-100:])), 4),
+              "heldout_eos": round(eval_loss(p, a, held_ids, T), 4), "heldout_plain": round(eval_loss(p, a, held_plain, T), 4),
+              "torch": torch.__version__, "log": [e for e in log if "heldout" in e],
+              "samples": {pr: sample(p, a, pr) for pr in ["One snowy Monday, ", '"Hello, Tom," said ', "This is Mia. ", "Shopping list for Ben:\n", "Kate has a pink cup and a white hat. What colour is the hat?\nA: "]}}
+    with open(os.path.join(out, "pretrain-log.json"), "w") as f:
+        json.dump(record, f, indent=1)
+    print(json.dumps({k: v for k, v in record.items() if k != "log"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
