@@ -5,7 +5,8 @@ import type { AssetLoader } from '../src/core/assets';
 import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../src/core/config';
 import { chunkDocuments } from '../src/core/data/format';
 import { generalCorpus } from '../src/core/data/prepare';
-import { evalLoss, exactMatch, greedyBatch, type ModelView } from '../src/core/eval/evaluate';
+import { evalLoss, greedyBatch, type ModelView } from '../src/core/eval/evaluate';
+import { exactMatch } from '../src/core/rules';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import { Session } from '../src/core/session';
 

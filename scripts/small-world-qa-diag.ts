@@ -4,7 +4,8 @@
 
 import { diskLoader } from '../src/core/assets';
 import { defaultConfig, mergeConfig } from '../src/core/config';
-import { exactMatch, greedyBatch, type ModelView } from '../src/core/eval/evaluate';
+import { greedyBatch, type ModelView } from '../src/core/eval/evaluate';
+import { exactMatch } from '../src/core/rules';
 import { Session } from '../src/core/session';
 import { QA_RECIPE } from './small-world-measure';
 const loader = await diskLoader();
