@@ -10,6 +10,8 @@ import { baseUrl, cspViolations, hashOf, instrument, lossPoints, waitForEnd, wai
 
 /** Per-step losses may differ from wasm's by float rounding (summation order differs by backend) amplified over 10 Adam steps. */
 const LOSS_TOLERANCE = 2e-3; // relative
+/** 10 steps of batch 16 on SwiftShader take minutes (a CPU emulating a GPU); more on a busy machine. */
+const SLOW = 900_000;
 
 const REAL_RUN = { 'model.name': 'tiny-world', 'train.batchSize': 16, 'train.maxSteps': 10, 'eval.everySteps': 10, 'eval.maxBatches': 1, 'eval.general': false };
 
@@ -65,7 +67,7 @@ describe('the shipped model, batch 16 × 128 tokens, 10 steps', () => {
     reference = losses;
     expect(errors).toEqual([]);
     await context.close();
-  });
+  }, SLOW);
 
   test.each(['webgpu', 'webgl'])('%s: every step agrees with wasm, no zeros, no divergence', async (backend) => {
     expect(reference.length).toBe(10);
@@ -77,7 +79,7 @@ describe('the shipped model, batch 16 × 128 tokens, 10 steps', () => {
     expect(errors).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
     await context.close();
-  });
+  }, SLOW);
 });
 
 test('auto proves each backend with a training step, shows its time, and picks the fastest that passes', async () => {
@@ -98,7 +100,7 @@ test('auto proves each backend with a training step, shows its time, and picks t
   }
   expect(wasm.text).toMatch(/\d+ ms per proof step/);
   await context.close();
-});
+}, SLOW);
 
 test('a lost GPU device is reported, the steps so far are kept, and the engine restarts on another backend', async () => {
   const context = await browser.newContext();
@@ -123,4 +125,4 @@ test('a lost GPU device is reported, the steps so far are kept, and the engine r
   expect(await lossPoints(page)).toBeGreaterThanOrEqual(2); // the lost run's curve is still on screen
   expect(errors.filter((e) => !/device|GPU|WebGPU|destroyed/i.test(e))).toEqual([]);
   await context.close();
-});
+}, SLOW);
