@@ -434,7 +434,9 @@ const index = [
 ];
 // entries and README sections this script does not own (scripts/make-corpus-v2.ts writes the v2 ones) are kept
 const V2_MARK = '<!-- v2: written by scripts/make-corpus-v2.ts -->';
-const previous = (file: string) => (existsSync(new URL(file, root)) ? readFileSync(new URL(file, root), 'utf8') : '');
+// (read from the shipped public/ folder, so a run with --out DIR reproduces public/ exactly)
+const shipped = new URL('../public/', import.meta.url);
+const previous = (file: string) => (existsSync(new URL(file, shipped)) ? readFileSync(new URL(file, shipped), 'utf8') : '');
 const kept = previous('datasets/index.json') ? (JSON.parse(previous('datasets/index.json')) as { name: string }[]).filter((e) => !index.some((x) => x.name === e.name)) : [];
 write('datasets/index.json', JSON.stringify([...index, ...kept], null, 2) + '\n');
 
