@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/rng';
+import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
 
 // ---------------------------------------------------------------- the world ----------------------------------
 // Each person's facts are fixed, so the corpus never contradicts itself: a model can learn that Mia's cat is Pip.
@@ -102,28 +103,11 @@ const rngs = { train: new Rng(1), heldout: new Rng(2), qa: new Rng(3), sentiment
 let r = rngs.train; // the generator the corpus templates draw from; switched for the held-out file
 const pick = <T>(xs: readonly T[], g: Rng = r): T => xs[g.int(xs.length)];
 const chance = (p: number, g: Rng = r) => g.next() < p;
-const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
-const a = (w: string) => (/^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
-const they = (p: Person) => (p.he ? 'he' : 'she');
-const their = (p: Person) => (p.he ? 'his' : 'her');
-const them = (p: Person) => (p.he ? 'him' : 'her');
 /** "catch fish" -> "catches fish": the third-person form of a JOB_DEEDS phrase. */
 const does = (deed: string) => deed.replace(/^(\w+?)(ch|sh|s)? /, (_, v: string, end = '') => `${v}${end}${end ? 'es' : 's'} `);
 /** "three apples", "one apple": FOODS are plural nouns ending in s. */
 const howMany = (n: number, food: string) => `${NUMBERS[n]} ${n === 1 ? food.slice(0, -1) : food}`;
-const list = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
-function other(p: Person, g: Rng = r): Person {
-  for (;;) {
-    const q = pick(PEOPLE, g);
-    if (q !== p) return q;
-  }
-}
-/** FNV-1a: splits slot combinations into train and held-out, independent of the random stream. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
+const other = (p: Person, g: Rng = r): Person => otherThan(p, PEOPLE, (xs) => pick(xs, g));
 const isHeldOut = (key: string) => fnv1a(key) % 10 === 0;
 
 // ---------------------------------------------------------------- corpus paragraphs ---------------------------
