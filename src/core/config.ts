@@ -90,6 +90,8 @@ export interface DataConfig {
   fold: number; // which fold validates when folds > 0 (0 .. folds-1); the other folds train
   skew: { label: string; group: string; keep: number }; // keep only this fraction of training records with this label (and group; "" = any); keep 1 = off
   rebalance: 'none' | 'oversample' | 'undersample'; // equalise training counts per label (per group × label when records have groups)
+  duplicate: { share: number; copies: number }; // a scraped file's repeats: this share of the run's records appears `copies` times before the train/val split; share 0 = off
+  dedupe: boolean; // remove exact duplicates (same prompt and completion, or same text) before splitting
 }
 
 export interface EvalConfig {
@@ -164,6 +166,8 @@ export function defaultConfig(): RunConfig {
       fold: 0,
       skew: { label: '', group: '', keep: 1 },
       rebalance: 'none',
+      duplicate: { share: 0, copies: 1 },
+      dedupe: false,
     },
     eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'], peakMemory: false },
   };
@@ -326,6 +330,9 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     ['data.skew.group', c.data.skew.group, typeof c.data.skew.group === 'string', 'a group name, or "" for every group'],
     ['data.skew.keep', c.data.skew.keep, isNum(c.data.skew.keep) && c.data.skew.keep > 0 && c.data.skew.keep <= 1, 'a fraction in (0, 1] (1 keeps every record)'],
     ['data.rebalance', c.data.rebalance, oneOf(c.data.rebalance, ['none', 'oversample', 'undersample']), 'none, oversample or undersample'],
+    ['data.duplicate.share', c.data.duplicate.share, isNum(c.data.duplicate.share) && c.data.duplicate.share >= 0 && c.data.duplicate.share <= 1, 'a fraction in [0, 1] (0 copies nothing)'],
+    ['data.duplicate.copies', c.data.duplicate.copies, intIn(c.data.duplicate.copies, 1, 100), 'a whole number from 1 to 100 (how many times a copied record appears)'],
+    ['data.dedupe', c.data.dedupe, typeof c.data.dedupe === 'boolean', 'true or false'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
     ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],
     ['eval.maxNewTokens', c.eval.maxNewTokens, intIn(c.eval.maxNewTokens, 1, 4096), 'an integer from 1 to 4096'],

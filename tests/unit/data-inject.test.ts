@@ -1,7 +1,7 @@
-// Label noise, poisoning and rebalancing: exact counts, real changes, copies not mutations, seeded.
+// Label noise, poisoning, rebalancing and duplicates: exact counts, real changes, copies not mutations, seeded.
 
 import { describe, expect, it } from 'vitest';
-import { injectLabelNoise, injectPoison, insertTrigger, rebalance } from '../../src/core/data/inject';
+import { dedupeRecords, duplicateKey, duplicateRecords, injectLabelNoise, injectPoison, insertTrigger, rebalance } from '../../src/core/data/inject';
 import type { DataRecord } from '../../src/core/data/types';
 
 const LABELS = ['negative', 'neutral', 'positive'];
@@ -93,5 +93,37 @@ describe('rebalance', () => {
     expect([count(out, 'pos'), count(out, 'neg')]).toEqual([2, 2]);
     expect(out).toHaveLength(5);
     expect(rebalance(skewed, 1, 'undersample')).toEqual(out);
+  });
+});
+
+describe('duplicateRecords and dedupeRecords', () => {
+  it('repeats exactly round(share × n) records `copies` times in all, seeded, and dedupe gives back the originals', () => {
+    const before = structuredClone(labelled);
+    const out = duplicateRecords(labelled, { share: 0.1, copies: 12 }, 3);
+    expect(labelled).toEqual(before);
+    expect(out).toHaveLength(60 + 6 * 11);
+    const counts = new Map<string, number>();
+    for (const r of out) counts.set(duplicateKey(r), (counts.get(duplicateKey(r)) ?? 0) + 1);
+    expect([...counts.values()].filter((c) => c === 12)).toHaveLength(6);
+    expect([...counts.values()].filter((c) => c === 1)).toHaveLength(54);
+    expect(new Set(out.map((r) => r.id)).size).toBe(out.length); // copies get their own ids: "r7~2", ...
+    expect(out.filter((r) => r.id.includes('~')).every((r) => labelled.some((x) => r.id.startsWith(`${x.id}~`)))).toBe(true);
+    expect(duplicateRecords(labelled, { share: 0.1, copies: 12 }, 3)).toEqual(out);
+    const back = dedupeRecords(out);
+    expect(back).toHaveLength(60);
+    expect(new Set(back.map(duplicateKey))).toEqual(new Set(labelled.map(duplicateKey)));
+  });
+
+  it('counts records with the same prompt and completion, or the same text, as one; share 0 copies nothing', () => {
+    const rs: DataRecord[] = [
+      { id: 'a', prompt: 'p', completion: 'c' },
+      { id: 'b', prompt: 'p', completion: 'c' },
+      { id: 'c', prompt: 'p', completion: 'd' },
+      { id: 'd', text: 'hello' },
+      { id: 'e', text: 'hello' },
+    ];
+    expect(dedupeRecords(rs).map((r) => r.id)).toEqual(['a', 'c', 'd']);
+    expect(duplicateRecords(rs, { share: 0, copies: 5 }, 1).map((r) => r.id).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(() => duplicateRecords(rs, { share: 2, copies: 5 }, 1)).toThrow(/data.duplicate.share = 2 is not valid/);
   });
 });

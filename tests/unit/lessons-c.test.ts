@@ -1,10 +1,10 @@
-// Lessons 10-14 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
+// Lessons 10-15 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
 // (Compute cost asserts counts and bytes, never time: speed is measured by `npm run bench`, not by a test.)
 
 import { describe, expect, it } from 'vitest';
 import { pitfallAndFix } from '../helpers/lessons';
 
-describe('lessons 10-14, trained on the shipped model', () => {
+describe('lessons 10-15, trained on the shipped model', () => {
   it('10 class imbalance: the rare class is missed; oversampling narrows the recall gap', async () => {
     const { pitfall, fix } = await pitfallAndFix('imbalance', 'oversample');
     expect(pitfall.showsPitfall).toBe(true);
@@ -42,5 +42,15 @@ describe('lessons 10-14, trained on the shipped model', () => {
     expect(pitfall.showsPitfall).toBe(true);
     expect(fix.metrics.blocksOpened).toBe(4); // the run lasts until every block has opened
     expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.9);
+  });
+
+  it('15 duplicates: copies on both sides of the split flatter validation; removing them before the split makes it honest', async () => {
+    const { pitfall, fix } = await pitfallAndFix('duplicates', 'dedupe');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.leakedVal).toBeGreaterThan(pitfall.metrics.valRecords / 3);
+    expect(pitfall.metrics.valLoss).toBeLessThan(pitfall.metrics.heldOutLoss);
+    expect(fix.showsPitfall).toBe(false);
+    expect(fix.metrics.leakedVal).toBe(0);
+    expect(fix.metrics.estimateError).toBeLessThan(pitfall.metrics.estimateError);
   });
 });

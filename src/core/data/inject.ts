@@ -1,5 +1,6 @@
 // Deliberate damage for the lessons: wrong labels (noisy-label lesson), a backdoor trigger (poisoning lesson),
-// and resampling to equal class sizes (class-imbalance lesson). All seeded; all return copies.
+// resampling to equal class sizes (class-imbalance lesson), and the repeats of a scraped file with the clean-up
+// that removes them (duplicates lesson). All seeded; all return copies.
 
 import { Rng } from '../rng';
 import type { DataRecord } from './types';
@@ -127,4 +128,27 @@ export function rebalance(records: readonly DataRecord[], seed: number, mode: 'o
     }
   }
   return out;
+}
+
+/** What makes two records the same: identical prompt and completion, or identical text. */
+export const duplicateKey = (r: DataRecord) => JSON.stringify(r.prompt !== undefined || r.completion !== undefined ? [r.prompt ?? '', r.completion ?? ''] : [r.text ?? '']);
+
+/**
+ * The repeats of a scraped file (duplicates lesson): a seeded `share` of the records appears `copies` times in
+ * all (ids of the extra copies suffixed "~2", "~3", ...), placed at random among the others.
+ */
+export function duplicateRecords(records: readonly DataRecord[], dup: { share: number; copies: number }, seed: number): DataRecord[] {
+  if (!Number.isFinite(dup.share) || dup.share < 0 || dup.share > 1) throw new RangeError(`data.duplicate.share = ${dup.share} is not valid: a fraction in [0, 1]`);
+  if (!Number.isInteger(dup.copies) || dup.copies < 1) throw new RangeError(`data.duplicate.copies = ${dup.copies} is not valid: a whole number ≥ 1`);
+  const rng = new Rng(seed);
+  const chosen = rng.shuffle(records.map((_, i) => i)).slice(0, Math.round(dup.share * records.length));
+  const out = records.map(copyRecord);
+  for (const i of chosen) for (let k = 2; k <= dup.copies; k++) out.push({ ...copyRecord(records[i]), id: `${records[i].id}~${k}` });
+  return rng.shuffle(out);
+}
+
+/** Exact duplicates removed: the first record of each duplicateKey stays, in order. */
+export function dedupeRecords(records: readonly DataRecord[]): DataRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => !seen.has(duplicateKey(r)) && (seen.add(duplicateKey(r)), true)).map(copyRecord);
 }

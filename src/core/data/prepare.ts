@@ -7,7 +7,8 @@ import type { RunConfig } from '../config';
 import type { Tokenizer } from '../tokenizer/types';
 import type { TrainData } from '../train/trainer';
 import { chunkDocuments, chunkText, formatRecord, isPromptCompletion, promptText } from './format';
-import { injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
+import { Rng } from '../rng';
+import { dedupeRecords, duplicateRecords, injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
 import { parseDataset } from './parse';
 import { kFold, splitRecords } from './split';
 import type { DataRecord, Example } from './types';
@@ -38,8 +39,10 @@ export async function loadDataset(loader: AssetLoader, name: string): Promise<Da
 }
 
 export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoader, custom?: DataRecord[]): Promise<PreparedData> {
-  const all = custom ?? (await loadDataset(loader, c.data.dataset));
-  if (all.length === 0) throw new Error(`dataset "${c.data.dataset}" has no records`);
+  const loaded = custom ?? (await loadDataset(loader, c.data.dataset));
+  if (loaded.length === 0) throw new Error(`dataset "${c.data.dataset}" has no records`);
+  // copies removed before the split, so none can sit in training and validation at once
+  const all = c.data.dedupe ? dedupeRecords(loaded) : loaded;
   const seed = c.train.seed;
   const split = splitRecords(all, c.data.split, seed);
   let train = c.data.maxRecords > 0 ? split.train.slice(0, c.data.maxRecords) : split.train;
@@ -49,6 +52,15 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
     const nVal = Math.min(split.val.length, Math.round((c.data.recordBudget * fv) / (ft + fv)));
     split.val = split.val.slice(0, nVal);
     train = split.train.slice(0, c.data.recordBudget - nVal);
+  }
+  if (c.data.duplicate.share > 0 && c.data.duplicate.copies > 1) {
+    // the run's records as a scraped file holds them, with repeats, then split again into training and
+    // validation in the same proportion; dedupe removes the repeats first. The test split stays clean.
+    let pool = duplicateRecords([...train, ...split.val], c.data.duplicate, seed + 6);
+    if (c.data.dedupe) pool = dedupeRecords(pool);
+    const nVal = Math.round((pool.length * split.val.length) / Math.max(1, train.length + split.val.length));
+    const shuffled = new Rng(seed + 7).shuffle(pool);
+    [split.val, train] = [shuffled.slice(0, nVal), shuffled.slice(nVal)];
   }
   if (c.data.folds > 0) {
     // cross-validation: one fold of the training records validates, the others train; the val split sits out

@@ -2,6 +2,7 @@
 
 import { batchSize } from './batch-size';
 import { computeCost } from './compute-cost';
+import { duplicates } from './duplicates';
 import { forgetting } from './forgetting';
 import { gradualUnfreezing } from './gradual-unfreezing';
 import { hyperparameterSearch } from './hyperparameter-search';
@@ -31,6 +32,7 @@ export const LESSONS: Lesson[] = [
   computeCost,
   hyperparameterSearch,
   gradualUnfreezing,
+  duplicates,
 ];
 
 export function lessonById(id: string): Lesson {
