@@ -1,6 +1,6 @@
-// Lesson 3: with no validation split, the training loss is the only number, and on 48 records it goes to almost
+// Lesson 3: with no validation split, the training loss is the only number, and on 64 records it goes to almost
 // zero. Every record the run never saw shows how far that is from the truth; a validation split paid for out of the
-// same 48 records, or k-fold cross-validation over them, gives an honest estimate.
+// same 64 records, or k-fold cross-validation over them, gives an honest estimate.
 
 import { formatRecord } from '../data/format';
 import { loadDataset } from '../data/prepare';
@@ -8,8 +8,8 @@ import { currentRun, finalValLoss, lossOn, num, pct, trainLossTail } from './mea
 import type { Lesson } from './types';
 
 const FOLDS = 3;
-const BUDGET = 48; // records the run may use, for training and validation together
-const VAL_SHARE = { train: 0.75, val: 0.15, test: 0.1 }; // 8 of the 48 validate, 40 train
+const BUDGET = 64; // records the run may use, for training and validation together
+const VAL_SHARE = { train: 0.6, val: 0.3, test: 0.1 }; // 21 of the 64 validate, 43 train
 
 export const noValidation: Lesson = {
   id: 'no-validation',
@@ -19,7 +19,7 @@ export const noValidation: Lesson = {
   explanation:
     'Training loss measures how well the model fits the very records it is trained on, so it keeps falling ' +
     'whether or not the model is learning anything useful. Without a validation split there is no other curve, ' +
-    'and a run that memorised 48 records looks like a triumph. Held-out data, never trained on, is the only honest ' +
+    'and a run that memorised 64 records looks like a triumph. Held-out data, never trained on, is the only honest ' +
     'judge, and it has a price: every record held out for validation is one fewer to train on. When the dataset is ' +
     'too small to spare a validation split, k-fold cross-validation trains k times, ' +
     'each time holding out a different slice, and averages: every record is used for validation once, and the ' +
@@ -33,7 +33,7 @@ export const noValidation: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: no validation split', override: { data: { split: { train: 0.9, val: 0, test: 0.1 } } } },
   fixes: [
-    { id: 'validation-split', label: `Fix: hold out 8 of the ${BUDGET} records for validation`, override: { data: { split: VAL_SHARE } } },
+    { id: 'validation-split', label: `Fix: hold out 21 of the ${BUDGET} records for validation`, override: { data: { split: VAL_SHARE } } },
     {
       id: 'k-fold',
       label: `Fix: ${FOLDS}-fold cross-validation`,
