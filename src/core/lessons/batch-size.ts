@@ -35,7 +35,7 @@ export const batchSize: Lesson = {
   watch: 'Compare the validation curves, measured every 16 examples in each run: the batch of one wanders up and down, the accumulated batch keeps going down.',
   base: {
     data: { dataset: 'qa' },
-    train: { lr: 1e-2, batchSize: 1, gradAccumSteps: 1, maxSteps: EXAMPLES },
+    train: { lr: 2e-2, batchSize: 1, gradAccumSteps: 1, maxSteps: EXAMPLES },
     eval: { everySteps: EVERY, maxBatches: 0, general: false },
   },
   pitfall: { id: 'pitfall', label: `Pitfall: batch 1 (${EXAMPLES} updates)`, override: {} },
