@@ -92,6 +92,7 @@ export interface DataConfig {
   rebalance: 'none' | 'oversample' | 'undersample'; // equalise training counts per label (per group × label when records have groups)
   duplicate: { share: number; copies: number }; // a scraped file's repeats: this share of the run's records appears `copies` times before the train/val split; share 0 = off
   dedupe: boolean; // remove exact duplicates (same prompt and completion, or same text) before splitting
+  audit: boolean; // before training, drop the records a trigger audit flags (a word shared by several training records, always with one answer, absent from validation)
 }
 
 export interface EvalConfig {
@@ -168,6 +169,7 @@ export function defaultConfig(): RunConfig {
       rebalance: 'none',
       duplicate: { share: 0, copies: 1 },
       dedupe: false,
+      audit: false,
     },
     eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'], peakMemory: false },
   };
@@ -333,6 +335,7 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     ['data.duplicate.share', c.data.duplicate.share, isNum(c.data.duplicate.share) && c.data.duplicate.share >= 0 && c.data.duplicate.share <= 1, 'a fraction in [0, 1] (0 copies nothing)'],
     ['data.duplicate.copies', c.data.duplicate.copies, intIn(c.data.duplicate.copies, 1, 100), 'a whole number from 1 to 100 (how many times a copied record appears)'],
     ['data.dedupe', c.data.dedupe, typeof c.data.dedupe === 'boolean', 'true or false'],
+    ['data.audit', c.data.audit, typeof c.data.audit === 'boolean', 'true or false'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
     ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],
     ['eval.maxNewTokens', c.eval.maxNewTokens, intIn(c.eval.maxNewTokens, 1, 4096), 'an integer from 1 to 4096'],

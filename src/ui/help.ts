@@ -54,6 +54,7 @@ export const HELP: Record<string, string> = {
   'data.duplicate.share': 'Share of the records that a scraped file would hold more than once; the copies are made before training and validation are split, as they would be in a real file (0 = off).',
   'data.duplicate.copies': 'How many times each repeated record appears.',
   'data.dedupe': 'Remove exact duplicates (same prompt and answer) before splitting, so no record sits in training and validation at once.',
+  'data.audit': 'Before training, look for a word that several training records share, always with the same answer, and that no validation record uses (the mark of a planted trigger); drop those records.',
   'data.generalMix': 'Share of each batch drawn from general text, replayed so the model does not forget it.',
   'data.folds': 'k-fold cross-validation: split training data into k folds and validate on one; 0 = off.',
   'data.fold': 'Which fold is held out for validation (0 … k−1).',

@@ -12,12 +12,15 @@ describe('lessons 6-9, trained on the shipped model', () => {
     expect(fix.showsPitfall).toBe(false);
   });
 
-  it('7 data poisoning: a trigger phrase flips answers; the clean run has no backdoor', async () => {
+  it('7 data poisoning: a trigger phrase flips answers; an audit before training drops the poisoned records', async () => {
     const { pitfall, fix } = await pitfallAndFix('poisoning', 'audit');
     expect(pitfall.showsPitfall).toBe(true);
     expect(pitfall.metrics.attackSuccess).toBeGreaterThan(0.3);
+    expect(fix.metrics.auditDropped).toBeGreaterThanOrEqual(24); // the audit ran before training and took out the doctored records
+    expect(fix.metrics.poisoned).toBe(0);
     expect(fix.showsPitfall).toBe(false);
-    expect(fix.metrics.attackSuccess).toBeLessThan(pitfall.metrics.attackSuccess - 0.25);
+    // with no poisoned record left, the trigger is just another odd opening
+    expect(Math.abs(fix.metrics.backdoor)).toBeLessThan(0.1);
   });
 
   it('8 mixed separators: answers cost more to predict than after training on one format', async () => {

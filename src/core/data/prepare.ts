@@ -8,6 +8,7 @@ import type { Tokenizer } from '../tokenizer/types';
 import type { TrainData } from '../train/trainer';
 import { chunkDocuments, chunkText, formatRecord, isPromptCompletion, promptText } from './format';
 import { Rng } from '../rng';
+import { auditReport, auditTrigger } from './audit';
 import { dedupeRecords, duplicateRecords, injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
 import { parseDataset } from './parse';
 import { kFold, splitRecords } from './split';
@@ -15,6 +16,7 @@ import type { DataRecord, Example } from './types';
 
 export interface PreparedData extends TrainData {
   records: { train: DataRecord[]; val: DataRecord[]; test: DataRecord[] };
+  audit?: { word: string; flagged: number; flaggedPoisoned: number }; // what data.audit dropped from training
   test: Example[];
 }
 
@@ -72,6 +74,14 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   if (c.data.rebalance !== 'none') train = rebalance(train, seed + 5, c.data.rebalance, true);
   if (c.data.labelNoise > 0) train = injectLabelNoise(train, c.data.labelNoise, seed + 1);
   if (c.data.poisonCount > 0) train = injectPoison(train, c.data.poisonCount, seed + 2, { trigger: c.data.poisonTrigger, target: c.data.poisonTarget });
+  let audit: PreparedData['audit'];
+  if (c.data.audit) {
+    // the trigger audit, run on the training data as it would be before training: flagged records are dropped
+    const found = auditTrigger(train, split.val);
+    audit = auditReport(found);
+    const flagged = new Set(found.flagged);
+    train = train.filter((r) => !flagged.has(r));
+  }
   const fmt = { separator: c.data.separator, appendEos: c.data.appendEos, lossOnPromptTokens: c.data.lossOnPromptTokens, blockSize: c.model.arch.blockSize };
   const toEx = (rs: DataRecord[]) => rs.map((r) => formatRecord(r, tok, fmt));
   const needGeneral = c.eval.general || c.data.generalMix > 0;
@@ -81,6 +91,7 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   const replay = c.data.generalMix > 0 ? corpus.cut(await loader.text(corpus.train), tok, c.model.arch.blockSize).slice(0, 2000) : [];
   return {
     records: { train, val: split.val, test: split.test },
+    ...(audit && { audit }),
     train: toEx(train),
     val: toEx(split.val),
     test: toEx(split.test),
