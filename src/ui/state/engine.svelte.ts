@@ -4,16 +4,11 @@
 import type { BackendReport } from '../../core/backend';
 import type { Backend, RunConfig } from '../../core/config';
 import { explainEngineError } from '../../core/engine-errors';
+import { BUILT_IN_MODELS, isBuiltInModel } from '../../core/rules';
 import type { Capabilities, DatasetInfo, LessonInfo, ModelInfo } from '../../protocol';
 import { TrainerClient } from '../trainer-client';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed' | 'dead';
-
-/** Models every engine has: the shipped pretrained one and a freshly initialised one. */
-export const BUILT_IN_MODELS = [
-  ['tiny-world', 'tiny-world (built-in, pretrained)'],
-  ['random', 'random (untrained)'],
-] as const;
 
 export class Engine {
   status = $state<EngineStatus>('starting');
@@ -75,7 +70,7 @@ export class Engine {
 
   /** Names a model this engine can load: built-in, or imported into it. */
   knows(name: string): boolean {
-    return BUILT_IN_MODELS.some(([n]) => n === name) || this.imported.some((m) => m.name === name);
+    return isBuiltInModel(name) || this.imported.some((m) => m.name === name);
   }
 
   /** An import finished in the worker: it is the loaded model now, and one of the picker's choices. */
