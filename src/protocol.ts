@@ -9,7 +9,7 @@ import type { DataRecord } from './core/data/types';
 import type { GenerateOptions, Generation } from './core/eval/generate';
 import type { Diagnosis, Lesson, Measures } from './core/lessons/types';
 import type { Tokenizer } from './core/tokenizer/types';
-import type { EvalEvent, RunHistory, StepEvent } from './core/train/types';
+import type { EvalEvent, RunHistory, StartEvent, StepEvent } from './core/train/types';
 
 /** What the worker's environment offers, found without switching tfjs backends. */
 export interface Capabilities {
@@ -89,10 +89,16 @@ export interface Validation {
 /** The numeric fields of a StepEvent, in the order they sit in a packed step batch. */
 export const STEP_FIELDS = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'msPerStep', 'numTensors', 'numBytes'] as const satisfies readonly (keyof StepEvent)[];
 
+/** The sample taken at an evaluation: the first validation prompt and the model's answer, apart. */
 export interface Sample {
   step: number;
   prompt: string;
   text: string;
+}
+
+/** A run is prepared and about to take its first step. */
+export interface RunStart extends StartEvent {
+  totalParams: number;
 }
 
 /** One throttled progress update: the steps since the last one, packed row by row (STEP_FIELDS per row). */
@@ -100,12 +106,13 @@ export interface Progress {
   steps: Float64Array;
   evals: EvalEvent[];
   samples: Sample[];
-  totalSteps: number;
-  trainableParams: number;
-  totalParams: number;
 }
 
-export type ProgressListener = (p: Progress) => void;
+/** What the page hears while a run trains: its start, then throttled progress. */
+export interface RunListener {
+  started(s: RunStart): void;
+  progress(p: Progress): void;
+}
 export type FatalListener = (message: string) => void;
 
 export interface GenerateRequest extends GenerateOptions {
@@ -124,9 +131,8 @@ export interface LossRow {
 export type LessonInfo = Omit<Lesson, 'measure' | 'diagnose'>;
 
 /** What the page hears while a lesson variant trains: each trial starts, streams like a plain run, and ends. */
-export interface LessonListener {
+export interface LessonListener extends RunListener {
   trialStart(t: { label: string; index: number; of: number; config: RunConfig }): void;
-  progress(p: Progress): void;
   trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number }): void;
 }
 
@@ -147,11 +153,11 @@ export interface TrainerApi {
   loadModel(config: RunConfig): Promise<ModelInfo>;
   validateData(text: string, fileName: string, config: RunConfig): Promise<Validation>;
   /** Trains one run; resolves with its history when it completes, early-stops, diverges or is stopped. */
-  start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener): Promise<RunHistory>;
+  start(config: RunConfig, custom: DataRecord[] | null, listener: RunListener): Promise<RunHistory>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
-  /** A sample from the fine-tuned model (tuned) or the base model; works before any run with the base. */
+  /** A sample from the fine-tuned model (tuned) or the base model; works before any run with the base, and mid-run between two steps. */
   generate(req: GenerateRequest, tuned: boolean): Promise<Generation>;
   lossTable(): Promise<LossRow[]>;
   listLessons(): Promise<LessonInfo[]>;

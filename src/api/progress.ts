@@ -2,7 +2,7 @@
 // once every `everyMs`, the step series packed into one Float64Array that the caller's `transfer` hands over.
 
 import type { EvalEvent, StepEvent } from '../core/train/types';
-import { packSteps, type Progress, type ProgressListener, type Sample } from '../protocol';
+import { packSteps, type Progress, type Sample } from '../protocol';
 
 export type Transfer = <T>(value: T, buffers: ArrayBuffer[]) => T;
 
@@ -14,8 +14,7 @@ export class ProgressBatcher {
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    private readonly listener: ProgressListener,
-    private readonly meta: Pick<Progress, 'totalSteps' | 'trainableParams' | 'totalParams'>,
+    private readonly listener: (p: Progress) => void,
     private readonly everyMs: number,
     private readonly transfer: Transfer,
   ) {}
@@ -44,7 +43,7 @@ export class ProgressBatcher {
     this.timer = null;
     if (this.steps.length + this.evals.length + this.samples.length === 0) return;
     const packed = packSteps(this.steps);
-    const p: Progress = { steps: packed, evals: this.evals, samples: this.samples, ...this.meta };
+    const p: Progress = { steps: packed, evals: this.evals, samples: this.samples };
     this.steps = [];
     this.evals = [];
     this.samples = [];

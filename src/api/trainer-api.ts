@@ -19,10 +19,8 @@ import type { LoadedModel } from '../core/model/checkpoint';
 import type { LoraSet } from '../core/model/lora';
 import { isBuiltInModel, lessonConfig } from '../core/rules';
 import { Session, type Run } from '../core/session';
-import { trainableParams } from '../core/train/freeze';
-import { stepsFor } from '../core/train/trainer';
 import type { RunHistory, TrainCallbacks } from '../core/train/types';
-import type { Capabilities, DatasetInfo, ExportedFiles, FatalListener, ImportProgress, LessonInfo, ModelInfo, NamedFile, ProgressListener, TrainerApi } from '../protocol';
+import type { Capabilities, DatasetInfo, ExportedFiles, FatalListener, ImportProgress, LessonInfo, ModelInfo, NamedFile, RunListener, TrainerApi } from '../protocol';
 import { ProgressBatcher, type Transfer } from './progress';
 
 export interface TrainerDeps {
@@ -91,22 +89,6 @@ export function createTrainerApi(deps: TrainerDeps) {
   /** A PEFT adapter loaded with importAdapter: samples use it (on the pretrained weights) until a run starts or the model changes. */
   let loadedAdapter: LoraSet | null = null;
 
-  /**
-   * Why the trainer is held between steps: the user's pause, a sample being read, or a yield to the event loop.
-   * Each reason is released on its own; the trainer resumes when none is left. (Trainer.pause takes effect at the
-   * top of its next step.)
-   */
-  type HoldReason = 'user' | 'sample' | 'generate';
-  const holds = new Set<HoldReason>();
-  function hold(reason: HoldReason) {
-    holds.add(reason);
-    session?.current?.trainer.pause();
-  }
-  function release(reason: HoldReason) {
-    holds.delete(reason);
-    if (holds.size === 0) session?.current?.trainer.resume();
-  }
-
   function need(): Session {
     if (!session) throw new Error('The trainer has not started yet: call init() first.');
     return session;
@@ -158,7 +140,6 @@ export function createTrainerApi(deps: TrainerDeps) {
     if (training) throw new Error('A run is already training: stop it first.');
     const s = need();
     training = true;
-    holds.clear();
     dropAdapter();
     try {
       return await fn(s);
@@ -167,46 +148,29 @@ export function createTrainerApi(deps: TrainerDeps) {
     }
   }
 
-  /** Callbacks that stream a prepared run's steps, evaluations and samples to the page; done() flushes the rest. */
-  function streamRun(s: Session, run: Run, onProgress: ProgressListener): { callbacks: TrainCallbacks; done(): Promise<void> } {
-    const { totalSteps } = stepsFor(run.config, run.data.train.length);
-    const trainable = trainableParams(run.view.params as Record<string, tf.Variable>, run.lora, run.view.arch, run.config.train, 0);
-    const batcher = new ProgressBatcher(
-      onProgress,
-      { totalSteps, trainableParams: trainable.reduce((n, p) => n + p.variable.size, 0), totalParams: s.model.numParams },
-      PROGRESS_MS,
-      transfer,
-    );
+  /**
+   * Callbacks that stream a prepared run's start, steps, evaluations and samples to the page; done() flushes the
+   * rest. The trainer awaits them, so the sample of an evaluation reads that evaluation's weights.
+   */
+  function streamRun(s: Session, run: Run, listener: RunListener): { callbacks: TrainCallbacks; done(): void } {
+    const batcher = new ProgressBatcher((p) => listener.progress(p), PROGRESS_MS, transfer);
     const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
-    let sampling: Promise<void> = Promise.resolve();
     const callbacks: TrainCallbacks = {
-      onStep: (e) => {
-        batcher.step(e);
+      onStart: (e) => {
+        void Promise.resolve(listener.started({ ...e, totalParams: s.model.numParams })).catch(() => undefined);
       },
-      onEval: (e) => {
+      onStep: (e) => batcher.step(e),
+      onEval: async (e) => {
         batcher.eval(e);
-        if (e.sample !== undefined) {
-          // the trainer's sample is the first validation question followed by the model's answer
-          const asked = prompt !== null && e.sample.startsWith(prompt);
-          return batcher.sample({ step: e.step, prompt: asked ? prompt : '', text: asked ? e.sample.slice(prompt.length) : e.sample });
+        // prompt and completion data: the trainer answered the first validation question; plain text: continue it
+        if (e.sample) batcher.sample({ step: e.step, ...e.sample });
+        else if (prompt !== null) {
+          const g = await s.generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true).catch(() => null);
+          if (g) batcher.sample({ step: e.step, prompt, text: g.text });
         }
-        if (prompt === null) return;
-        // hold the trainer at the next step so the sample reads the weights of this evaluation
-        hold('sample');
-        sampling = s
-          .generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true)
-          .then((g) => batcher.sample({ step: e.step, prompt, text: g.text }))
-          .catch(() => undefined)
-          .finally(() => release('sample'));
       },
     };
-    return {
-      callbacks,
-      async done() {
-        await sampling;
-        batcher.flush();
-      },
-    };
+    return { callbacks, done: () => batcher.flush() };
   }
 
   return {
@@ -244,13 +208,13 @@ export function createTrainerApi(deps: TrainerDeps) {
       return { records, errors, format, report };
     },
 
-    async start(config, custom, onProgress) {
+    async start(config, custom, listener) {
       return asTheTrainingJob(async (s) => {
         await ensureModel(s, config);
         const run = await s.prepare(config, custom ?? undefined);
-        const stream = streamRun(s, run, onProgress);
+        const stream = streamRun(s, run, listener);
         const history = await s.train(stream.callbacks);
-        await stream.done();
+        stream.done();
         return history;
       });
     },
@@ -264,7 +228,7 @@ export function createTrainerApi(deps: TrainerDeps) {
         let trial = { label: '', index: 0 };
         // the trial's last progress, then its end, reach the page before the next trial starts or the outcome
         const end = async (history: RunHistory, seconds: number) => {
-          await stream?.done();
+          stream?.done();
           stream = null;
           await listener.trialEnd({ ...trial, history, seconds });
         };
@@ -274,7 +238,7 @@ export function createTrainerApi(deps: TrainerDeps) {
             onTrialStart: (run, label, index, of) => {
               trial = { label, index };
               void Promise.resolve(listener.trialStart({ label, index, of, config: run.config })).catch(() => undefined);
-              stream = streamRun(s, run, (p) => listener.progress(p));
+              stream = streamRun(s, run, listener);
               return stream.callbacks;
             },
             onTrial: (t) => end(t.history, t.seconds),
@@ -289,28 +253,22 @@ export function createTrainerApi(deps: TrainerDeps) {
     },
 
     async pause() {
-      if (training) hold('user');
+      if (training) session?.current?.trainer.pause();
     },
     async resume() {
-      release('user');
+      session?.current?.trainer.resume();
     },
     async stop() {
-      holds.clear();
       session?.current?.trainer.stop();
     },
 
     async generate(req, tuned) {
       const s = need();
-      // mid-run, hold the trainer at its next step so the weights stay still while the sample reads them
-      if (training) hold('generate');
-      try {
-        const { prompt, ...opts } = req;
-        const adapter = loadedAdapter;
-        if (tuned && adapter) return await s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts));
-        return await s.generate(prompt, opts, tuned);
-      } finally {
-        if (training) release('generate');
-      }
+      const { prompt, ...opts } = req;
+      const adapter = loadedAdapter;
+      const sample = () => (tuned && adapter ? s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts)) : s.generate(prompt, opts, tuned));
+      // mid-run, between two steps of the trainer, so the weights hold still while the sample reads them
+      return s.current ? s.current.trainer.between(sample) : sample();
     },
 
     async lossTable() {

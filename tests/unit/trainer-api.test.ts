@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainerApi } from '../../src/api/trainer-api';
 import { diskLoader } from '../../src/core/assets';
 import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
-import { unpackSteps, type GenerateRequest, type Progress } from '../../src/protocol';
+import { unpackSteps, type GenerateRequest, type Progress, type RunListener, type RunStart } from '../../src/protocol';
 import { registerLostDevice, registerZeroing } from '../helpers/backends';
 
 /** tiny-world on wasm, batch 2, short evaluations: each step takes tens of milliseconds. */
 const small = (over: DeepPartial<RunConfig> = {}): RunConfig =>
   mergeConfig(defaultConfig(), { model: { backend: 'wasm' }, train: { batchSize: 2, maxSteps: 4 }, eval: { everySteps: 2, maxBatches: 1, general: false, maxNewTokens: 8 } }, over);
 const greedy: GenerateRequest = { prompt: 'Mia has a blue kite. What colour is the kite?\nA: ', maxTokens: 12, temperature: 0, topK: 0, stop: ['\n'], seed: 0 };
+const quiet: RunListener = { started: () => undefined, progress: () => undefined };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, cond: () => boolean, ms = 60_000) {
@@ -29,16 +30,19 @@ async function wasmApi() {
 }
 
 describe('a run through the API', () => {
-  it('loads tiny-world, trains, pauses (no step while paused), samples, and stops with every step in its history', async () => {
+  it('loads tiny-world, trains, samples mid-run, pauses (no step while paused), samples, and stops with every step in its history', async () => {
     const api = await wasmApi();
     const model = await api.loadModel(small());
     expect(model).toMatchObject({ name: 'tiny-world', tokenizer: 'char', numParams: 214_592 });
 
+    const starts: RunStart[] = [];
     const progress: Progress[] = [];
     const steps = () => progress.flatMap((p) => unpackSteps(p.steps));
     const samples = () => progress.flatMap((p) => p.samples);
-    const running = api.start(small({ train: { maxSteps: 500 } }), null, (p) => void progress.push(p));
+    const running = api.start(small({ train: { maxSteps: 500 } }), null, { started: (s) => void starts.push(s), progress: (p) => void progress.push(p) });
     await until('a sample', () => samples().length > 0);
+    // a sample mid-run waits for the step under way and reads the weights between two steps
+    expect((await api.generate(greedy, true)).tokens).toBeGreaterThan(0);
     await api.pause();
     await sleep(600); // the step under way finishes and the batcher's last message arrives
     const held = steps().length;
@@ -61,10 +65,9 @@ describe('a run through the API', () => {
     await sleep(400);
     expect(steps().map((s) => s.step)).toEqual(history.steps.map((s) => s.step)); // every step reached the listener
 
-    const p = progress[0];
-    expect(p.totalSteps).toBe(500);
-    expect(p.totalParams).toBe(214_592);
-    expect(p.trainableParams).toBe(4 * 2 * (64 * 4 + 4 * 64)); // rank 4 on q and v in 4 layers
+    // the trainer's own count, heard once before the first step
+    expect(starts).toEqual([{ totalSteps: 500, trainableParams: 4 * 2 * (64 * 4 + 4 * 64), totalParams: 214_592 }]); // rank 4 on q and v in 4 layers
+    expect(history.trainableParams).toBe(starts[0].trainableParams);
     // the sample is the first validation question and the model's answer, apart
     const s = samples()[0];
     expect(s.step).toBe(2);
@@ -75,7 +78,7 @@ describe('a run through the API', () => {
   it('exports the run as a PEFT adapter that, imported again, samples the same answers', async () => {
     const api = await wasmApi();
     await api.loadModel(small());
-    const history = await api.start(small({ train: { maxSteps: 4, lr: 3e-2 } }), null, () => undefined);
+    const history = await api.start(small({ train: { maxSteps: 4, lr: 3e-2 } }), null, quiet);
     expect(history.end.reason).toBe('completed');
     const tuned = await api.generate(greedy, true);
     const { files } = await api.exportAdapter();
@@ -95,8 +98,8 @@ describe('a run through the API', () => {
     const api = await wasmApi();
     await api.loadModel(small());
     await expect(api.exportAdapter()).rejects.toThrow(/No run has been trained in this tab yet/);
-    const first = api.start(small({ train: { maxSteps: 3 } }), null, () => undefined);
-    await expect(api.start(small(), null, () => undefined)).rejects.toThrow(/already training/);
+    const first = api.start(small({ train: { maxSteps: 3 } }), null, quiet);
+    await expect(api.start(small(), null, quiet)).rejects.toThrow(/already training/);
     await expect(api.exportPython()).rejects.toThrow(/A run is training/);
     expect((await first).end.reason).toBe('completed');
   });

@@ -8,7 +8,7 @@ import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
 import type { Diagnosis } from '../../core/lessons/types';
 import { variantOf, variantOrPitfall } from '../../core/rules';
-import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress } from '../../protocol';
+import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress, RunListener } from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { checkFileSize, MAX_FILE_BYTES } from '../files';
@@ -300,8 +300,8 @@ export class Playground {
     }
     const run = this.beginRun(config, null);
     try {
-      const onProgress = proxy((p: Progress) => this.progress(run, p));
-      run.finish(await this.engine.client!.guard(this.engine.client!.api.start(config, this.setup.isCustom ? (this.setup.validation?.records ?? null) : null, onProgress)));
+      const listener: RunListener = { started: (s) => run.start(s), progress: (p) => this.progress(run, p) };
+      run.finish(await this.engine.client!.guard(this.engine.client!.api.start(config, this.setup.isCustom ? (this.setup.validation?.records ?? null) : null, proxy(listener))));
       this.tunedInWorker = true;
     } catch (e) {
       run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
@@ -339,6 +339,7 @@ export class Playground {
         this.trialNote = t.of > 1 ? `${t.label} (run ${t.index + 1} of ${t.of})` : null;
         run = this.beginRun(t.config, { id: lesson.id, title: lesson.title, variant: variant.id, variantLabel: variant.label, trial: t.of > 1 ? t.label : null, diagnosis: null });
       },
+      started: (s) => run?.start(s),
       progress: (p) => {
         if (run) this.progress(run, p);
       },
