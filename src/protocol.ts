@@ -21,6 +21,7 @@ export interface Capabilities {
 export interface InitResult {
   report: BackendReport;
   capabilities: Capabilities;
+  state: TrainerState;
 }
 
 /** A built-in dataset, as listed in public/datasets/index.json. */
@@ -79,6 +80,17 @@ export interface AdapterInfo {
   layers: number;
 }
 
+/**
+ * What the worker holds now. Every call that changes it returns it (or hands it to a listener), and the page keeps
+ * the latest as it is rather than guessing what a call did.
+ */
+export interface TrainerState {
+  model: ModelInfo | null; // the loaded base model
+  tuned: boolean; // a run has trained on it here: its weights can be sampled, ranked by loss and exported
+  adapter: AdapterInfo | null; // a PEFT adapter loaded for sampling (until a run starts or the model changes)
+  imported: ModelInfo[]; // models imported into this worker; they go with it
+}
+
 export interface Validation {
   format: DataFormat;
   records: DataRecord[];
@@ -96,9 +108,16 @@ export interface Sample {
   text: string;
 }
 
-/** A run is prepared and about to take its first step. */
+/** A run is prepared and about to take its first step (the previous run and any loaded adapter are gone). */
 export interface RunStart extends StartEvent {
   totalParams: number;
+  state: TrainerState;
+}
+
+/** A run as it ended, and what the worker holds after it. */
+export interface RunResult {
+  history: RunHistory;
+  state: TrainerState;
 }
 
 /** One throttled progress update: the steps since the last one, packed row by row (STEP_FIELDS per row). */
@@ -133,7 +152,7 @@ export type LessonInfo = Omit<Lesson, 'measure' | 'diagnose'>;
 /** What the page hears while a lesson variant trains: each trial starts, streams like a plain run, and ends. */
 export interface LessonListener extends RunListener {
   trialStart(t: { label: string; index: number; of: number; config: RunConfig }): void;
-  trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number }): void;
+  trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number; state: TrainerState }): void;
 }
 
 /** A lesson variant, trained, measured and diagnosed by the core runner (src/core/lessons/runner.ts). */
@@ -143,17 +162,20 @@ export interface LessonOutcome {
   diagnosis: Diagnosis;
   measures: Measures;
   trials: { label: string; seconds: number }[];
+  state: TrainerState;
 }
 
 export interface TrainerApi {
   /** Starts tfjs on a backend (auto: the fastest that works); onFatal hears of a lost GPU device. */
   init(pref: Backend | 'auto', onFatal?: FatalListener): Promise<InitResult>;
   listDatasets(): Promise<DatasetInfo[]>;
-  /** Loads (or builds, for "random") the model named in the config and describes it. */
-  loadModel(config: RunConfig): Promise<ModelInfo>;
+  /** What the worker holds now (after a call that failed, say). */
+  state(): Promise<TrainerState>;
+  /** Loads (or builds, for "random") the model named in the config; state.model describes it. */
+  loadModel(config: RunConfig): Promise<TrainerState>;
   validateData(text: string, fileName: string, config: RunConfig): Promise<Validation>;
   /** Trains one run; resolves with its history when it completes, early-stops, diverges or is stopped. */
-  start(config: RunConfig, custom: DataRecord[] | null, listener: RunListener): Promise<RunHistory>;
+  start(config: RunConfig, custom: DataRecord[] | null, listener: RunListener): Promise<RunResult>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
@@ -169,7 +191,7 @@ export interface TrainerApi {
   /** The size of a Hugging Face GPT-2 model (config.json and a HEAD request), before anything large is fetched. */
   probeHfModel(hfId: string): Promise<HfModelSize>;
   /** Imports a GPT-2-family model and makes it the loaded one; runs whose model.name is its name use it. */
-  importModel(source: ModelSource, onProgress?: ImportListener): Promise<ModelInfo>;
+  importModel(source: ModelSource, onProgress?: ImportListener): Promise<TrainerState>;
   /** The current LoRA run's adapter as PEFT files (adapter_config.json, adapter_model.safetensors). */
   exportAdapter(): Promise<ExportedFiles>;
   /** The current run's model with its adapter merged in, as a Hugging Face GPT-2 folder (config.json, model.safetensors). */
@@ -177,7 +199,7 @@ export interface TrainerApi {
   /** The current run as a Python project: train.py, data.jsonl, requirements.txt. */
   exportPython(): Promise<ExportedFiles>;
   /** Loads PEFT adapter files onto the loaded model; generate(…, tuned = true) then samples with it. */
-  importAdapter(files: NamedFile[]): Promise<AdapterInfo>;
+  importAdapter(files: NamedFile[]): Promise<TrainerState>;
 }
 
 /** Unpacks a step batch into StepEvents. */

@@ -20,7 +20,7 @@ import type { LoraSet } from '../core/model/lora';
 import { isBuiltInModel, lessonConfig } from '../core/rules';
 import { Session, type Run } from '../core/session';
 import type { RunHistory, TrainCallbacks } from '../core/train/types';
-import type { Capabilities, DatasetInfo, ExportedFiles, FatalListener, ImportProgress, LessonInfo, ModelInfo, NamedFile, RunListener, TrainerApi } from '../protocol';
+import type { AdapterInfo, Capabilities, DatasetInfo, ExportedFiles, FatalListener, ImportProgress, LessonInfo, ModelInfo, NamedFile, RunListener, TrainerApi, TrainerState } from '../protocol';
 import { ProgressBatcher, type Transfer } from './progress';
 
 export interface TrainerDeps {
@@ -82,12 +82,20 @@ export function createTrainerApi(deps: TrainerDeps) {
 
   let session: Session | null = null;
   let training = false;
-  /** The model the session holds now: a new one drops an imported adapter made for the old one. */
-  let current: LoadedModel | null = null;
-  /** Imported models' files by name: the session keeps one model, so one dropped for another is imported again from these. */
-  const importedModels = new Map<string, HfFiles>();
+  /** Imported models by name: the session keeps one model, so one dropped for another is imported again from its files. */
+  const imported = new Map<string, { files: HfFiles; info: ModelInfo }>();
   /** A PEFT adapter loaded with importAdapter: samples use it (on the pretrained weights) until a run starts or the model changes. */
-  let loadedAdapter: LoraSet | null = null;
+  let loadedAdapter: { lora: LoraSet; info: AdapterInfo } | null = null;
+
+  function state(): TrainerState {
+    const loaded = session?.loadedModel ?? null;
+    return {
+      model: loaded && infoOf(loaded),
+      tuned: session?.current?.history !== undefined,
+      adapter: loadedAdapter?.info ?? null,
+      imported: [...imported.values()].map((m) => m.info),
+    };
+  }
 
   function need(): Session {
     if (!session) throw new Error('The trainer has not started yet: call init() first.');
@@ -95,16 +103,16 @@ export function createTrainerApi(deps: TrainerDeps) {
   }
 
   function dropAdapter() {
-    loadedAdapter?.dispose();
+    loadedAdapter?.lora.dispose();
     loadedAdapter = null;
   }
 
-  /** Loads the model a config names: built-in, random, or one imported earlier in this worker. */
+  /** Loads the model a config names: built-in, random, or one imported earlier in this worker. A new model drops an adapter made for the old one. */
   async function ensureModel(s: Session, config: RunConfig): Promise<LoadedModel> {
-    const files = importedModels.get(config.model.name);
-    const loaded = files && current?.config.name !== config.model.name ? await s.useModel(await importHfGpt2(files, { name: config.model.name })) : await s.loadModel(config);
-    if (loaded !== current) dropAdapter();
-    current = loaded;
+    const before = s.loadedModel;
+    const files = imported.get(config.model.name)?.files;
+    const loaded = files && before?.config.name !== config.model.name ? await s.useModel(await importHfGpt2(files, { name: config.model.name })) : await s.loadModel(config);
+    if (loaded !== before) dropAdapter();
     return loaded;
   }
 
@@ -157,7 +165,7 @@ export function createTrainerApi(deps: TrainerDeps) {
     const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
     const callbacks: TrainCallbacks = {
       onStart: (e) => {
-        void Promise.resolve(listener.started({ ...e, totalParams: s.model.numParams })).catch(() => undefined);
+        void Promise.resolve(listener.started({ ...e, totalParams: s.model.numParams, state: state() })).catch(() => undefined);
       },
       onStep: (e) => batcher.step(e),
       onEval: async (e) => {
@@ -177,16 +185,19 @@ export function createTrainerApi(deps: TrainerDeps) {
     async init(pref: Backend | 'auto', onFatal?: FatalListener) {
       session?.dispose();
       session = null;
-      current = null;
       loadedAdapter = null; // its variables went with the session's
-      importedModels.clear();
+      imported.clear();
       const capabilities = deps.probeGpu ? await deps.probeGpu() : NO_GPU;
       session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths: deps.wasmPaths, candidates: deps.candidates }, memory: deps.memory });
       const report = session.backend;
       // a GPU backend's device can be lost (driver reset, another tab's crash): the page must start a new worker
       const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;
       if (onFatal) void device?.lost?.then((info) => onFatal(`The GPU device was lost (${info.reason ?? 'unknown reason'}${info.message ? `: ${info.message}` : ''}).`));
-      return { report, capabilities };
+      return { report, capabilities, state: state() };
+    },
+
+    async state() {
+      return state();
     },
 
     async listDatasets() {
@@ -196,7 +207,8 @@ export function createTrainerApi(deps: TrainerDeps) {
     },
 
     async loadModel(config: RunConfig) {
-      return infoOf(await ensureModel(need(), config));
+      await ensureModel(need(), config);
+      return state();
     },
 
     async validateData(text: string, fileName: string, config: RunConfig) {
@@ -215,7 +227,7 @@ export function createTrainerApi(deps: TrainerDeps) {
         const stream = streamRun(s, run, listener);
         const history = await s.train(stream.callbacks);
         stream.done();
-        return history;
+        return { history, state: state() };
       });
     },
 
@@ -230,7 +242,7 @@ export function createTrainerApi(deps: TrainerDeps) {
         const end = async (history: RunHistory, seconds: number) => {
           stream?.done();
           stream = null;
-          await listener.trialEnd({ ...trial, history, seconds });
+          await listener.trialEnd({ ...trial, history, seconds, state: state() });
         };
         try {
           const result = await runLesson(s, lesson, variantId, {
@@ -244,7 +256,7 @@ export function createTrainerApi(deps: TrainerDeps) {
             onTrial: (t) => end(t.history, t.seconds),
           });
           const { diagnosis, measures, variant } = result;
-          return { lesson: lessonId, variant, diagnosis, measures, trials: result.trials.map((t) => ({ label: t.label, seconds: t.seconds })) };
+          return { lesson: lessonId, variant, diagnosis, measures, trials: result.trials.map((t) => ({ label: t.label, seconds: t.seconds })), state: state() };
         } catch (e) {
           if (e instanceof LessonStopped) await end(e.history, NaN);
           throw e;
@@ -265,7 +277,7 @@ export function createTrainerApi(deps: TrainerDeps) {
     async generate(req, tuned) {
       const s = need();
       const { prompt, ...opts } = req;
-      const adapter = loadedAdapter;
+      const adapter = loadedAdapter?.lora;
       const sample = () => (tuned && adapter ? s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts)) : s.generate(prompt, opts, tuned));
       // mid-run, between two steps of the trainer, so the weights hold still while the sample reads them
       return s.current ? s.current.trainer.between(sample) : sample();
@@ -298,10 +310,10 @@ export function createTrainerApi(deps: TrainerDeps) {
       const name = 'hfId' in source ? importedModelName(source.hfId, undefined) : importedModelName(source.name, files['config.json']);
       progress({ phase: 'convert', file: 'model.safetensors', loaded: 0, total: null }, true);
       const loaded = await importHfGpt2(files, { name });
-      importedModels.set(name, files);
-      current = await s.useModel(loaded);
+      imported.set(name, { files, info: infoOf(loaded) });
+      await s.useModel(loaded);
       dropAdapter();
-      return infoOf(loaded);
+      return state();
     },
 
     async exportAdapter() {
@@ -315,7 +327,7 @@ export function createTrainerApi(deps: TrainerDeps) {
       const s = need();
       notWhileTraining('exporting the merged model');
       const eosId = s.tokenizer.eosId;
-      const adapter = loadedAdapter;
+      const adapter = loadedAdapter?.lora;
       // an imported adapter goes onto the pretrained weights, as it is sampled; else the run's adapter or full fine-tune
       const files = adapter ? await s.withBaseModel(() => exportMergedHfGpt2(s.model, adapter, { eosId })) : await exportMergedHfGpt2(s.model, s.current?.lora ?? null, { eosId });
       return filesOut(files);
@@ -333,8 +345,8 @@ export function createTrainerApi(deps: TrainerDeps) {
       const named = files.map((f) => ({ ...f, name: f.name.endsWith('.json') ? ADAPTER_CONFIG : f.name.endsWith('.safetensors') ? ADAPTER_WEIGHTS : f.name }));
       const { lora, baseModel } = importPeftAdapter(filesIn(named), s.model.arch);
       dropAdapter();
-      loadedAdapter = lora;
-      return { baseModel, rank: lora.cfg.rank, targets: [...lora.cfg.targets], layers: new Set(lora.adapters.map((a) => a.layer)).size };
+      loadedAdapter = { lora, info: { baseModel, rank: lora.cfg.rank, targets: [...lora.cfg.targets], layers: new Set(lora.adapters.map((a) => a.layer)).size } };
+      return state();
     },
   } satisfies TrainerApi;
 }

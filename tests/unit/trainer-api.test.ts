@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTrainerApi } from '../../src/api/trainer-api';
+import { createTrainerApi, importedModelName } from '../../src/api/trainer-api';
 import { diskLoader } from '../../src/core/assets';
 import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
 import { unpackSteps, type GenerateRequest, type Progress, type RunListener, type RunStart } from '../../src/protocol';
@@ -32,7 +32,7 @@ async function wasmApi() {
 describe('a run through the API', () => {
   it('loads tiny-world, trains, samples mid-run, pauses (no step while paused), samples, and stops with every step in its history', async () => {
     const api = await wasmApi();
-    const model = await api.loadModel(small());
+    const { model } = await api.loadModel(small());
     expect(model).toMatchObject({ name: 'tiny-world', tokenizer: 'char', numParams: 214_592 });
 
     const starts: RunStart[] = [];
@@ -58,7 +58,8 @@ describe('a run through the API', () => {
     await api.resume();
     await until('a step after resuming', () => steps().length > held);
     await api.stop();
-    const history = await running;
+    const { history, state } = await running;
+    expect(state).toMatchObject({ model: { name: 'tiny-world' }, tuned: true, adapter: null, imported: [] });
     expect(history.end.reason).toBe('stopped');
     expect(history.steps.length).toBeGreaterThan(held);
     expect(history.steps.length).toBeLessThan(500);
@@ -66,7 +67,7 @@ describe('a run through the API', () => {
     expect(steps().map((s) => s.step)).toEqual(history.steps.map((s) => s.step)); // every step reached the listener
 
     // the trainer's own count, heard once before the first step
-    expect(starts).toEqual([{ totalSteps: 500, trainableParams: 4 * 2 * (64 * 4 + 4 * 64), totalParams: 214_592 }]); // rank 4 on q and v in 4 layers
+    expect(starts).toEqual([{ totalSteps: 500, trainableParams: 4 * 2 * (64 * 4 + 4 * 64), totalParams: 214_592, state: { model, tuned: false, adapter: null, imported: [] } }]); // rank 4 on q and v in 4 layers
     expect(history.trainableParams).toBe(starts[0].trainableParams);
     // the sample is the first validation question and the model's answer, apart
     const s = samples()[0];
@@ -78,7 +79,7 @@ describe('a run through the API', () => {
   it('exports the run as a PEFT adapter that, imported again, samples the same answers', async () => {
     const api = await wasmApi();
     await api.loadModel(small());
-    const history = await api.start(small({ train: { maxSteps: 4, lr: 3e-2 } }), null, quiet);
+    const { history } = await api.start(small({ train: { maxSteps: 4, lr: 3e-2 } }), null, quiet);
     expect(history.end.reason).toBe('completed');
     const tuned = await api.generate(greedy, true);
     const { files } = await api.exportAdapter();
@@ -88,10 +89,13 @@ describe('a run through the API', () => {
     const fresh = await wasmApi();
     await fresh.loadModel(small());
     const base = await fresh.generate(greedy, true); // no run and no adapter: the base model
-    const info = await fresh.importAdapter(files.map((f) => ({ name: f.name === 'adapter_config.json' ? 'adapter_config (1).json' : f.name, bytes: f.bytes })));
-    expect(info).toEqual({ baseModel: 'tiny-world', rank: 4, targets: ['q', 'v'], layers: 4 });
+    const state = await fresh.importAdapter(files.map((f) => ({ name: f.name === 'adapter_config.json' ? 'adapter_config (1).json' : f.name, bytes: f.bytes })));
+    expect(state).toMatchObject({ model: { name: 'tiny-world' }, tuned: false, adapter: { baseModel: 'tiny-world', rank: 4, targets: ['q', 'v'], layers: 4 } });
     expect((await fresh.generate(greedy, true)).text).toBe(tuned.text);
     expect((await fresh.generate(greedy, false)).text).toBe(base.text);
+    // another model takes the adapter with it
+    expect(await fresh.loadModel(small({ model: { name: 'random', arch: { nLayer: 1, nEmbd: 16, nHead: 2 } } }))).toMatchObject({ model: { name: 'random' }, tuned: false, adapter: null });
+    expect(await fresh.state()).toMatchObject({ adapter: null });
   });
 
   it('refuses to export before a run, and to train two runs at once', async () => {
@@ -101,7 +105,18 @@ describe('a run through the API', () => {
     const first = api.start(small({ train: { maxSteps: 3 } }), null, quiet);
     await expect(api.start(small(), null, quiet)).rejects.toThrow(/already training/);
     await expect(api.exportPython()).rejects.toThrow(/A run is training/);
-    expect((await first).end.reason).toBe('completed');
+    expect((await first).history.end.reason).toBe('completed');
+  });
+});
+
+describe('naming an imported model', () => {
+  it("takes the chosen name, else the checkpoint's own, else local-gpt2, and never a built-in model's", () => {
+    expect(importedModelName('my-folder', '{"_name_or_path": "gpt2"}')).toBe('my-folder');
+    expect(importedModelName('', new TextEncoder().encode('{"_name_or_path": "distilgpt2"}'))).toBe('distilgpt2');
+    expect(importedModelName('', '{not json')).toBe('local-gpt2'); // the import itself names the JSON error
+    expect(importedModelName('', undefined)).toBe('local-gpt2');
+    expect(importedModelName('tiny-world', undefined)).toBe('tiny-world (imported)');
+    expect(importedModelName('', '{"_name_or_path": "random"}')).toBe('random (imported)');
   });
 });
 
