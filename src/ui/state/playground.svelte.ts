@@ -206,11 +206,6 @@ export class Playground {
     this.setup.config.model.arch = { ...m.arch };
   }
 
-  async loadAdapter(files: File[]) {
-    if (this.training) return;
-    await this.exports.loadAdapter(files);
-  }
-
   /** An uploaded dataset: sized, then decoded (UTF-8 or UTF-16), then checked; a file that cannot be read is refused by name. */
   async uploadCustom(file: File) {
     const s = this.setup;
