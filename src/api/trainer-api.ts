@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { AssetError, type AssetLoader } from '../core/assets';
-import type { Backend, MemoryLimit, ModelArch, RunConfig } from '../core/config';
+import type { Backend, MemoryLimit, RunConfig } from '../core/config';
 import { isPromptCompletion, promptText } from '../core/data/format';
 import { parseDataset } from '../core/data/parse';
 import { validationReport } from '../core/data/report';
@@ -134,15 +134,6 @@ export function createTrainerApi(deps: TrainerDeps) {
     return run;
   }
 
-  /** The loaded model's shape, or null before a model is loaded. */
-  function loadedArch(s: Session): ModelArch | null {
-    try {
-      return s.model.arch;
-    } catch {
-      return null;
-    }
-  }
-
   /** Runs fn as the one training job (start and runLesson alike). */
   async function asTheTrainingJob<T>(fn: (s: Session) => Promise<T>): Promise<T> {
     if (training) throw new Error('A run is already training: stop it first.');
@@ -215,7 +206,7 @@ export function createTrainerApi(deps: TrainerDeps) {
       const s = need();
       const { records, errors, format } = parseDataset(text, { fileName });
       // the loaded model's context (the tokenizer too is the loaded model's); the config's before one loads
-      const blockSize = s.current?.config.model.arch.blockSize ?? loadedArch(s)?.blockSize ?? config.model.arch.blockSize;
+      const blockSize = s.current?.config.model.arch.blockSize ?? s.loadedModel?.model.arch.blockSize ?? config.model.arch.blockSize;
       const report = validationReport(records, s.tokenizer, { blockSize, separator: config.data.separator, appendEos: config.data.appendEos });
       return { records, errors, format, report };
     },
