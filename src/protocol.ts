@@ -9,7 +9,7 @@ import type { DataRecord } from './core/data/types';
 import type { GenerateOptions, Generation } from './core/eval/generate';
 import type { Diagnosis, Lesson, Measures } from './core/lessons/types';
 import type { Tokenizer } from './core/tokenizer/types';
-import type { EvalEvent, RunHistory, StepEvent } from './core/train/types';
+import type { EvalEvent, RunHistory, StartEvent, StepEvent } from './core/train/types';
 
 /** What the worker's environment offers, found without switching tfjs backends. */
 export interface Capabilities {
@@ -21,6 +21,7 @@ export interface Capabilities {
 export interface InitResult {
   report: BackendReport;
   capabilities: Capabilities;
+  state: TrainerState;
 }
 
 /** A built-in dataset, as listed in public/datasets/index.json. */
@@ -79,6 +80,17 @@ export interface AdapterInfo {
   layers: number;
 }
 
+/**
+ * What the worker holds now. Every call that changes it returns it (or hands it to a listener), and the page keeps
+ * the latest as it is rather than guessing what a call did.
+ */
+export interface TrainerState {
+  model: ModelInfo | null; // the loaded base model
+  tuned: boolean; // a run has trained on it here: its weights can be sampled, ranked by loss and exported
+  adapter: AdapterInfo | null; // a PEFT adapter loaded for sampling (until a run starts or the model changes)
+  imported: ModelInfo[]; // models imported into this worker; they go with it
+}
+
 export interface Validation {
   format: DataFormat;
   records: DataRecord[];
@@ -89,10 +101,23 @@ export interface Validation {
 /** The numeric fields of a StepEvent, in the order they sit in a packed step batch. */
 export const STEP_FIELDS = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'msPerStep', 'numTensors', 'numBytes'] as const satisfies readonly (keyof StepEvent)[];
 
+/** The sample taken at an evaluation: the first validation prompt and the model's answer, apart. */
 export interface Sample {
   step: number;
   prompt: string;
   text: string;
+}
+
+/** A run is prepared and about to take its first step (the previous run and any loaded adapter are gone). */
+export interface RunStart extends StartEvent {
+  totalParams: number;
+  state: TrainerState;
+}
+
+/** A run as it ended, and what the worker holds after it. */
+export interface RunResult {
+  history: RunHistory;
+  state: TrainerState;
 }
 
 /** One throttled progress update: the steps since the last one, packed row by row (STEP_FIELDS per row). */
@@ -100,12 +125,13 @@ export interface Progress {
   steps: Float64Array;
   evals: EvalEvent[];
   samples: Sample[];
-  totalSteps: number;
-  trainableParams: number;
-  totalParams: number;
 }
 
-export type ProgressListener = (p: Progress) => void;
+/** What the page hears while a run trains: its start, then throttled progress. */
+export interface RunListener {
+  started(s: RunStart): void;
+  progress(p: Progress): void;
+}
 export type FatalListener = (message: string) => void;
 
 export interface GenerateRequest extends GenerateOptions {
@@ -124,10 +150,9 @@ export interface LossRow {
 export type LessonInfo = Omit<Lesson, 'measure' | 'diagnose'>;
 
 /** What the page hears while a lesson variant trains: each trial starts, streams like a plain run, and ends. */
-export interface LessonListener {
+export interface LessonListener extends RunListener {
   trialStart(t: { label: string; index: number; of: number; config: RunConfig }): void;
-  progress(p: Progress): void;
-  trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number }): void;
+  trialEnd(t: { label: string; index: number; history: RunHistory; seconds: number; state: TrainerState }): void;
 }
 
 /** A lesson variant, trained, measured and diagnosed by the core runner (src/core/lessons/runner.ts). */
@@ -137,21 +162,24 @@ export interface LessonOutcome {
   diagnosis: Diagnosis;
   measures: Measures;
   trials: { label: string; seconds: number }[];
+  state: TrainerState;
 }
 
 export interface TrainerApi {
   /** Starts tfjs on a backend (auto: the fastest that works); onFatal hears of a lost GPU device. */
   init(pref: Backend | 'auto', onFatal?: FatalListener): Promise<InitResult>;
   listDatasets(): Promise<DatasetInfo[]>;
-  /** Loads (or builds, for "random") the model named in the config and describes it. */
-  loadModel(config: RunConfig): Promise<ModelInfo>;
+  /** What the worker holds now (after a call that failed, say). */
+  state(): Promise<TrainerState>;
+  /** Loads (or builds, for "random") the model named in the config; state.model describes it. */
+  loadModel(config: RunConfig): Promise<TrainerState>;
   validateData(text: string, fileName: string, config: RunConfig): Promise<Validation>;
   /** Trains one run; resolves with its history when it completes, early-stops, diverges or is stopped. */
-  start(config: RunConfig, custom: DataRecord[] | null, onProgress: ProgressListener): Promise<RunHistory>;
+  start(config: RunConfig, custom: DataRecord[] | null, listener: RunListener): Promise<RunResult>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
-  /** A sample from the fine-tuned model (tuned) or the base model; works before any run with the base. */
+  /** A sample from the fine-tuned model (tuned) or the base model; works before any run with the base, and mid-run between two steps. */
   generate(req: GenerateRequest, tuned: boolean): Promise<Generation>;
   lossTable(): Promise<LossRow[]>;
   listLessons(): Promise<LessonInfo[]>;
@@ -163,7 +191,7 @@ export interface TrainerApi {
   /** The size of a Hugging Face GPT-2 model (config.json and a HEAD request), before anything large is fetched. */
   probeHfModel(hfId: string): Promise<HfModelSize>;
   /** Imports a GPT-2-family model and makes it the loaded one; runs whose model.name is its name use it. */
-  importModel(source: ModelSource, onProgress?: ImportListener): Promise<ModelInfo>;
+  importModel(source: ModelSource, onProgress?: ImportListener): Promise<TrainerState>;
   /** The current LoRA run's adapter as PEFT files (adapter_config.json, adapter_model.safetensors). */
   exportAdapter(): Promise<ExportedFiles>;
   /** The current run's model with its adapter merged in, as a Hugging Face GPT-2 folder (config.json, model.safetensors). */
@@ -171,7 +199,7 @@ export interface TrainerApi {
   /** The current run as a Python project: train.py, data.jsonl, requirements.txt. */
   exportPython(): Promise<ExportedFiles>;
   /** Loads PEFT adapter files onto the loaded model; generate(…, tuned = true) then samples with it. */
-  importAdapter(files: NamedFile[]): Promise<AdapterInfo>;
+  importAdapter(files: NamedFile[]): Promise<TrainerState>;
 }
 
 /** Unpacks a step batch into StepEvents. */

@@ -1,8 +1,16 @@
 // Definitions that more than one part of the app must agree on, kept free of tfjs so the page's main thread, the
 // worker, the CLI and the tests import the same function: when an answer counts as right, the LoRA scale, and how
-// a lesson variant is found by id and configured.
+// a lesson variant is found by id and configured, and which models every engine has.
 
 import { defaultConfig, mergeConfig, type DeepPartial, type LoraConfig, type RunConfig } from './config';
+
+/** Models every engine has, with the model picker's labels: the shipped pretrained one and a freshly initialised one. */
+export const BUILT_IN_MODELS = [
+  ['tiny-world', 'tiny-world (built-in, pretrained)'],
+  ['random', 'random (untrained)'],
+] as const;
+
+export const isBuiltInModel = (name: string): boolean => BUILT_IN_MODELS.some(([n]) => n === name);
 
 /** The answer as compared: surrounding space, a final full stop and letter case do not count. */
 export function normalizeAnswer(s: string): string {

@@ -52,6 +52,10 @@ export class Session {
     if (!this.loaded) throw new Error('no model loaded yet');
     return this.loaded.model;
   }
+  /** The loaded model, or null before one is loaded. */
+  get loadedModel(): LoadedModel | null {
+    return this.loaded;
+  }
   get tokenizer(): Tokenizer {
     return this.loaded?.tokenizer ?? new CharTokenizer();
   }

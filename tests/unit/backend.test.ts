@@ -10,27 +10,8 @@ import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { lossAndGradNorm } from '../../src/core/train/stats';
 import { Trainer } from '../../src/core/train/trainer';
 import { sumInChunks } from '../../src/core/webgpu-kernels';
+import { registerZeroing } from '../helpers/backends';
 import { TINY, normals, randomExamples, snapshot, tinyConfig, tinyModel } from '../helpers/tiny';
-
-/** Registers `name`: every cpu kernel, except `kernel`, which returns zeros of the right shape. */
-function registerZeroing(name: string, kernel: string) {
-  tf.registerBackend(name, () => tf.findBackendFactory('cpu')!() as tf.KernelBackend);
-  for (const k of tf.getKernelsForBackend('cpu')) {
-    if (k.kernelName === kernel) continue;
-    tf.registerKernel({ ...k, backendName: name });
-  }
-  const real = tf.getKernel(kernel, 'cpu')!;
-  tf.registerKernel({
-    kernelName: kernel,
-    backendName: name,
-    kernelFunc: (args) => {
-      const out = real.kernelFunc(args) as tf.TensorInfo;
-      const be = args.backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo; disposeData(id: object): void };
-      be.disposeData(out.dataId);
-      return be.makeTensorInfo(out.shape, out.dtype, new Float32Array(out.shape.reduce((a, b) => a * b, 1)));
-    },
-  });
-}
 
 beforeAll(async () => {
   registerZeroing('zero-addn', 'AddN');

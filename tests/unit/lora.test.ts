@@ -77,11 +77,11 @@ describe('LoRA adapters', () => {
     const base = await forward(model, null);
     expect(maxAbsDiff(unmerged, base)).toBeGreaterThan(1e-2); // the adapters really do something
 
-    lora.merge(model.params);
+    await lora.merge(model.params);
     expect(lora.merged).toBe(true);
     const merged = await forward(model, lora); // apply() skips adapters while merged: only the folded weights act
     expect(maxAbsDiff(merged, unmerged)).toBeLessThan(1e-5);
-    expect(() => lora.merge(model.params)).toThrow(/already merged/);
+    await expect(lora.merge(model.params)).rejects.toThrow(/already merged/);
 
     lora.unmerge(model.params);
     expect(lora.merged).toBe(false);
@@ -90,6 +90,23 @@ describe('LoRA adapters', () => {
     expect(maxAbsDiff(await forward(model, lora), unmerged)).toBeLessThan(1e-5);
     expect(() => lora.unmerge(model.params)).toThrow(/not merged/);
     lora.dispose();
+  });
+
+  it('refuses to merge an adapter with a non-finite weight (safe merge): it names the adapter and changes no base weight', async () => {
+    for (const bad of [NaN, Infinity]) {
+      const lora = new LoraSet(TINY, cfgOf({ targets: ['q', 'v', 'down'] }), 5);
+      randomizeB(lora, 70);
+      const broken = lora.get(1, 'v')!;
+      const values = (await broken.B.data()) as Float32Array;
+      broken.B.assign(tf.tensor2d(values.map((x, i) => (i === 3 ? bad : x)), broken.B.shape as [number, number]));
+      const before = await snapshot(model.params);
+      const tensors = tf.memory().numTensors;
+      await expect(lora.merge(model.params)).rejects.toThrow(/LoRA adapter v of block 1 would make h\.1\.attn\.c_attn\.weight non-finite \(NaN or Infinity\).*nothing was merged/);
+      expect(lora.merged).toBe(false);
+      expect(await snapshot(model.params)).toEqual(before); // not one weight was touched, not even block 0's
+      expect(tf.memory().numTensors).toBe(tensors); // the copies are freed
+      lora.dispose();
+    }
   });
 
   it('deltaWeight equals scale·A·B computed by hand', async () => {
@@ -144,7 +161,7 @@ describe('LoRA adapters', () => {
       randomizeB(lora, 80);
       const base = await snapshot(model.params); // per target: an earlier merge + unmerge may leave float rounding
       const unmerged = await forward(model, lora);
-      lora.merge(model.params);
+      await lora.merge(model.params);
       const merged = await snapshot(model.params);
       const [weight, lo, hi, cols] = expectedCols[target];
       for (const [name, w] of base) {

@@ -420,6 +420,56 @@ describe('ending a run', () => {
   });
 });
 
+describe('callbacks and still weights', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('onStart tells the steps and trainable weights first; the trainer waits for each callback it is given', async () => {
+    const s = setup({ train: { method: 'lora', maxSteps: 4, batchSize: 2 } }, { train: randomExamples(4, TINY, 14), val: [] });
+    const heard: string[] = [];
+    const h = await s.trainer.run({
+      onStart: (e) => void heard.push(`start ${e.totalSteps} ${e.trainableParams}`),
+      onStep: async (e) => {
+        heard.push(`step ${e.step}`);
+        await sleep(30);
+        heard.push(`after ${e.step}`); // nothing else happens while a callback's promise is pending
+      },
+    });
+    const lora = s.lora!.variables().reduce((n, v) => n + v.size, 0);
+    expect(heard).toEqual([`start 4 ${lora}`, 'step 1', 'after 1', 'step 2', 'after 2', 'step 3', 'after 3', 'step 4', 'after 4']);
+    expect(h.trainableParams).toBe(lora);
+    s.dispose();
+  });
+
+  it('between() runs work between two steps of a running, paused or finished run, never during an update', async () => {
+    const s = setup({ train: { method: 'lora', maxSteps: 30, batchSize: 2, lr: 1e-2 } }, { train: randomExamples(4, TINY, 15), val: [] });
+    const vars = s.lora!.variables();
+    let steps = 0;
+    /** Reads the weights, waits (as a sample's decoding does), and reads them again. */
+    const still = () =>
+      s.trainer.between(async () => {
+        const before = await snapshot(vars);
+        const at = steps;
+        await sleep(40);
+        expect(await snapshot(vars)).toEqual(before);
+        expect(steps).toBe(at);
+        return at;
+      });
+    const running = s.trainer.run({ onStep: (e) => void (steps = e.step) });
+    for (let i = 0; i < 5; i++) {
+      await sleep(15);
+      await still();
+    }
+    s.trainer.pause();
+    const pausedAt = await still(); // served where the paused loop waits
+    expect(await still()).toBe(pausedAt);
+    s.trainer.resume();
+    const h = await running;
+    expect(h.end.reason).toBe('completed');
+    expect(await still()).toBe(30); // no run under way: at once
+    s.dispose();
+  });
+});
+
 describe('freezing schedules', () => {
   const arch4: ModelArch = { ...TINY, nLayer: 4 };
   const tc = (over: DeepPartial<TrainConfig>) => tinyConfig({ model: { arch: arch4 }, train: { method: 'full', ...over } }).train;

@@ -4,7 +4,7 @@
 // References: Radford et al. 2019 (GPT-2); Karpathy's nanoGPT model.py.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ModelArch } from '../config';
+import type { LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
 import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from './fused';
 import type { LoraSet } from './lora';
@@ -77,6 +77,42 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
   };
 }) as never) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
 
+/** What the pieces of block i share: its weights' prefix, the batch's shape, and its LoRA adapters. */
+interface Block {
+  p: Params;
+  h: string; // the block's parameter prefix, "h.{i}."
+  B: number;
+  T: number;
+  nHead: number;
+  eps: number; // LayerNorm epsilon
+  /** out + s·(x·A)·B for the adapter on `target` (out itself where there is none). */
+  adapt(target: LoraTarget, x: tf.Tensor2D, out: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** Causal self-attention (nanoGPT's CausalSelfAttention): x [B*T, C], the block's LayerNormed input → [B*T, C]. */
+function attention(x: tf.Tensor2D, b: Block): tf.Tensor2D {
+  const { p, h } = b;
+  const qkv = linear(x, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
+  const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
+  // LoRA on q, k and v adds to its column slice of the fused projection's output
+  const y = causalAttention(b.adapt('q', x, q), b.adapt('k', x, k), b.adapt('v', x, v), b.B, b.T, b.nHead); // [B*T, C]
+  return b.adapt('o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
+}
+
+/** The MLP (nanoGPT's MLP): x [B*T, C] → up-projection [B*T, 4C] → tanh-GELU → down-projection [B*T, C]. */
+function mlp(x: tf.Tensor2D, b: Block): tf.Tensor2D {
+  const { p, h } = b;
+  const up = gelu(b.adapt('up', x, linear(x, p[h + 'mlp.c_fc.weight'], p[h + 'mlp.c_fc.bias']))) as tf.Tensor2D; // [B*T, 4C]
+  return b.adapt('down', up, linear(up, p[h + 'mlp.c_proj.weight'], p[h + 'mlp.c_proj.bias'])); // [B*T, C]
+}
+
+/** One pre-LayerNorm block (nanoGPT's Block): x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)). x [B*T, C] → [B*T, C]. */
+function block(x: tf.Tensor2D, b: Block): tf.Tensor2D {
+  const { p, h, eps } = b;
+  const xa = residual(x, attention(layerNorm(x, p[h + 'ln_1.weight'], p[h + 'ln_1.bias'], eps), b)); // [B*T, C]
+  return residual(xa, mlp(layerNorm(xa, p[h + 'ln_2.weight'], p[h + 'ln_2.bias'], eps), b)); // [B*T, C]
+}
+
 /**
  * Final hidden states for a batch of token ids. ids: [B, T] int32 → [B*T, C].
  * Call inside tf.tidy (or a gradient function): intermediates are not disposed here.
@@ -84,38 +120,26 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
 export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: ForwardOptions = {}): tf.Tensor2D {
   const [B, T] = ids.shape;
   const C = a.nEmbd;
-  const nh = a.nHead;
   if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
   const flat = ids.reshape([B * T]);
   const tok = opt.embedMode === 'onehot' ? gatherOneHotGrad(p['wte.weight'], flat) : tf.gather(p['wte.weight'], flat); // [B*T, C]
   const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
   let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
   const lora = opt.lora ?? null;
-  const ad = (layer: number, target: Parameters<LoraSet['apply']>[2], inp: tf.Tensor2D, out: tf.Tensor2D) =>
-    lora ? lora.apply(layer, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
-
   // One tidy per block: the tape keeps what each op saved for backward; every other intermediate is freed here
   // instead of living until the whole forward pass ends.
   for (let i = 0; i < a.nLayer; i++) {
-    const h = `h.${i}.`;
+    const b: Block = {
+      p,
+      h: `h.${i}.`,
+      B,
+      T,
+      nHead: a.nHead,
+      eps: a.layerNormEps,
+      adapt: (target, inp, out) => (lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out),
+    };
     const xin = x;
-    x = tf.tidy(() => {
-      // --- causal self-attention ---
-      const x1 = layerNorm(xin, p[h + 'ln_1.weight'], p[h + 'ln_1.bias'], a.layerNormEps); // [B*T, C]
-      const qkv = linear(x1, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
-      let [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
-      q = ad(i, 'q', x1, q);
-      k = ad(i, 'k', x1, k);
-      v = ad(i, 'v', x1, v);
-      const y = causalAttention(q, k, v, B, T, nh); // [B*T, C]
-      const o = ad(i, 'o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
-      const xa = residual(xin, o);
-      // --- MLP ---
-      const x2 = layerNorm(xa, p[h + 'ln_2.weight'], p[h + 'ln_2.bias'], a.layerNormEps);
-      const up = gelu(ad(i, 'up', x2, linear(x2, p[h + 'mlp.c_fc.weight'], p[h + 'mlp.c_fc.bias']))) as tf.Tensor2D; // [B*T, 4C]
-      const down = ad(i, 'down', up, linear(up, p[h + 'mlp.c_proj.weight'], p[h + 'mlp.c_proj.bias'])); // [B*T, C]
-      return residual(xa, down);
-    });
+    x = tf.tidy(() => block(xin, b));
   }
   return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [B*T, C]
 }

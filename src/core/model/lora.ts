@@ -93,29 +93,48 @@ export class LoraSet {
     return tf.tidy(() => tf.mul(tf.matMul(ad.A as tf.Tensor2D, ad.B as tf.Tensor2D), this.scale));
   }
 
-  /** Adds (sign +1) or removes (sign -1) every ΔW into the base weights in place. */
-  private fold(params: Params, sign: 1 | -1) {
-    for (const ad of this.adapters) {
-      const slot = targetSlot(this.arch, ad.target);
-      const w = params[`h.${ad.layer}.${slot.weight}`] as tf.Variable;
-      tf.tidy(() => {
-        const d = tf.pad(this.deltaWeight(ad), [[0, 0], [slot.colOffset, slot.colTotal - slot.colOffset - slot.outDim]]);
-        w.assign(sign > 0 ? tf.add(w, d) : tf.sub(w, d));
-      });
-    }
+  /** The base weight an adapter folds into, and its ΔW padded to that weight's columns ([in, colTotal]). */
+  private folded(params: Params, ad: Adapter): { name: string; w: tf.Variable; delta: () => tf.Tensor } {
+    const slot = targetSlot(this.arch, ad.target);
+    const name = `h.${ad.layer}.${slot.weight}`;
+    return { name, w: params[name] as tf.Variable, delta: () => tf.pad(this.deltaWeight(ad), [[0, 0], [slot.colOffset, slot.colTotal - slot.colOffset - slot.outDim]]) };
   }
 
-  /** Folds the adapters into the base weights: afterwards forward passes skip the adapter path. */
-  merge(params: Params) {
+  /**
+   * Folds the adapters into the base weights: afterwards forward passes skip the adapter path. As PEFT's
+   * safe_merge, the merged weights are computed on copies and checked first: if any is not finite (a broken
+   * adapter), it throws naming the adapter and leaves every base weight as it was.
+   */
+  async merge(params: Params): Promise<void> {
     if (this.merged) throw new Error('LoRA adapters are already merged');
-    this.fold(params, 1);
+    const merged = new Map<string, tf.Tensor>(); // weight name → its value with the adapters so far folded in
+    try {
+      for (const ad of this.adapters) {
+        const { name, w, delta } = this.folded(params, ad);
+        const prev = merged.get(name);
+        merged.set(name, tf.tidy(() => tf.add(prev ?? w, delta())));
+        prev?.dispose();
+        const check = tf.tidy(() => tf.all(tf.isFinite(merged.get(name)!)));
+        const [finite] = await check.data();
+        check.dispose();
+        if (!finite) {
+          throw new Error(`LoRA adapter ${ad.target} of block ${ad.layer} would make ${name} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so nothing was merged`);
+        }
+      }
+      for (const [name, value] of merged) (params[name] as tf.Variable).assign(value);
+    } finally {
+      tf.dispose([...merged.values()]);
+    }
     this.merged = true;
   }
 
   /** Subtracts the adapters from the base weights again (restores them up to float rounding). */
   unmerge(params: Params) {
     if (!this.merged) throw new Error('LoRA adapters are not merged');
-    this.fold(params, -1);
+    for (const ad of this.adapters) {
+      const { w, delta } = this.folded(params, ad);
+      tf.tidy(() => w.assign(tf.sub(w, delta())));
+    }
     this.merged = false;
   }
 

@@ -79,6 +79,10 @@ export function stepsFor(c: RunConfig, trainSize: number): { stepsPerEpoch: numb
 export class Trainer {
   private stopRequested = false;
   private pauseGate: { promise: Promise<void>; release: () => void } | null = null;
+  private running = false;
+  /** Work waiting for the weights to hold still (between), and how to wake a paused loop to serve it. */
+  private waiting: (() => Promise<void>)[] = [];
+  private wake: (() => void) | null = null;
 
   constructor(private readonly r: TrainerInit) {}
 
@@ -101,7 +105,33 @@ export class Trainer {
     return this.pauseGate !== null;
   }
 
+  /**
+   * Runs fn while the weights hold still: at once when no run is under way, else between two steps (a paused run
+   * serves it where it waits). A sample taken mid-run thus reads the weights of one step.
+   */
+  between<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.running) return fn();
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => fn().then(resolve, reject));
+      this.wake?.();
+    });
+  }
+
+  private async serveWaiting() {
+    while (this.waiting.length > 0) await this.waiting.shift()!();
+  }
+
   async run(cb: TrainCallbacks = {}): Promise<RunHistory> {
+    this.running = true;
+    try {
+      return await this.loop(cb);
+    } finally {
+      this.running = false;
+      await this.serveWaiting();
+    }
+  }
+
+  private async loop(cb: TrainCallbacks): Promise<RunHistory> {
     const { model: m, config: c, data, tokenizer } = this.r;
     const t = c.train;
     const rng = new Rng(t.seed);
@@ -125,6 +155,8 @@ export class Trainer {
     let end: { reason: EndReason; message: string } | null = null;
     let params: OptimizerParam[] = [];
     const peak = { bytes: 0 };
+    const startParams = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, 0);
+    await cb.onStart?.({ totalSteps, trainableParams: startParams.reduce((n, p) => n + p.variable.size, 0) });
 
     const lossOf = (b: Batch, seed: number): tf.Scalar => {
       const lg = logits(m.params, m.arch, b.x, { lora: m.lora, training: true, dropoutSeed: seed, embedMode: m.embedMode });
@@ -152,7 +184,7 @@ export class Trainer {
         const asked = c.eval.accuracy ? qs : qs.slice(0, 1);
         const answers = await greedyAnswers(m, tokenizer, asked.map((q) => q.prompt), c.eval.maxNewTokens, c.eval.stop);
         if (c.eval.accuracy) e.valAccuracy = answers.filter((a, i) => exactMatch(a.text, qs[i].answer)).length / qs.length;
-        e.sample = tokenizer.decode(qs[0].prompt) + answers[0].text;
+        e.sample = { prompt: tokenizer.decode(qs[0].prompt), text: answers[0].text };
       }
       return e;
     };
@@ -161,7 +193,12 @@ export class Trainer {
       // a macrotask break each step: `await t.data()` resolves as a microtask on wasm/cpu, so without it a Worker
       // would not see Stop/Pause messages (or flush progress) until the run ended
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.pauseGate) await this.pauseGate.promise;
+      await this.serveWaiting();
+      while (this.pauseGate) {
+        if (this.waiting.length === 0) await Promise.race([this.pauseGate.promise, new Promise<void>((wake) => (this.wake = wake))]);
+        this.wake = null;
+        await this.serveWaiting();
+      }
       if (this.stopRequested) {
         end = { reason: 'stopped', message: `Stopped by the user after step ${step}.` };
         break;
@@ -242,13 +279,13 @@ export class Trainer {
       const mem = tf.memory();
       const ev: StepEvent = { type: 'step', step, epoch: sampler.epoch, loss, lr, gradNorm, tokensPerSec: (tokens * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes };
       steps.push(ev);
-      cb.onStep?.(ev);
+      await cb.onStep?.(ev);
 
       // 5) evaluate, early stopping
       if (step % c.eval.everySteps === 0 || step === totalSteps) {
         const e = await evaluate();
         evals.push(e);
-        cb.onEval?.(e);
+        await cb.onEval?.(e);
         const value = t.earlyStopping.metric === 'valAccuracy' ? (e.valAccuracy ?? NaN) : e.valLoss;
         const { improved, stop } = stopper.observe(step, value);
         // the copy costs a full set of weights: only a run that can end early and roll back needs it

@@ -22,7 +22,7 @@ export interface EvalEvent {
   valPerplexity: number; // exp(valLoss)
   generalLoss?: number; // loss on held-out general text: rises when the model forgets
   valAccuracy?: number; // exact-match accuracy of greedy answers on validation (when eval.accuracy)
-  sample?: string; // a short greedy completion of the first validation prompt
+  sample?: { prompt: string; text: string }; // the first validation prompt and the model's short greedy answer
 }
 
 export type EndReason = 'completed' | 'early_stop' | 'diverged' | 'stopped' | 'backend_error';
@@ -40,9 +40,17 @@ export interface EndEvent {
 
 export type RunEvent = StepEvent | EvalEvent | EndEvent;
 
+/** What a run is about to do, before its first step. */
+export interface StartEvent {
+  totalSteps: number; // steps the run takes unless it ends early
+  trainableParams: number; // weights the optimizer updates at the first step (gradual unfreezing adds more later)
+}
+
+/** The trainer awaits what each callback returns before it goes on: the weights hold still while one runs. */
 export interface TrainCallbacks {
-  onStep?(e: StepEvent): void;
-  onEval?(e: EvalEvent): void;
+  onStart?(e: StartEvent): unknown;
+  onStep?(e: StepEvent): unknown;
+  onEval?(e: EvalEvent): unknown;
 }
 
 /** Everything a finished (or stopped) run leaves behind: what lessons diagnose and the page stores. */

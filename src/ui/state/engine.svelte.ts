@@ -1,19 +1,18 @@
 // The worker as the page sees it: starting, ready, failed or dead; which backend runs and why the others do not;
-// the built-in datasets and the loaded model. One worker at a time; a restart makes a fresh one.
+// the built-in datasets, and what the worker holds (its latest TrainerState, as it sent it). One worker at a time;
+// a restart makes a fresh one.
 
 import type { BackendReport } from '../../core/backend';
 import type { Backend, RunConfig } from '../../core/config';
 import { explainEngineError } from '../../core/engine-errors';
-import type { Capabilities, DatasetInfo, LessonInfo, ModelInfo } from '../../protocol';
+import { BUILT_IN_MODELS, isBuiltInModel } from '../../core/rules';
+import type { Capabilities, DatasetInfo, LessonInfo, TrainerState } from '../../protocol';
 import { TrainerClient } from '../trainer-client';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed' | 'dead';
 
-/** Models every engine has: the shipped pretrained one and a freshly initialised one. */
-export const BUILT_IN_MODELS = [
-  ['tiny-world', 'tiny-world (built-in, pretrained)'],
-  ['random', 'random (untrained)'],
-] as const;
+/** What a worker that has not started, or has died, holds. */
+const NOTHING: TrainerState = { model: null, tuned: false, adapter: null, imported: [] };
 
 export class Engine {
   status = $state<EngineStatus>('starting');
@@ -22,11 +21,13 @@ export class Engine {
   capabilities = $state.raw<Capabilities | null>(null);
   datasets = $state.raw<DatasetInfo[]>([]);
   lessons = $state.raw<LessonInfo[]>([]);
-  model = $state.raw<ModelInfo | null>(null);
+  /** What the worker holds, as its last answer said: every call that changes it returns it. */
+  state = $state.raw<TrainerState>(NOTHING);
   modelLoading = $state(false);
   modelError = $state<string | null>(null);
+  readonly model = $derived(this.state.model);
   /** Models imported into this worker (they go with it: a restarted engine has none). */
-  imported = $state.raw<ModelInfo[]>([]);
+  readonly imported = $derived(this.state.imported);
   error = $state<string | null>(null); // why the engine failed to start, or why the worker died
 
   /** The base-model picker's choices: built-in, then imported. */
@@ -47,19 +48,20 @@ export class Engine {
     this.status = 'starting';
     this.error = null;
     this.report = null;
-    this.model = null;
-    this.imported = [];
+    this.state = NOTHING;
     const client = new TrainerClient((message) => {
       if (this.client !== client) return;
+      this.state = NOTHING;
       this.status = 'dead';
       this.error = message;
       this.onDeath(message);
     });
     this.client = client;
     try {
-      const { report, capabilities } = await client.init(pref);
+      const { report, capabilities, state } = await client.init(pref);
       if (this.client !== client) return;
       this.report = report;
+      this.state = state;
       this.capabilities = capabilities;
       this.datasets = await client.guard(client.api.listDatasets());
       this.lessons = await client.guard(client.api.listLessons());
@@ -75,14 +77,20 @@ export class Engine {
 
   /** Names a model this engine can load: built-in, or imported into it. */
   knows(name: string): boolean {
-    return BUILT_IN_MODELS.some(([n]) => n === name) || this.imported.some((m) => m.name === name);
+    return isBuiltInModel(name) || this.imported.some((m) => m.name === name);
   }
 
-  /** An import finished in the worker: it is the loaded model now, and one of the picker's choices. */
-  addImported(info: ModelInfo) {
-    this.imported = [...this.imported.filter((m) => m.name !== info.name), info];
-    this.model = info;
-    this.modelError = null;
+  /** Runs a call that changes the worker's state and keeps the state it returns; after a failure, asks for it. */
+  async change<T>(call: (client: TrainerClient) => Promise<T>, stateOf: (result: T) => TrainerState): Promise<T> {
+    const client = this.client!;
+    try {
+      const result = await client.guard(call(client));
+      if (this.client === client) this.state = stateOf(result);
+      return result;
+    } catch (e) {
+      if (this.client === client && client.isAlive) this.state = await client.guard(client.api.state()).catch(() => this.state);
+      throw e;
+    }
   }
 
   async loadModel(config: RunConfig): Promise<void> {
@@ -91,9 +99,8 @@ export class Engine {
     this.modelLoading = true;
     this.modelError = null;
     try {
-      this.model = await client.guard(client.api.loadModel(config));
+      await this.change((c) => c.api.loadModel(config), (state) => state);
     } catch (e) {
-      this.model = null;
       this.modelError = explainEngineError((e as Error).message, 'model');
     } finally {
       this.modelLoading = false;

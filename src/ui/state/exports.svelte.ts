@@ -22,10 +22,16 @@ export class Exports {
   /** The files of the last export, as downloaded. */
   saved = $state.raw<{ name: string; size: number }[]>([]);
   error = $state<string | null>(null);
-  /** The PEFT adapter loaded for sampling, with the files it came from. */
-  adapter = $state.raw<(AdapterInfo & { files: string[] }) | null>(null);
+  /** The files the last adapter loaded came from, by name, as the user chose them. */
+  private adapterFiles = $state.raw<string[]>([]);
 
   constructor(private readonly engine: Engine) {}
+
+  /** The PEFT adapter the worker samples with, if it still has one, with the files it came from. */
+  get adapter(): (AdapterInfo & { files: string[] }) | null {
+    const info = this.engine.state.adapter;
+    return info && { ...info, files: this.adapterFiles };
+  }
 
   async export(kind: ExportKind): Promise<void> {
     const client = this.engine.client;
@@ -58,8 +64,8 @@ export class Exports {
     try {
       list.forEach((f) => checkFileSize(f, MAX_FILE_BYTES.adapter, 'adapter file'));
       const files: NamedFile[] = await Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-      const info = await client.guard(client.api.importAdapter(transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))));
-      this.adapter = { ...info, files: list.map((f) => f.name) };
+      await this.engine.change((c) => c.api.importAdapter(transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))), (state) => state);
+      this.adapterFiles = list.map((f) => f.name);
       return true;
     } catch (e) {
       this.error = (e as Error).message;

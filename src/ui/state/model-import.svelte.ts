@@ -99,8 +99,8 @@ export class ModelImport {
     this.error = null;
     this.progress = null;
     try {
-      const info = await client.guard(client.api.importModel(source, proxy((p: ImportProgress) => (this.progress = p))));
-      this.onImported(info);
+      const { model } = await this.engine.change((c) => c.api.importModel(source, proxy((p: ImportProgress) => (this.progress = p))), (state) => state);
+      if (model) this.onImported(model);
     } catch (e) {
       this.error = (e as Error).message;
     } finally {

@@ -8,7 +8,7 @@ import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
 import type { Diagnosis } from '../../core/lessons/types';
 import { variantOf, variantOrPitfall } from '../../core/rules';
-import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress } from '../../protocol';
+import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress, RunListener, RunStart } from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { checkFileSize, MAX_FILE_BYTES } from '../files';
@@ -39,8 +39,6 @@ export class Playground {
   readonly exports = new Exports(this.engine);
 
   current = $state.raw<RunState | null>(null);
-  /** Whether this tab's worker holds fine-tuned weights (a run trained since the worker started). */
-  tunedInWorker = $state(false);
   lesson = $state.raw<LessonInfo | null>(null);
   lessonVariant = $state<string | null>(null);
   /** The lesson's pitfall and a fix run one after the other (compare()), with each diagnosis once it is in. */
@@ -61,8 +59,8 @@ export class Playground {
   private pendingHash: string | null = null;
 
   readonly training = $derived(this.current?.active ?? false);
-  /** The worker holds fine-tuned weights to sample from: a run is training or has trained in this tab. */
-  readonly hasTuned = $derived(this.training || this.tunedInWorker);
+  /** The worker holds fine-tuned weights to sample from: a run is training or has trained, or an adapter is loaded. */
+  readonly hasTuned = $derived(this.training || this.engine.state.tuned || this.engine.state.adapter !== null);
   readonly lessons = $derived(this.engine.lessons);
   readonly variant = $derived(this.lesson && this.lessonVariant ? variantOrPitfall(this.lesson, this.lessonVariant) : null);
   /** How many runs Start will train: a lesson variant may need several (k-fold, search). */
@@ -164,7 +162,6 @@ export class Playground {
   }
 
   async startEngine(pref: Backend | 'auto') {
-    this.tunedInWorker = false;
     await this.engine.start(pref);
     if (!this.engine.ready) return;
     this.setup.datasets = this.engine.datasets;
@@ -180,7 +177,6 @@ export class Playground {
       this.setup.config.model.name = 'tiny-world';
       this.setup.config.model.arch = defaultConfig().model.arch;
     }
-    this.exports.adapter = null;
     await this.loadModel();
     if (this.setup.customText) await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
   }
@@ -192,7 +188,6 @@ export class Playground {
 
   async chooseModel(name: string) {
     const imported = this.engine.imported.find((m) => m.name === name);
-    if (this.engine.model?.name !== name) this.modelChanged();
     this.setup.config.model.name = name;
     if (imported) this.setup.config.model.arch = { ...imported.arch };
     else if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
@@ -206,21 +201,9 @@ export class Playground {
 
   /** An imported model is loaded in the worker: pick it, with its shape. */
   private useImported(m: ModelInfo) {
-    this.modelChanged();
-    this.engine.addImported(m);
+    this.engine.modelError = null;
     this.setup.config.model.name = m.name;
     this.setup.config.model.arch = { ...m.arch };
-  }
-
-  /** Another model in the worker takes the fine-tuned weights and any loaded adapter with it. */
-  private modelChanged() {
-    this.tunedInWorker = false;
-    this.exports.adapter = null;
-  }
-
-  async loadAdapter(files: File[]) {
-    if (this.training) return;
-    if (await this.exports.loadAdapter(files)) this.tunedInWorker = true;
   }
 
   /** An uploaded dataset: sized, then decoded (UTF-8 or UTF-16), then checked; a file that cannot be read is refused by name. */
@@ -300,9 +283,10 @@ export class Playground {
     }
     const run = this.beginRun(config, null);
     try {
-      const onProgress = proxy((p: Progress) => this.progress(run, p));
-      run.finish(await this.engine.client!.guard(this.engine.client!.api.start(config, this.setup.isCustom ? (this.setup.validation?.records ?? null) : null, onProgress)));
-      this.tunedInWorker = true;
+      const listener: RunListener = { started: (s) => this.started(run, s), progress: (p) => this.progress(run, p) };
+      const custom = this.setup.isCustom ? (this.setup.validation?.records ?? null) : null;
+      const { history } = await this.engine.change((c) => c.api.start(config, custom, proxy(listener)), (r) => r.state);
+      run.finish(history);
     } catch (e) {
       run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
     }
@@ -331,7 +315,6 @@ export class Playground {
 
   /** Runs a lesson variant in the worker; each of its trials becomes a run on screen. Null when it failed or was stopped. */
   private async trainLesson(lesson: LessonInfo, variantId: string, override: DeepPartial<RunConfig>): Promise<LessonOutcome | null> {
-    const client = this.engine.client!;
     const variant = variantOf(lesson, variantId);
     let run: RunState | null = null;
     const listener: LessonListener = {
@@ -339,19 +322,22 @@ export class Playground {
         this.trialNote = t.of > 1 ? `${t.label} (run ${t.index + 1} of ${t.of})` : null;
         run = this.beginRun(t.config, { id: lesson.id, title: lesson.title, variant: variant.id, variantLabel: variant.label, trial: t.of > 1 ? t.label : null, diagnosis: null });
       },
+      started: (s) => {
+        if (run) this.started(run, s);
+      },
       progress: (p) => {
         if (run) this.progress(run, p);
       },
       trialEnd: (t) => {
         if (!run) return;
         run.finish(t.history);
-        this.tunedInWorker = true;
+        this.engine.state = t.state;
         this.measuring = t.index + 1 === (variant.trials?.runs.length ?? 1);
         void this.library.save(run.toStored());
       },
     };
     try {
-      const outcome = await client.guard(client.api.runLesson(lesson.id, variantId, override, proxy(listener)));
+      const outcome = await this.engine.change((c) => c.api.runLesson(lesson.id, variantId, override, proxy(listener)), (o) => o.state);
       const last = run as RunState | null;
       if (last) {
         last.lesson = { ...last.lesson!, diagnosis: { text: outcome.diagnosis.text, showsPitfall: outcome.diagnosis.showsPitfall } };
@@ -378,12 +364,16 @@ export class Playground {
       this.library.overlayIds = [...this.library.overlayIds, previous.id].slice(-4);
     }
     this.current = run;
-    this.tunedInWorker = false;
-    this.exports.adapter = null;
     this.lossRows = null;
     this.lastSave = 0;
     void this.library.save(run.toStored());
     return run;
+  }
+
+  /** The worker has prepared the run (and dropped the previous run and any loaded adapter). */
+  private started(run: RunState, s: RunStart) {
+    run.start(s);
+    this.engine.state = s.state;
   }
 
   /** One throttled progress update from the worker, and a save now and then. */
@@ -401,7 +391,6 @@ export class Playground {
   }
 
   private workerDied(message: string) {
-    this.tunedInWorker = false;
     const run = this.current;
     if (run?.active) run.fail(this.failureWords(run, message));
   }
@@ -425,7 +414,7 @@ export class Playground {
 
   async loadLossTable() {
     const client = this.engine.client;
-    if (!client || !this.tunedInWorker) return;
+    if (!client || !this.engine.state.tuned) return;
     this.lossRowsError = null;
     try {
       this.lossRows = await client.guard(client.api.lossTable());

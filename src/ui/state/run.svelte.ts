@@ -3,7 +3,7 @@
 
 import type { RunConfig } from '../../core/config';
 import type { EndEvent, EvalEvent, RunHistory, StepEvent } from '../../core/train/types';
-import { unpackSteps, type Progress, type Sample } from '../../protocol';
+import { unpackSteps, type Progress, type RunStart, type Sample } from '../../protocol';
 import { endWords, newRunId, type RunLesson, type StoredRun } from '../runs';
 
 export type RunStatus = 'preparing' | 'training' | 'paused' | 'stopping' | 'finished' | 'failed';
@@ -62,11 +62,15 @@ export class RunState {
   readonly etaMs = $derived(this.active && this.step > 0 && this.firstStepAt > 0 ? ((this.now - this.firstStepAt) / this.step) * (this.totalSteps - this.step) : NaN);
   readonly endText = $derived(this.active ? '' : endWords(this));
 
-  apply(p: Progress) {
-    this.totalSteps = p.totalSteps;
-    this.trainableParams = p.trainableParams;
-    this.totalParams = p.totalParams;
+  /** The worker has prepared the run: its size, before the first step. */
+  start(s: RunStart) {
+    this.totalSteps = s.totalSteps;
+    this.trainableParams = s.trainableParams;
+    this.totalParams = s.totalParams;
     if (this.status === 'preparing') this.status = 'training';
+  }
+
+  apply(p: Progress) {
     const now = performance.now();
     if (p.steps.length > 0) {
       const fresh = unpackSteps(p.steps);
