@@ -5,6 +5,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../src/core/rng';
+import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
 
 // ---------------------------------------------------------------- the world ----------------------------------
 // Each resident's facts are fixed, so the corpus never contradicts itself (Mia always lives in Northvale).
@@ -72,27 +73,11 @@ const miles = (a: string, b: string) => MILES.get(a < b ? `${a}|${b}` : `${b}|${
 let r = new Rng(1); // the generator templates draw from; switched per output file
 const pick = <T>(xs: readonly T[], g: Rng = r): T => xs[g.int(xs.length)];
 const chance = (p: number, g: Rng = r) => g.next() < p;
-const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
-const a = (w: string) => (/^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
-const they = (p: Person) => (p.he ? 'he' : 'she');
-const their = (p: Person) => (p.he ? 'his' : 'her');
-const them = (p: Person) => (p.he ? 'him' : 'her');
-const list = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 const plural = (animal: string) => (animal === 'sheep' ? 'sheep' : animal === 'mouse' ? 'mice' : `${animal}s`);
 const one = (food: string) => (food.endsWith('ies') ? food.slice(0, -1) : food.endsWith('s') ? food.slice(0, -1) : food);
 /** "3 apples" or "three apples", "1 apple"/"one apple". */
 const count = (n: number, food: string, digits = chance(0.5)) => `${digits || n > 12 ? n : NUM_WORDS[n]} ${n === 1 ? one(food) : food}`;
-function other(p: Person, g: Rng = r): Person {
-  for (;;) {
-    const q = pick(PEOPLE, g);
-    if (q !== p) return q;
-  }
-}
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
+const other = (p: Person, g: Rng = r): Person => otherThan(p, PEOPLE, (xs) => pick(xs, g));
 type Doc = { key: string; text: string };
 
 // ---------------------------------------------------------------- documents ----------------------------------
@@ -241,18 +226,27 @@ function note(): Doc {
   return { key: `notice|${p.town}|${p.name}`, text: `NOTICE: the ${pick(PLACES)} in ${p.town} will be shut on ${pick(DAYS)}. Ask ${p.name} (the ${p.job}) if you need anything - thank you!` };
 }
 
-/** Questions answered from a context, in several formats. In the "\nA: " format the answer is a full sentence. */
+/**
+ * Questions answered from a context, in several formats: one to four in a document, all in one format, each with
+ * its own context. In the "\nA: " format the answer is a full sentence. No context of the qa-context dataset is used.
+ */
 function qaDoc(): Doc {
-  const { context, question, short, sentence } = qaItem(r);
   const f = r.int(5);
-  const text = [
-    `${context} ${question}\nA: ${sentence}`,
-    `${context}\nQ: ${question}\nA: ${sentence}`,
-    `${context} ${question}\nAnswer: ${short}`,
-    `Question: ${context} ${question} -> ${short}`,
-    `${context} ${question} The answer is ${short}.`,
-  ][f];
-  return { key: `qa|${context}|${question}`, text };
+  const items: string[] = [];
+  let key = '';
+  for (let k = 1 + r.int(4); items.length < k; ) {
+    const { context, question, short, sentence } = qaItem(r);
+    if (qaBanned.has(context)) continue;
+    if (!key) key = `qa|${context}|${question}`;
+    items.push([
+      `${context} ${question}\nA: ${sentence}`,
+      `${context}\nQ: ${question}\nA: ${sentence}`,
+      `${context} ${question}\nAnswer: ${short}`,
+      `Question: ${context} ${question} -> ${short}`,
+      `${context} ${question} The answer is ${short}.`,
+    ][f]);
+  }
+  return { key, text: items.join('\n') };
 }
 
 // ---------------------------------------------------------------- QA items -----------------------------------
@@ -301,7 +295,8 @@ function qaItem(g: Rng): { context: string; question: string; short: string; sen
 }
 
 // ---------------------------------------------------------------- the corpus ---------------------------------
-const MAKERS: [() => Doc, number][] = [[story, 0.22], [dialogue, 0.14], [facts, 0.08], [town, 0.04], [listDoc, 0.08], [numbers, 0.08], [note, 0.08], [qaDoc, 0.28]];
+// QA is about 45% of the characters: copying the asked-for item out of a context is the skill the QA lessons need
+const MAKERS: [() => Doc, number][] = [[story, 0.18], [dialogue, 0.12], [facts, 0.08], [town, 0.04], [listDoc, 0.08], [numbers, 0.08], [note, 0.06], [qaDoc, 0.36]];
 const splitSentences = (doc: string) => doc.split(/\n|(?<=[.!?])\s+/).map((s) => s.trim()).filter((s) => s.length > 0);
 const isHeldOutKey = (key: string) => fnv1a(key) % 10 === 0;
 
@@ -393,8 +388,16 @@ function write(file: string, text: string): void {
 }
 const ALLOWED = /^[\x20-\x7e\n]*$/;
 
+const [rQa, rRev, rTel] = [new Rng(3), new Rng(4), new Rng(5)];
+const qaContext = unique(600, () => {
+  const it = qaItem(rQa);
+  return { prompt: `${it.context} ${it.question}`, completion: it.short };
+});
+// the held-out questions must be new to the base model: the training corpus never uses a qa-context context
+const qaBanned = new Set(qaContext.map((x) => x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1)));
+
 r = new Rng(1);
-const train = corpus(false, 3_000_000);
+const train = corpus(false, 5_000_000);
 const trainText = train.docs.join('\n\n');
 const trainSentences = new Set(train.docs.flatMap(splitSentences));
 r = new Rng(2);
@@ -411,11 +414,6 @@ const trainLines = new Set(trainText.split('\n'));
 const heldLines = heldoutText.split('\n').filter((l) => l.length > 0);
 const sharedLines = heldLines.filter((l) => trainLines.has(l)).length;
 
-const [rQa, rRev, rTel] = [new Rng(3), new Rng(4), new Rng(5)];
-const qaContext = unique(600, () => {
-  const it = qaItem(rQa);
-  return { prompt: `${it.context} ${it.question}`, completion: it.short };
-});
 // the held-out questions must be new to the base model: no qa-context context occurs in the training corpus
 const qaSeen = qaContext.filter((x) => trainText.includes(x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1))).length;
 if (qaSeen > 0) throw new Error(`${qaSeen} qa-context contexts occur in the small-world training corpus`);
@@ -496,7 +494,7 @@ const corpusReadme = `# small-world corpus
 
 The pretraining text of the \`small-world\` model: ${train.docs.length.toLocaleString('en-US')} documents about an invented world of ${PEOPLE.length} people in
 ${TOWN_NAMES.length} towns: stories with a plot (a lost pet, a broken thing, a trip, a market day, a storm), dialogues, facts about
-people and towns, lists, sums and counts, notes and letters, and questions answered from a context in five formats.
+people and towns, lists, sums and counts, notes and letters, and questions answered from a context in five formats (one to four questions in a document).
 Each person's facts never change. Documents are separated by a blank line (no document holds one); pretraining
 replaces each blank line with the \`<eos>\` token. Only ASCII 32..126 and \\n.
 

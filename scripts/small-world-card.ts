@@ -58,16 +58,23 @@ const pct = (x: number) => (100 * x).toFixed(1);
 const n = (x: number) => x.toLocaleString('en-US');
 const first = qa[0];
 const esc = (s: string) => s.replace(/\n/g, ' / ').replace(/\|/g, '\\|');
+const met = first.tuned >= 0.85 && first.base < 0.05;
+const status = met
+  ? `**Status: the QA target is met.** The issue's target is at least 85% held-out exact match on QA after the
+standard LoRA recipe, with the base under 5%. Measured below: base ${pct(first.base)}%, after LoRA ${pct(first.tuned)}% (seed ${first.seed}).`
+  : `**Status: the QA target is not met.** The issue's target is at least 85% held-out exact match on QA after the
+standard LoRA recipe, with the base under 5%. Measured below: base ${pct(first.base)}%, after LoRA ${pct(first.tuned)}% (seed ${first.seed}).`;
+const afterQa = `After \`\\nA: \` the corpus always answers in a full sentence ("The cup is blue."), so the base model's exact match is
+near zero by design: fine-tuning has to teach the short format, and the base has to know which item of the context is asked for.`;
+const whyLow = met ? '' : `\n\n\`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
+formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit.`;
 const card = `# ${MODEL}: model card
 
 A GPT-2-style character model for LoRA Playground, pretrained in PyTorch on a corpus our own code generates, and
 shipped in our safetensors format. It is larger than tiny-world, and its corpus has \`<eos>\` after every document,
 digits, the \`\\nA: \` format and every character of the shipped datasets.
 
-**Status: the QA target is not met.** The issue's target is at least 85% held-out exact match on QA after the
-standard LoRA recipe, with the base under 5%. Measured below: base ${pct(qa[0].base)}%, after LoRA ${pct(qa[0].tuned)}%. The base model
-has not learned to copy the asked-for item out of a two-fact context (see the QA section); more pretraining
-than the ${n(rec.steps)} steps that fitted this session's time budget is the next step.
+${status}
 
 | | |
 | --- | --- |
@@ -97,17 +104,11 @@ Exact match: greedy answer up to <eos> or a newline, equal to the expected answe
 | --- | --- | --- | --- | --- | --- |
 ${qa.map((r) => `| ${r.seed} | ${r.questions} | ${pct(r.base)}% | ${pct(r.tuned)}% | ${r.generalFirst?.toFixed(3)} -> ${r.generalLast?.toFixed(3)} | ${(r.trainMs / 1000).toFixed(1)} s |`).join('\n')}
 
-After \`\\nA: \` the corpus always answers in a full sentence ("The cup is blue."), so the base model's exact match is
-near zero by design. Fine-tuning does teach the short format (answers become one word), but the word is often the
-wrong one: the base does not yet pick the right item out of a two-fact context, and 150 LoRA steps do not teach it.
+${afterQa}
 
 | question kind | held-out questions (seed ${qa[0].seed}) | exact match after LoRA |
 | --- | --- | --- |
-${Object.entries(qa[0].byKind).map(([k, [ok, all]]) => `| ${k} | ${all} | ${pct(ok / all)}% |`).join('\n')}
-
-Why it is low, measured once by \`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` (2026-12-01, seed 42, same 120 questions):
-the base model zero-shot in the corpus's own short-answer formats scores 15.8% with \`\\nAnswer: \` and 10.8% with
-\` -> \`, so its ability to pick the item out of the context is the limit; LoRA with lr 0.01 for 300 steps reaches 18.3%.
+${Object.entries(qa[0].byKind).map(([k, [ok, all]]) => `| ${k} | ${all} | ${pct(ok / all)}% |`).join('\n')}${whyLow}
 
 ## Pretraining: held-out loss (PyTorch, documents joined by <eos>)
 | step | training loss | held-out loss |
