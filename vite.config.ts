@@ -21,7 +21,8 @@ export default defineConfig({
       manifest: {
         name: 'LoRA Playground',
         short_name: 'LoRA',
-        description: 'Fine-tune a small transformer with LoRA in the browser and watch fine-tuning pitfalls happen live.',
+        description:
+          'Fine-tune a small transformer with LoRA in the browser and watch fine-tuning pitfalls happen live.',
         start_url: '.',
         scope: '.',
         display: 'standalone',
@@ -51,5 +52,9 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation, port: 4173 },
   // bench.html: the browser bench (npm run bench -- --browser), built beside the page
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096, rollupOptions: { input: { index: 'index.html', bench: 'bench.html' } } },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: { input: { index: 'index.html', bench: 'bench.html' } },
+  },
 });

@@ -35,7 +35,15 @@ console.log('| shape (layers x width) | params | LoRA trainable | batch x seq | 
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const s of sizes) {
   const [nLayer, nEmbd] = s.split('x').map(Number);
-  const arch: ModelArch = { vocabSize: tok.vocabSize, blockSize: 128, nLayer, nHead: 4, nEmbd, mlpRatio: 4, layerNormEps: 1e-5 };
+  const arch: ModelArch = {
+    vocabSize: tok.vocabSize,
+    blockSize: 128,
+    nLayer,
+    nHead: 4,
+    nEmbd,
+    mlpRatio: 4,
+    layerNormEps: 1e-5,
+  };
   const c = mergeConfig(defaultConfig(), {
     model: { name: 'random', arch, backend: 'wasm' },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
@@ -45,10 +53,19 @@ for (const s of sizes) {
   const model = GPTModel.random(arch, 1);
   const lora = new LoraSet(arch, c.lora, 2);
   const view = { params: model.params, arch, lora, embedMode: rep.embedMode };
-  const trainer = new Trainer({ model: view, config: c, data: { train: examples(BATCH * 4, arch.vocabSize, 3), val: examples(BATCH, arch.vocabSize, 4) }, tokenizer: tok, backend: 'wasm', totalParams: model.numParams });
+  const trainer = new Trainer({
+    model: view,
+    config: c,
+    data: { train: examples(BATCH * 4, arch.vocabSize, 3), val: examples(BATCH, arch.vocabSize, 4) },
+    tokenizer: tok,
+    backend: 'wasm',
+    totalParams: model.numParams,
+  });
   const h = await trainer.run();
   const ms = median(h.steps.slice(2).map((x) => x.msPerStep));
-  console.log(`| ${s} | ${countParams(arch).toLocaleString('en-US')} | ${h.trainableParams.toLocaleString('en-US')} | ${BATCH} x ${LEN} | ${ms.toFixed(0)} | ${Math.round((BATCH * LEN * 1000) / ms)} |`);
+  console.log(
+    `| ${s} | ${countParams(arch).toLocaleString('en-US')} | ${h.trainableParams.toLocaleString('en-US')} | ${BATCH} x ${LEN} | ${ms.toFixed(0)} | ${Math.round((BATCH * LEN * 1000) / ms)} |`,
+  );
   lora.dispose();
   model.dispose();
 }

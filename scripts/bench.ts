@@ -18,18 +18,32 @@ const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.index
 const json = argv.includes('--json');
 const STEPS = Number(opt('steps', '12'));
 
-interface Row extends BenchRow { torchMsPerStep?: number; torchTokensPerSec?: number; torchCpuMsPerStep?: number; ratio?: number; cpuRatio?: number }
+interface Row extends BenchRow {
+  torchMsPerStep?: number;
+  torchTokensPerSec?: number;
+  torchCpuMsPerStep?: number;
+  ratio?: number;
+  cpuRatio?: number;
+}
 
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch; not a pyenv python earlier on PATH
 const noTorch = argv.includes('--no-torch');
 const hasTorch = !noTorch && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-interface TorchRow { msPerStep: number; tokensPerSec: number; cpuMsPerStep: number }
+interface TorchRow {
+  msPerStep: number;
+  tokensPerSec: number;
+  cpuMsPerStep: number;
+}
 const torchCache = new Map<string, TorchRow>();
 /** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
 function torchRow(size: string, method: string): TorchRow | undefined {
   const key = `${size}/${method}`;
   if (!torchCache.has(key)) {
-    const r = spawnSync(PYTHON, ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      PYTHON,
+      ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`scripts/bench_torch.py failed (${r.status}): ${r.stderr}`);
     torchCache.set(key, JSON.parse(r.stdout).rows[0]);
   }
@@ -51,9 +65,19 @@ for (const b of backends) {
       const steps = b === 'cpu' ? Math.min(STEPS, 4) : STEPS; // cpu is ~30x slower; fewer steps
       const row: Row = await benchRow(size, method, steps, rep.embedMode, cpuClock);
       const pt = hasTorch ? torchRow(size, method) : undefined;
-      if (pt) Object.assign(row, { torchMsPerStep: pt.msPerStep, torchTokensPerSec: pt.tokensPerSec, torchCpuMsPerStep: pt.cpuMsPerStep, ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3), cpuRatio: +(pt.cpuMsPerStep / row.cpuMsPerStep!).toFixed(3) });
+      if (pt)
+        Object.assign(row, {
+          torchMsPerStep: pt.msPerStep,
+          torchTokensPerSec: pt.tokensPerSec,
+          torchCpuMsPerStep: pt.cpuMsPerStep,
+          ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3),
+          cpuRatio: +(pt.cpuMsPerStep / row.cpuMsPerStep!).toFixed(3),
+        });
       rows.push(row);
-      if (!json) console.error(`${b} ${size} ${method}: ${row.msPerStep.toFixed(0)} ms/step${pt ? `, PyTorch ${pt.msPerStep} ms/step` : ''}`);
+      if (!json)
+        console.error(
+          `${b} ${size} ${method}: ${row.msPerStep.toFixed(0)} ms/step${pt ? `, PyTorch ${pt.msPerStep} ms/step` : ''}`,
+        );
     }
 }
 if (argv.includes('--browser')) {
@@ -63,12 +87,35 @@ if (argv.includes('--browser')) {
   failures.push(...got.failures);
 }
 
-if (json) console.log(JSON.stringify({ steps: STEPS, warmupExcluded: BENCH_WARMUP, torch: hasTorch ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)' : noTorch ? 'off (--no-torch)' : 'not found', rows, failures }, null, 2));
+if (json)
+  console.log(
+    JSON.stringify(
+      {
+        steps: STEPS,
+        warmupExcluded: BENCH_WARMUP,
+        torch: hasTorch
+          ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)'
+          : noTorch
+            ? 'off (--no-torch)'
+            : 'not found',
+        rows,
+        failures,
+      },
+      null,
+      2,
+    ),
+  );
 else {
   const x = (v: number | undefined) => (v !== undefined ? `${v.toFixed(2)}×` : '–');
-  console.log('| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | CPU ms/step | peak tensor MB | PyTorch ms/step (CPU ms) | ours ÷ PyTorch, tokens/s (by CPU time) |');
+  console.log(
+    '| backend | model | method | params (trainable) | batch × seq | ms/step (median) | tokens/s | CPU ms/step | peak tensor MB | PyTorch ms/step (CPU ms) | ours ÷ PyTorch, tokens/s (by CPU time) |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${r.cpuMsPerStep ?? '–'} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} (${r.torchCpuMsPerStep ?? '–'}) | ${x(r.ratio)} (${x(r.cpuRatio)}) |`);
-  if (!hasTorch) console.log(noTorch ? '(no PyTorch anchor: --no-torch)' : `(no PyTorch anchor: ${PYTHON} cannot import torch)`);
+  for (const r of rows)
+    console.log(
+      `| ${r.backend} | ${r.size} | ${r.method} | ${r.params.toLocaleString('en-US')} (${r.trainable.toLocaleString('en-US')}) | ${r.batch} × ${r.seqLen} | ${r.msPerStep} | ${r.tokensPerSec} | ${r.cpuMsPerStep ?? '–'} | ${(r.peakBytes / 1e6).toFixed(1)} | ${r.torchMsPerStep ?? '–'} (${r.torchCpuMsPerStep ?? '–'}) | ${x(r.ratio)} (${x(r.cpuRatio)}) |`,
+    );
+  if (!hasTorch)
+    console.log(noTorch ? '(no PyTorch anchor: --no-torch)' : `(no PyTorch anchor: ${PYTHON} cannot import torch)`);
   for (const f of failures) console.log(`- not measured: ${f}`);
 }

@@ -22,7 +22,9 @@ for (const lesson of LESSONS) {
     } catch (e) {
       cells = ['error', (e as Error).message.replace(/\|/g, '\\|')];
     }
-    console.log(`| ${lesson.number} | ${lesson.title} | ${v.label} | ${cells[0]} | ${cells[1]} | ${((performance.now() - t0) / 1000).toFixed(0)} |`);
+    console.log(
+      `| ${lesson.number} | ${lesson.title} | ${v.label} | ${cells[0]} | ${cells[1]} | ${((performance.now() - t0) / 1000).toFixed(0)} |`,
+    );
   }
 }
 session.dispose();

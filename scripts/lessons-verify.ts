@@ -23,7 +23,8 @@ const value = (n: string) => {
 const lessons: Lesson[] = value('lesson')?.split(',').map(lessonById) ?? LESSONS;
 const seeds = (value('seeds') ?? '1,2,3').split(',').map((s) => {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--seeds ${value('seeds')}: expected whole numbers separated by commas, like 1,2,3`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--seeds ${value('seeds')}: expected whole numbers separated by commas, like 1,2,3`);
   return n;
 });
 const write = argv.includes('--write');
@@ -53,7 +54,16 @@ interface LessonRuns {
   variants: VariantRuns[];
 }
 
-const fmt = (x: number) => (!Number.isFinite(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(2) : x.toExponential(1));
+const fmt = (x: number) =>
+  !Number.isFinite(x)
+    ? String(x)
+    : Math.abs(x) >= 1000
+      ? x.toFixed(0)
+      : Math.abs(x) >= 10
+        ? x.toFixed(1)
+        : Math.abs(x) >= 0.01 || x === 0
+          ? x.toFixed(2)
+          : x.toExponential(1);
 const spread = (xs: number[]) => `${fmt(mean(xs))} ± ${fmt(std(xs))}`;
 const marks = (bs: boolean[]) => bs.map((b) => (b ? 'yes' : 'no')).join(' ');
 
@@ -74,20 +84,37 @@ function rows(l: LessonRuns): string[] {
   });
 }
 
-const HEADER = ['| # | variant | seeds | pitfall shows / fix helps, per seed | figures the diagnosis quotes (mean ± s.d. over seeds) | s per run |', '| --- | --- | --- | --- | --- | --- |'];
+const HEADER = [
+  '| # | variant | seeds | pitfall shows / fix helps, per seed | figures the diagnosis quotes (mean ± s.d. over seeds) | s per run |',
+  '| --- | --- | --- | --- | --- | --- |',
+];
 
 const session = await Session.create({ loader: await diskLoader(), backend: 'wasm' });
 const results: LessonRuns[] = [];
 for (const lesson of lessons) {
-  const entry: LessonRuns = { id: lesson.id, number: lesson.number, title: lesson.title, date: new Date().toISOString().slice(0, 10), variants: [] };
+  const entry: LessonRuns = {
+    id: lesson.id,
+    number: lesson.number,
+    title: lesson.title,
+    date: new Date().toISOString().slice(0, 10),
+    variants: [],
+  };
   for (const v of variantsOf(lesson)) {
     const runs: SeedRun[] = [];
     for (const seed of seeds) {
       const t0 = performance.now();
       const r = await runLesson(session, lesson, v.id, { override: { train: { seed } } });
-      const run = { seed, showsPitfall: r.diagnosis.showsPitfall, metrics: r.diagnosis.metrics, seconds: (performance.now() - t0) / 1000, text: r.diagnosis.text };
+      const run = {
+        seed,
+        showsPitfall: r.diagnosis.showsPitfall,
+        metrics: r.diagnosis.metrics,
+        seconds: (performance.now() - t0) / 1000,
+        text: r.diagnosis.text,
+      };
       runs.push(run);
-      console.error(`${lesson.id} / ${v.id} / seed ${seed}: ${run.seconds.toFixed(0)} s; ${run.showsPitfall ? 'pitfall seen' : 'no pitfall'}: ${run.text}`);
+      console.error(
+        `${lesson.id} / ${v.id} / seed ${seed}: ${run.seconds.toFixed(0)} s; ${run.showsPitfall ? 'pitfall seen' : 'no pitfall'}: ${run.text}`,
+      );
     }
     entry.variants.push({ id: v.id, label: v.label, runs });
   }
@@ -97,7 +124,9 @@ for (const lesson of lessons) {
 session.dispose();
 
 if (write) {
-  const stored: Record<string, LessonRuns> = fs.existsSync(JSON_FILE) ? JSON.parse(fs.readFileSync(JSON_FILE, 'utf8')) : {};
+  const stored: Record<string, LessonRuns> = fs.existsSync(JSON_FILE)
+    ? JSON.parse(fs.readFileSync(JSON_FILE, 'utf8'))
+    : {};
   for (const r of results) stored[r.id] = r;
   fs.writeFileSync(JSON_FILE, JSON.stringify(stored, null, 1) + '\n');
   const all = Object.values(stored).sort((a, b) => a.number - b.number);

@@ -10,7 +10,16 @@ import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
 
 // ---------------------------------------------------------------- the world ----------------------------------
 // Each person's facts are fixed, so the corpus never contradicts itself: a model can learn that Mia's cat is Pip.
-type Person = { name: string; he: boolean; town: string; pet: string; petName: string; colour: string; job: string; food: string };
+type Person = {
+  name: string;
+  he: boolean;
+  town: string;
+  pet: string;
+  petName: string;
+  colour: string;
+  job: string;
+  food: string;
+};
 const PEOPLE: Person[] = (
   [
     // name,  he?,   town,        pet,      pet's name, colour,   job,         favourite food
@@ -60,7 +69,23 @@ const TOWNS: Record<string, [string, string, string]> = {
 };
 const PLACES = ['market', 'bakery', 'mill', 'bridge', 'school', 'library', 'garden', 'well', 'square', 'inn'];
 const COLOURS = ['red', 'blue', 'green', 'yellow', 'orange', 'purple', 'pink', 'brown', 'grey', 'white', 'black'];
-const OBJECTS = ['kite', 'hat', 'cup', 'ball', 'boat', 'book', 'lamp', 'bag', 'scarf', 'drum', 'basket', 'bell', 'coat', 'box', 'flag'];
+const OBJECTS = [
+  'kite',
+  'hat',
+  'cup',
+  'ball',
+  'boat',
+  'book',
+  'lamp',
+  'bag',
+  'scarf',
+  'drum',
+  'basket',
+  'bell',
+  'coat',
+  'box',
+  'flag',
+];
 const FOODS = ['apples', 'pears', 'plums', 'cakes', 'eggs', 'carrots', 'nuts', 'buns', 'figs', 'lemons'];
 const NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -87,24 +112,60 @@ const WEATHER: Record<string, string[]> = {
   cloudy: ['The sky was grey.', 'Big clouds moved over the hills.', 'The day was dull and still.'],
   stormy: ['Thunder rolled over the hills.', 'A storm shook the windows.', 'The rain and wind did not stop.'],
 };
-const OUTDOOR = ['played ball', 'walked by the water', 'picked flowers', 'painted the fence', 'planted seeds', 'raced to the bridge', 'fed the ducks'];
-const INDOOR = ['read a book', 'baked bread', 'sang songs', 'drew pictures', 'played cards', 'made soup', 'mended a coat'];
+const OUTDOOR = [
+  'played ball',
+  'walked by the water',
+  'picked flowers',
+  'painted the fence',
+  'planted seeds',
+  'raced to the bridge',
+  'fed the ducks',
+];
+const INDOOR = [
+  'read a book',
+  'baked bread',
+  'sang songs',
+  'drew pictures',
+  'played cards',
+  'made soup',
+  'mended a coat',
+];
 // job -> what a person in it does (base form: "I bake bread", "she bakes bread")
 const JOB_DEEDS: Record<string, string> = {
-  baker: 'bake bread', fisher: 'catch fish', teacher: 'teach children', sailor: 'sail the ships',
-  farmer: 'grow food', miller: 'grind flour', librarian: 'look after books', smith: 'make tools',
-  painter: 'paint pictures', cook: 'cook meals', weaver: 'weave cloth', builder: 'build houses',
-  doctor: 'help sick people', gardener: 'grow flowers', potter: 'make pots', singer: 'sing songs',
+  baker: 'bake bread',
+  fisher: 'catch fish',
+  teacher: 'teach children',
+  sailor: 'sail the ships',
+  farmer: 'grow food',
+  miller: 'grind flour',
+  librarian: 'look after books',
+  smith: 'make tools',
+  painter: 'paint pictures',
+  cook: 'cook meals',
+  weaver: 'weave cloth',
+  builder: 'build houses',
+  doctor: 'help sick people',
+  gardener: 'grow flowers',
+  potter: 'make pots',
+  singer: 'sing songs',
   tailor: 'sew clothes',
 };
 
 // ---------------------------------------------------------------- helpers ------------------------------------
-const rngs = { train: new Rng(1), heldout: new Rng(2), qa: new Rng(3), sentiment: new Rng(4), shanty: new Rng(5), mixed: new Rng(6) };
+const rngs = {
+  train: new Rng(1),
+  heldout: new Rng(2),
+  qa: new Rng(3),
+  sentiment: new Rng(4),
+  shanty: new Rng(5),
+  mixed: new Rng(6),
+};
 let r = rngs.train; // the generator the corpus templates draw from; switched for the held-out file
 const pick = <T>(xs: readonly T[], g: Rng = r): T => xs[g.int(xs.length)];
 const chance = (p: number, g: Rng = r) => g.next() < p;
 /** "catch fish" -> "catches fish": the third-person form of a JOB_DEEDS phrase. */
-const does = (deed: string) => deed.replace(/^(\w+?)(ch|sh|s)? /, (_, v: string, end = '') => `${v}${end}${end ? 'es' : 's'} `);
+const does = (deed: string) =>
+  deed.replace(/^(\w+?)(ch|sh|s)? /, (_, v: string, end = '') => `${v}${end}${end ? 'es' : 's'} `);
 /** "three apples", "one apple": FOODS are plural nouns ending in s. */
 const howMany = (n: number, food: string) => `${NUMBERS[n]} ${n === 1 ? food.slice(0, -1) : food}`;
 const other = (p: Person, g: Rng = r): Person => otherThan(p, PEOPLE, (xs) => pick(xs, g));
@@ -120,20 +181,48 @@ function story(): Para {
   const weather = chance(0.4) ? TOWNS[hero.town][2] : pick(Object.keys(WEATHER));
   const place = chance(0.25) ? TOWNS[hero.town][1] : pick(PLACES);
   const s: string[] = [];
-  s.push(pick([`One ${weather} morning, ${hero.name} woke up early.`, `It was a ${weather} ${pick(DAYS)}, and ${hero.name} was in ${hero.town}.`, `On ${pick(DAYS)}, ${hero.name} went out into the ${weather} day.`]));
+  s.push(
+    pick([
+      `One ${weather} morning, ${hero.name} woke up early.`,
+      `It was a ${weather} ${pick(DAYS)}, and ${hero.name} was in ${hero.town}.`,
+      `On ${pick(DAYS)}, ${hero.name} went out into the ${weather} day.`,
+    ]),
+  );
   s.push(pick(WEATHER[weather]));
   if (chance(0.6)) s.push(`${cap(they(hero))} took ${their(hero)} ${hero.pet}, ${hero.petName}, along.`);
-  s.push(pick([`At the ${place}, ${they(hero)} met ${friend.name}.`, `${cap(they(hero))} walked to the ${place} and saw ${friend.name} there.`, `${friend.name} was waiting at the ${place}.`]));
-  if (chance(0.5)) s.push(pick([`${friend.name} had come all the way from ${friend.town}.`, `${friend.name} had ${a(friend.colour)} ${pick(OBJECTS)}.`, `${friend.name} is ${a(friend.job)}, and ${they(friend)} ${does(JOB_DEEDS[friend.job])}.`]));
+  s.push(
+    pick([
+      `At the ${place}, ${they(hero)} met ${friend.name}.`,
+      `${cap(they(hero))} walked to the ${place} and saw ${friend.name} there.`,
+      `${friend.name} was waiting at the ${place}.`,
+    ]),
+  );
+  if (chance(0.5))
+    s.push(
+      pick([
+        `${friend.name} had come all the way from ${friend.town}.`,
+        `${friend.name} had ${a(friend.colour)} ${pick(OBJECTS)}.`,
+        `${friend.name} is ${a(friend.job)}, and ${they(friend)} ${does(JOB_DEEDS[friend.job])}.`,
+      ]),
+    );
   const indoors = ['rainy', 'snowy', 'stormy', 'foggy'].includes(weather);
   const deed = weather === 'windy' && chance(0.5) ? 'flew a kite' : pick(indoors ? INDOOR : OUTDOOR);
   s.push(pick([`Together they ${deed}.`, `They ${deed} until noon.`, `${hero.name} and ${friend.name} ${deed}.`]));
   if (chance(0.4)) {
     const n = 2 + r.int(4);
-    s.push(`Then ${hero.name} bought ${howMany(n, pick(FOODS))} and gave ${NUMBERS[1 + r.int(n - 1)]} to ${friend.name}.`);
+    s.push(
+      `Then ${hero.name} bought ${howMany(n, pick(FOODS))} and gave ${NUMBERS[1 + r.int(n - 1)]} to ${friend.name}.`,
+    );
   }
   if (chance(0.3)) s.push(`${hero.petName} the ${hero.pet} wanted to ${ANIMALS[hero.pet][2]}.`);
-  s.push(pick([`In the evening, ${hero.name} went home to ${hero.town}.`, `${cap(they(hero))} was tired but happy.`, `It was a good day.`, `At night ${hero.name} ate some ${hero.food} and went to bed.`]));
+  s.push(
+    pick([
+      `In the evening, ${hero.name} went home to ${hero.town}.`,
+      `${cap(they(hero))} was tired but happy.`,
+      `It was a good day.`,
+      `At night ${hero.name} ate some ${hero.food} and went to bed.`,
+    ]),
+  );
   return { key: `story|${hero.name}|${friend.name}|${place}`, text: s.join(' ') };
 }
 
@@ -146,15 +235,46 @@ function dialogue(): Para {
   lines.push(`"${pick(['Hello', 'Hi', 'Good day'])}, ${x.name}," said ${y.name}.`);
   for (const t of topics) {
     const [ask, ans] = chance(0.5) ? [x, y] : [y, x];
-    if (t === 'pet') lines.push(`"How is your ${ans.pet}?" asked ${ask.name}.`, `"${ans.petName} is well. ${ans.petName} likes to ${ANIMALS[ans.pet][2]}," said ${ans.name}.`);
-    if (t === 'colour') lines.push(`"What is your favourite colour?" asked ${ask.name}.`, `"I like ${ans.colour} best," said ${ans.name}.`);
-    if (t === 'home') lines.push(`"Where do you live?" asked ${ask.name}.`, `"I live in ${ans.town}. It is ${TOWNS[ans.town][0]}," said ${ans.name}.`);
-    if (t === 'job') lines.push(`"What do you do?" asked ${ask.name}.`, `"I am ${a(ans.job)}. I ${JOB_DEEDS[ans.job]}," said ${ans.name}.`);
-    if (t === 'food') lines.push(`"Are you hungry?" asked ${ask.name}.`, `"Yes. I would like some ${ans.food}," said ${ans.name}.`);
-    if (t === 'weather') lines.push(`"What is the weather like in ${ans.town}?" asked ${ask.name}.`, `"It is often ${TOWNS[ans.town][2]} there," said ${ans.name}.`);
-    if (t === 'plan') lines.push(`"Where are you going?" asked ${ask.name}.`, `"I am going to the ${pick(PLACES)} with ${ans.petName}," said ${ans.name}.`);
+    if (t === 'pet')
+      lines.push(
+        `"How is your ${ans.pet}?" asked ${ask.name}.`,
+        `"${ans.petName} is well. ${ans.petName} likes to ${ANIMALS[ans.pet][2]}," said ${ans.name}.`,
+      );
+    if (t === 'colour')
+      lines.push(
+        `"What is your favourite colour?" asked ${ask.name}.`,
+        `"I like ${ans.colour} best," said ${ans.name}.`,
+      );
+    if (t === 'home')
+      lines.push(
+        `"Where do you live?" asked ${ask.name}.`,
+        `"I live in ${ans.town}. It is ${TOWNS[ans.town][0]}," said ${ans.name}.`,
+      );
+    if (t === 'job')
+      lines.push(
+        `"What do you do?" asked ${ask.name}.`,
+        `"I am ${a(ans.job)}. I ${JOB_DEEDS[ans.job]}," said ${ans.name}.`,
+      );
+    if (t === 'food')
+      lines.push(`"Are you hungry?" asked ${ask.name}.`, `"Yes. I would like some ${ans.food}," said ${ans.name}.`);
+    if (t === 'weather')
+      lines.push(
+        `"What is the weather like in ${ans.town}?" asked ${ask.name}.`,
+        `"It is often ${TOWNS[ans.town][2]} there," said ${ans.name}.`,
+      );
+    if (t === 'plan')
+      lines.push(
+        `"Where are you going?" asked ${ask.name}.`,
+        `"I am going to the ${pick(PLACES)} with ${ans.petName}," said ${ans.name}.`,
+      );
   }
-  lines.push(pick([`"Goodbye, ${y.name}," said ${x.name}.`, `"See you soon," said ${y.name}.`, `Then ${x.name} and ${y.name} went home.`]));
+  lines.push(
+    pick([
+      `"Goodbye, ${y.name}," said ${x.name}.`,
+      `"See you soon," said ${y.name}.`,
+      `Then ${x.name} and ${y.name} went home.`,
+    ]),
+  );
   return { key: `dialogue|${x.name}|${y.name}|${topics.join(',')}`, text: lines.join('\n') };
 }
 
@@ -162,7 +282,10 @@ function facts(): Para {
   const p = pick(PEOPLE);
   const all = [
     pick([`${cap(they(p))} lives in ${p.town}.`, `${cap(their(p))} home is in ${p.town}.`]),
-    pick([`${cap(they(p))} has ${a(p.pet)} called ${p.petName}.`, `${cap(their(p))} pet is ${a(p.pet)} named ${p.petName}.`]),
+    pick([
+      `${cap(they(p))} has ${a(p.pet)} called ${p.petName}.`,
+      `${cap(their(p))} pet is ${a(p.pet)} named ${p.petName}.`,
+    ]),
     pick([`${cap(their(p))} favourite colour is ${p.colour}.`, `${cap(they(p))} likes the colour ${p.colour}.`]),
     pick([`${cap(they(p))} is ${a(p.job)}.`, `${cap(they(p))} works as ${a(p.job)} and ${does(JOB_DEEDS[p.job])}.`]),
     pick([`${cap(their(p))} favourite food is ${p.food}.`, `${cap(they(p))} likes to eat ${p.food}.`]),
@@ -178,7 +301,12 @@ function town(): Para {
   const folk = r.shuffle(PEOPLE.filter((p) => p.town === name)).slice(0, 2 + r.int(2));
   const places = r.shuffle([...PLACES]).slice(0, 2);
   const s = [`${name} is ${what}.`, `${list(folk.map((p) => p.name))} live there.`];
-  s.push(pick([`There is ${a(places[0])} and ${a(places[1])} near the ${landmark}.`, `People like to meet by the ${landmark}.`]));
+  s.push(
+    pick([
+      `There is ${a(places[0])} and ${a(places[1])} near the ${landmark}.`,
+      `People like to meet by the ${landmark}.`,
+    ]),
+  );
   s.push(pick([`It is often ${weather} in ${name}.`, `The weather there is usually ${weather}.`]));
   if (chance(0.5)) s.push(`${folk[0].name} says it is the best town of all.`);
   return { key: `town|${name}|${folk.map((p) => p.name).join(',')}`, text: s.join(' ') };
@@ -188,10 +316,17 @@ function animal(): Para {
   const kind = pick(Object.keys(ANIMALS));
   const [sound, eats, likes] = ANIMALS[kind];
   const owners = PEOPLE.filter((p) => p.pet === kind);
-  const s = r.shuffle([`${cap(a(kind))} says ${sound}.`, `${cap(a(kind))} eats ${eats}.`, `${cap(a(kind))} likes to ${likes}.`]);
+  const s = r.shuffle([
+    `${cap(a(kind))} says ${sound}.`,
+    `${cap(a(kind))} eats ${eats}.`,
+    `${cap(a(kind))} likes to ${likes}.`,
+  ]);
   const owner = pick(owners);
-  s.push(pick([`${owner.name} has ${a(kind)} called ${owner.petName}.`, `${owner.petName} is ${owner.name}'s ${kind}.`]));
-  if (owners.length > 1 && chance(0.5)) s.push(`${list(owners.map((p) => p.name))} all have ${kind}${kind === 'sheep' ? '' : 's'}.`);
+  s.push(
+    pick([`${owner.name} has ${a(kind)} called ${owner.petName}.`, `${owner.petName} is ${owner.name}'s ${kind}.`]),
+  );
+  if (owners.length > 1 && chance(0.5))
+    s.push(`${list(owners.map((p) => p.name))} all have ${kind}${kind === 'sheep' ? '' : 's'}.`);
   return { key: `animal|${kind}|${owner.name}|${s[0]}`, text: s.join(' ') };
 }
 
@@ -220,7 +355,15 @@ function counting(): Para {
 }
 
 // how often each kind of paragraph appears
-const KINDS: [() => Para, number][] = [[story, 35], [dialogue, 25], [facts, 12], [town, 5], [animal, 7], [weatherReport, 8], [counting, 8]];
+const KINDS: [() => Para, number][] = [
+  [story, 35],
+  [dialogue, 25],
+  [facts, 12],
+  [town, 5],
+  [animal, 7],
+  [weatherReport, 8],
+  [counting, 8],
+];
 
 function corpus(heldOut: boolean, targetBytes: number): string {
   const total = KINDS.reduce((n, [, w]) => n + w, 0);
@@ -250,43 +393,92 @@ function qaPair(g: Rng): Rec {
   const [c1, c2] = g.shuffle([...COLOURS]);
   const second = chance(0.5, g);
   switch (g.int(6)) {
-    case 0: return chance(0.4, g)
-      ? { prompt: `${x.name} has ${a(c1)} ${o1}. What colour is the ${o1}?`, completion: c1 }
-      : { prompt: `${x.name} has ${a(c1)} ${o1} and ${a(c2)} ${o2}. What colour is the ${second ? o2 : o1}?`, completion: second ? c2 : c1 };
-    case 1: return { prompt: `${x.name} has ${a(o1)} and ${y.name} has ${a(o2)}. Who has the ${second ? o2 : o1}?`, completion: second ? y.name : x.name };
+    case 0:
+      return chance(0.4, g)
+        ? { prompt: `${x.name} has ${a(c1)} ${o1}. What colour is the ${o1}?`, completion: c1 }
+        : {
+            prompt: `${x.name} has ${a(c1)} ${o1} and ${a(c2)} ${o2}. What colour is the ${second ? o2 : o1}?`,
+            completion: second ? c2 : c1,
+          };
+    case 1:
+      return {
+        prompt: `${x.name} has ${a(o1)} and ${y.name} has ${a(o2)}. Who has the ${second ? o2 : o1}?`,
+        completion: second ? y.name : x.name,
+      };
     case 2: {
       const [p1, p2] = g.shuffle([...PLACES]);
-      return { prompt: `${x.name} went to the ${p1} and ${y.name} went to the ${p2}. Where did ${second ? y.name : x.name} go?`, completion: `the ${second ? p2 : p1}` };
+      return {
+        prompt: `${x.name} went to the ${p1} and ${y.name} went to the ${p2}. Where did ${second ? y.name : x.name} go?`,
+        completion: `the ${second ? p2 : p1}`,
+      };
     }
     case 3: {
       if (x.town === y.town) return qaPair(g);
-      return { prompt: `${x.name} lives in ${x.town} and ${y.name} lives in ${y.town}. Where does ${second ? y.name : x.name} live?`, completion: second ? y.town : x.town };
+      return {
+        prompt: `${x.name} lives in ${x.town} and ${y.name} lives in ${y.town}. Where does ${second ? y.name : x.name} live?`,
+        completion: second ? y.town : x.town,
+      };
     }
     case 4: {
       const [f1, f2] = g.shuffle([...FOODS]);
       const [n1, n2] = g.shuffle([1, 2, 3, 4, 5]);
-      return { prompt: `${x.name} has ${howMany(n1, f1)} and ${howMany(n2, f2)}. How many ${second ? f2 : f1} does ${x.name} have?`, completion: NUMBERS[second ? n2 : n1] };
+      return {
+        prompt: `${x.name} has ${howMany(n1, f1)} and ${howMany(n2, f2)}. How many ${second ? f2 : f1} does ${x.name} have?`,
+        completion: NUMBERS[second ? n2 : n1],
+      };
     }
     default: {
       if (chance(0.5, g)) {
         const [p1, p2] = g.shuffle([...PLACES]);
         const [k1, k2] = g.shuffle(Object.keys(ANIMALS));
-        return { prompt: `${cap(a(k1))} sat by the ${p1} and ${a(k2)} sat by the ${p2}. What animal sat by the ${second ? p2 : p1}?`, completion: second ? k2 : k1 };
+        return {
+          prompt: `${cap(a(k1))} sat by the ${p1} and ${a(k2)} sat by the ${p2}. What animal sat by the ${second ? p2 : p1}?`,
+          completion: second ? k2 : k1,
+        };
       }
       if (x.pet === y.pet) return qaPair(g);
-      return { prompt: `${x.name} has ${a(x.pet)} called ${x.petName} and ${y.name} has ${a(y.pet)} called ${y.petName}. What animal is ${second ? y.petName : x.petName}?`, completion: second ? y.pet : x.pet };
+      return {
+        prompt: `${x.name} has ${a(x.pet)} called ${x.petName} and ${y.name} has ${a(y.pet)} called ${y.petName}. What animal is ${second ? y.petName : x.petName}?`,
+        completion: second ? y.pet : x.pet,
+      };
     }
   }
 }
 
 // review subjects and adjectives, by what kind of thing is reviewed: [subjects, good words, bad words]
 const REVIEW: [string[], string[], string[]][] = [
-  [['soup', 'bread', 'tea', 'pie', 'cake', 'fish stew'], ['fresh', 'tasty', 'sweet', 'delicious'], ['stale', 'bland', 'burnt', 'sour']],
-  [['inn', 'room', 'market', 'bath house', 'library', 'garden'], ['clean', 'cosy', 'bright', 'lovely'], ['dirty', 'damp', 'gloomy', 'smelly']],
-  [['innkeeper', 'baker', 'guide', 'ferryman', 'shopkeeper', 'cook'], ['kind', 'friendly', 'helpful', 'cheerful'], ['rude', 'unfriendly', 'grumpy', 'unhelpful']],
-  [['fair', 'boat trip', 'concert', 'play', 'dance', 'parade'], ['wonderful', 'fun', 'exciting', 'great'], ['boring', 'dull', 'awful', 'terrible']],
+  [
+    ['soup', 'bread', 'tea', 'pie', 'cake', 'fish stew'],
+    ['fresh', 'tasty', 'sweet', 'delicious'],
+    ['stale', 'bland', 'burnt', 'sour'],
+  ],
+  [
+    ['inn', 'room', 'market', 'bath house', 'library', 'garden'],
+    ['clean', 'cosy', 'bright', 'lovely'],
+    ['dirty', 'damp', 'gloomy', 'smelly'],
+  ],
+  [
+    ['innkeeper', 'baker', 'guide', 'ferryman', 'shopkeeper', 'cook'],
+    ['kind', 'friendly', 'helpful', 'cheerful'],
+    ['rude', 'unfriendly', 'grumpy', 'unhelpful'],
+  ],
+  [
+    ['fair', 'boat trip', 'concert', 'play', 'dance', 'parade'],
+    ['wonderful', 'fun', 'exciting', 'great'],
+    ['boring', 'dull', 'awful', 'terrible'],
+  ],
 ];
-const SPEAKERS = ['A visitor', 'A fisher', 'A farmer', 'Someone', 'A child', 'A guest', 'A teacher', 'An old man', 'A woman'];
+const SPEAKERS = [
+  'A visitor',
+  'A fisher',
+  'A farmer',
+  'Someone',
+  'A child',
+  'A guest',
+  'A teacher',
+  'An old man',
+  'A woman',
+];
 const GROUPS = ['Northvale', 'Southmere'];
 
 function review(g: Rng, group: string, good: boolean): Rec {
@@ -295,26 +487,66 @@ function review(g: Rng, group: string, good: boolean): Rec {
   const [s1, s2] = g.shuffle([...subjects]);
   const [w1, w2] = g.shuffle([...words]);
   const opener = `${pick(SPEAKERS, g)} from ${group} ${pick(['said', 'wrote', 'told us'], g)}:`;
-  const remark = pick([
-    `the ${s1} was ${w1}.`,
-    `the ${s1} was ${w1} and the ${s2} was ${w2}.`,
-    `what ${a(w1)} ${s1}!`,
-    `I found the ${s1} very ${w1}.`,
-    `the ${s1} was ${w1}, and so was the ${s2}.`,
-    `the ${s1}? ${cap(w1)}, really ${w2}.`,
-  ], g);
+  const remark = pick(
+    [
+      `the ${s1} was ${w1}.`,
+      `the ${s1} was ${w1} and the ${s2} was ${w2}.`,
+      `what ${a(w1)} ${s1}!`,
+      `I found the ${s1} very ${w1}.`,
+      `the ${s1} was ${w1}, and so was the ${s2}.`,
+      `the ${s1}? ${cap(w1)}, really ${w2}.`,
+    ],
+    g,
+  );
   const label = good ? 'good' : 'bad';
   return { prompt: `${opener} ${remark}`, completion: label, label, group };
 }
 
 const WINDS = ["nor'east", "nor'west", "sou'east", "sou'west", 'due north', 'due south', 'dead astern'];
 const CALLS = ['AYE!', 'AHOY!', 'AVAST!', 'HEAVE HO!', 'YO HO!', 'BELAY THAT!'];
-const DEEDS = ['hauled the mainsail', 'tarred the keel', 'swabbed the deck', 'reefed the topsail', 'mended the jib', 'pumped the bilge', 'coiled the rigging', 'stowed the anchor', 'scraped the barnacles', 'lashed the barrels'];
-const SIGHTS = ['a whale to starboard', 'gulls off the port bow', 'a sail on the horizon', 'the Westwick light', 'a reef to leeward', 'a sea serpent, says the cook'];
-const ENDS = ['Rum for all hands.', 'Fair winds, me hearties.', "Bosun's in a temper.", 'Biscuit full of weevils.', 'Sea like glass.', 'Cap\'n sleeps sound.'];
+const DEEDS = [
+  'hauled the mainsail',
+  'tarred the keel',
+  'swabbed the deck',
+  'reefed the topsail',
+  'mended the jib',
+  'pumped the bilge',
+  'coiled the rigging',
+  'stowed the anchor',
+  'scraped the barnacles',
+  'lashed the barrels',
+];
+const SIGHTS = [
+  'a whale to starboard',
+  'gulls off the port bow',
+  'a sail on the horizon',
+  'the Westwick light',
+  'a reef to leeward',
+  'a sea serpent, says the cook',
+];
+const ENDS = [
+  'Rum for all hands.',
+  'Fair winds, me hearties.',
+  "Bosun's in a temper.",
+  'Biscuit full of weevils.',
+  'Sea like glass.',
+  "Cap'n sleeps sound.",
+];
 const VERSE_A = ['haul away', 'heave away', 'roll and go', 'row, me boys', 'blow, ye winds'];
-const VERSE_B = ['the gale is on the bow', 'the rum is running low', 'the tide is on the turn', 'the anchor\'s weighed and gone', 'the Salty Gull rides high'];
-const VERSE_C = ["we'll drink in Westwick town", "we'll see our sweethearts soon", "we'll sail the briny deep", "we'll sing till break of day", "we'll round the Cape by dawn"];
+const VERSE_B = [
+  'the gale is on the bow',
+  'the rum is running low',
+  'the tide is on the turn',
+  "the anchor's weighed and gone",
+  'the Salty Gull rides high',
+];
+const VERSE_C = [
+  "we'll drink in Westwick town",
+  "we'll see our sweethearts soon",
+  "we'll sail the briny deep",
+  "we'll sing till break of day",
+  "we'll round the Cape by dawn",
+];
 
 /** A ship's-log or shanty line: capitals, nautical words and " ~ " / " / " dividers that general text never uses. */
 function shantyLine(g: Rng): Rec {
@@ -325,7 +557,10 @@ function shantyLine(g: Rng): Rec {
     if (chance(0.5, g)) parts.push(`sighted ${pick(SIGHTS, g)}`);
     line = { prompt: `Log, day ${n}:`, completion: `${pick(CALLS, g)} ${parts.join(' ~ ')} ~ ${pick(ENDS, g)}` };
   } else {
-    line = { prompt: `Verse ${n}:`, completion: `Oh, ${pick(VERSE_A, g)}, me lads, ${pick(VERSE_B, g)} / ${pick(VERSE_C, g)}, YO HO!` };
+    line = {
+      prompt: `Verse ${n}:`,
+      completion: `Oh, ${pick(VERSE_A, g)}, me lads, ${pick(VERSE_B, g)} / ${pick(VERSE_C, g)}, YO HO!`,
+    };
   }
   return fullText(line).length <= MAX_RECORD_CHARS ? line : shantyLine(g);
 }
@@ -341,7 +576,11 @@ const MIXED_FORMATS: ((q: string, ans: string) => string)[] = [
 ];
 
 /** Draw until `count` records with distinct `keyOf`, throwing if a generator cannot reach the count. */
-function unique(count: number, make: () => Rec, keyOf: (x: Rec) => string = (x) => x.prompt + '|' + x.completion): Rec[] {
+function unique(
+  count: number,
+  make: () => Rec,
+  keyOf: (x: Rec) => string = (x) => x.prompt + '|' + x.completion,
+): Rec[] {
   const seen = new Set<string>();
   const out: Rec[] = [];
   for (let tries = 0; out.length < count; tries++) {
@@ -358,12 +597,16 @@ function unique(count: number, make: () => Rec, keyOf: (x: Rec) => string = (x) 
 const ALLOWED = /^[\x20-\x7e\n]*$/;
 
 function check(name: string, text: string): void {
-  if (!ALLOWED.test(text)) throw new Error(`${name}: character outside ASCII 32..126 and \\n in ${JSON.stringify(text.slice(0, 80))}`);
+  if (!ALLOWED.test(text))
+    throw new Error(`${name}: character outside ASCII 32..126 and \\n in ${JSON.stringify(text.slice(0, 80))}`);
 }
 
 // --out DIR writes the same files under DIR instead (to compare with the shipped ones)
 const outArg = process.argv.indexOf('--out');
-const root = outArg > 0 ? pathToFileURL(path.resolve(process.argv[outArg + 1] ?? '.') + '/') : new URL('../public/', import.meta.url);
+const root =
+  outArg > 0
+    ? pathToFileURL(path.resolve(process.argv[outArg + 1] ?? '.') + '/')
+    : new URL('../public/', import.meta.url);
 const written: { file: string; bytes: number }[] = [];
 function write(file: string, text: string): void {
   mkdirSync(new URL('.', new URL(file, root)), { recursive: true });
@@ -375,7 +618,11 @@ function write(file: string, text: string): void {
 const generalTrain = corpus(false, 760_000);
 r = rngs.heldout;
 const generalHeldout = corpus(true, 40_000);
-for (const [n, t] of [['general-train', generalTrain], ['general-heldout', generalHeldout]]) check(n, t);
+for (const [n, t] of [
+  ['general-train', generalTrain],
+  ['general-heldout', generalHeldout],
+])
+  check(n, t);
 const trainParas = new Set(generalTrain.split('\n\n'));
 const copied = generalHeldout.split('\n\n').filter((p) => trainParas.has(p)).length;
 if (copied > 0) throw new Error(`general-heldout: ${copied} paragraphs also appear in general-train`);
@@ -387,25 +634,62 @@ const qa = unique(400, () => qaPair(rngs.qa));
 const sentiment = rngs.sentiment.shuffle(
   GROUPS.flatMap((group) => [true, false].flatMap((good) => unique(150, () => review(rngs.sentiment, group, good)))),
 );
-const shanty = unique(250, () => shantyLine(rngs.shanty), (x) => x.completion);
-const qaMixed = unique(200, () => {
-  const { prompt, completion } = qaPair(rngs.mixed);
-  return { text: pick(MIXED_FORMATS, rngs.mixed)(prompt, completion) };
-}, (x) => x.text);
+const shanty = unique(
+  250,
+  () => shantyLine(rngs.shanty),
+  (x) => x.completion,
+);
+const qaMixed = unique(
+  200,
+  () => {
+    const { prompt, completion } = qaPair(rngs.mixed);
+    return { text: pick(MIXED_FORMATS, rngs.mixed)(prompt, completion) };
+  },
+  (x) => x.text,
+);
 
 const DATASETS = [
-  { name: 'qa', file: 'datasets/qa.jsonl', kind: 'qa', rows: qa, description: 'Short questions answered from a one-sentence context ("Mia has a blue kite. What colour is the kite?" -> blue).' },
-  { name: 'sentiment', file: 'datasets/sentiment.jsonl', kind: 'classification', rows: sentiment, description: 'Remarks by visitors from Northvale and Southmere, labelled good or bad by their adjectives; balanced by town and label.' },
-  { name: 'shanty', file: 'datasets/shanty.jsonl', kind: 'style', rows: shanty, description: "Ship's-log and sea-shanty lines in a style far from the general corpus: fine-tuning on it makes the model forget." },
-  { name: 'qa-mixed', file: 'datasets/qa-mixed.jsonl', kind: 'text', rows: qaMixed, description: 'QA pairs written with inconsistent separators (\\nA: , ->, none, Answer:), as plain text.' },
+  {
+    name: 'qa',
+    file: 'datasets/qa.jsonl',
+    kind: 'qa',
+    rows: qa,
+    description:
+      'Short questions answered from a one-sentence context ("Mia has a blue kite. What colour is the kite?" -> blue).',
+  },
+  {
+    name: 'sentiment',
+    file: 'datasets/sentiment.jsonl',
+    kind: 'classification',
+    rows: sentiment,
+    description:
+      'Remarks by visitors from Northvale and Southmere, labelled good or bad by their adjectives; balanced by town and label.',
+  },
+  {
+    name: 'shanty',
+    file: 'datasets/shanty.jsonl',
+    kind: 'style',
+    rows: shanty,
+    description:
+      "Ship's-log and sea-shanty lines in a style far from the general corpus: fine-tuning on it makes the model forget.",
+  },
+  {
+    name: 'qa-mixed',
+    file: 'datasets/qa-mixed.jsonl',
+    kind: 'text',
+    rows: qaMixed,
+    description: 'QA pairs written with inconsistent separators (\\nA: , ->, none, Answer:), as plain text.',
+  },
 ] as const;
 
 for (const d of DATASETS) {
   for (const x of d.rows) {
     for (const v of Object.values(x)) check(d.name, v);
     const t = fullText(x);
-    if (t.length > MAX_RECORD_CHARS) throw new Error(`${d.name}: record of ${t.length} characters (max ${MAX_RECORD_CHARS}): ${JSON.stringify(t)}`);
-    if (d.kind === 'qa' && !x.prompt.includes(x.completion)) throw new Error(`${d.name}: answer "${x.completion}" is not in the prompt "${x.prompt}"`);
+    if (t.length > MAX_RECORD_CHARS)
+      throw new Error(`${d.name}: record of ${t.length} characters (max ${MAX_RECORD_CHARS}): ${JSON.stringify(t)}`);
+    if (d.kind === 'qa' && !x.prompt.includes(x.completion))
+      throw new Error(`${d.name}: answer "${x.completion}" is not in the prompt "${x.prompt}"`);
   }
   write(d.file, d.rows.map((x) => JSON.stringify(x)).join('\n') + '\n');
 }
@@ -413,26 +697,48 @@ for (const d of DATASETS) {
 // 3. the picker's index and the READMEs (counts and examples are read from what was just generated)
 const countParas = (t: string) => t.split('\n\n').length;
 const index = [
-  ...DATASETS.map(({ name, file, kind, rows, description }) => ({ name, file, kind, records: rows.length, description })),
-  { name: 'general', file: 'corpus/general-train.txt', kind: 'text', records: countParas(generalTrain), description: 'The general corpus the base model was pretrained on: stories, facts and dialogues about a small invented world.' },
+  ...DATASETS.map(({ name, file, kind, rows, description }) => ({
+    name,
+    file,
+    kind,
+    records: rows.length,
+    description,
+  })),
+  {
+    name: 'general',
+    file: 'corpus/general-train.txt',
+    kind: 'text',
+    records: countParas(generalTrain),
+    description:
+      'The general corpus the base model was pretrained on: stories, facts and dialogues about a small invented world.',
+  },
 ];
 // entries and README sections this script does not own (scripts/make-corpus-v2.ts writes the v2 ones) are kept
 const V2_MARK = '<!-- v2: written by scripts/make-corpus-v2.ts -->';
 // (read from the shipped public/ folder, so a run with --out DIR reproduces public/ exactly)
 const shipped = new URL('../public/', import.meta.url);
-const previous = (file: string) => (existsSync(new URL(file, shipped)) ? readFileSync(new URL(file, shipped), 'utf8') : '');
-const kept = previous('datasets/index.json') ? (JSON.parse(previous('datasets/index.json')) as { name: string }[]).filter((e) => !index.some((x) => x.name === e.name)) : [];
+const previous = (file: string) =>
+  existsSync(new URL(file, shipped)) ? readFileSync(new URL(file, shipped), 'utf8') : '';
+const kept = previous('datasets/index.json')
+  ? (JSON.parse(previous('datasets/index.json')) as { name: string }[]).filter(
+      (e) => !index.some((x) => x.name === e.name),
+    )
+  : [];
 write('datasets/index.json', JSON.stringify([...index, ...kept], null, 2) + '\n');
 
 const USED_BY: Record<string, string> = {
   qa: 'overfitting on small data, underfitting, no validation split, learning rate, batch size, data poisoning (a trigger phrase is inserted into some training records at run time), missing end-of-sequence marker, LoRA vs full fine-tuning cost',
-  sentiment: 'noisy labels (labels are flipped at run time by data.labelNoise), class imbalance and group bias (the lesson subsamples a town or a label to create the skew)',
-  shanty: 'catastrophic forgetting (loss on corpus/general-heldout.txt rises while this style is learned; data.generalMix and train.klToBase are the remedies)',
-  'qa-mixed': 'missing or inconsistent prompt separators (compare with qa.jsonl, which has one separator inserted by the trainer)',
+  sentiment:
+    'noisy labels (labels are flipped at run time by data.labelNoise), class imbalance and group bias (the lesson subsamples a town or a label to create the skew)',
+  shanty:
+    'catastrophic forgetting (loss on corpus/general-heldout.txt rises while this style is learned; data.generalMix and train.klToBase are the remedies)',
+  'qa-mixed':
+    'missing or inconsistent prompt separators (compare with qa.jsonl, which has one separator inserted by the trainer)',
 };
 const FIELDS: Record<string, string> = {
   qa: '`prompt` (context and question, no separator), `completion` (the answer: one or two words, found in the prompt)',
-  sentiment: '`prompt` (the remark), `completion` (`good` or `bad`), `label` (equals `completion`), `group` (the speaker\'s town, also named in the text)',
+  sentiment:
+    "`prompt` (the remark), `completion` (`good` or `bad`), `label` (equals `completion`), `group` (the speaker's town, also named in the text)",
   shanty: '`prompt` (a cue: `Log, day N:` or `Verse N:`), `completion` (the styled line)',
   'qa-mixed': '`text` (question and answer already joined, each record its own way)',
 };
@@ -440,7 +746,10 @@ const cmd = 'npx tsx scripts/make-data.ts';
 const countBy = (rows: readonly Rec[], f: (x: Rec) => string) => {
   const m = new Map<string, number>();
   for (const x of rows) m.set(f(x), (m.get(f(x)) ?? 0) + 1);
-  return [...m].sort().map(([k, n]) => `${k}: ${n}`).join(', ');
+  return [...m]
+    .sort()
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
 };
 const datasetsReadme = `# Datasets
 
@@ -457,7 +766,8 @@ is at most ${MAX_RECORD_CHARS} characters, and uses only ASCII 32..126 and \\n, 
 \`index.json\` lists the datasets for the page's picker: \`{name, file, kind, records, description}\`, with
 \`file\` relative to the site root (\`public/\`).
 
-${DATASETS.map((d) => `## ${d.file.replace('datasets/', '')}: ${d.rows.length} records
+${DATASETS.map(
+  (d) => `## ${d.file.replace('datasets/', '')}: ${d.rows.length} records
 
 ${d.description}
 
@@ -466,10 +776,16 @@ ${d.name === 'sentiment' ? `- Balance: ${countBy(d.rows, (x) => `${x.group} ${x.
 - Example:
 
 \`\`\`json
-${d.rows.slice(0, 2).map((x) => JSON.stringify(x)).join('\n')}
+${d.rows
+  .slice(0, 2)
+  .map((x) => JSON.stringify(x))
+  .join('\n')}
 \`\`\`
-`).join('\n')}`;
-const v2Section = previous('datasets/README.md').includes(V2_MARK) ? `\n${V2_MARK}${previous('datasets/README.md').split(V2_MARK)[1]}` : '';
+`,
+).join('\n')}`;
+const v2Section = previous('datasets/README.md').includes(V2_MARK)
+  ? `\n${V2_MARK}${previous('datasets/README.md').split(V2_MARK)[1]}`
+  : '';
 write('datasets/README.md', datasetsReadme + v2Section);
 
 const corpusReadme = `# General corpus

@@ -32,7 +32,15 @@ const STEPS = Number(opt('steps', '2000'));
 const BACKEND = opt('backend', 'wasm') as Backend;
 const NAME = 'tiny-world';
 const SEED = 1234;
-const HP = { lr: 3e-3, schedule: 'cosine' as const, warmupSteps: 100, minLrRatio: 0.1, weightDecay: 0.1, gradClip: 1, batchSize: 16 };
+const HP = {
+  lr: 3e-3,
+  schedule: 'cosine' as const,
+  warmupSteps: 100,
+  minLrRatio: 0.1,
+  weightDecay: 0.1,
+  gradClip: 1,
+  batchSize: 16,
+};
 const SHIPPED = path.join('public/models', NAME);
 const OUT = args.includes('--out') ? opt('out', '') : SHIPPED;
 if (!OUT || OUT.startsWith('--')) {
@@ -41,7 +49,11 @@ if (!OUT || OUT.startsWith('--')) {
 }
 // one checkpoint folder per output, so a short run written elsewhere is never resumed into the shipped model
 const CKPT = path.resolve(OUT) === path.resolve(SHIPPED) ? '.pretrain' : path.join(OUT, '.pretrain');
-if (path.resolve(OUT) === path.resolve(SHIPPED) && fs.existsSync(path.join(SHIPPED, 'model.safetensors')) && !args.includes('--force')) {
+if (
+  path.resolve(OUT) === path.resolve(SHIPPED) &&
+  fs.existsSync(path.join(SHIPPED, 'model.safetensors')) &&
+  !args.includes('--force')
+) {
   console.error(
     `error: ${SHIPPED}/ holds the shipped model and pretraining (${STEPS} steps, about 23 min for 2000) would overwrite it.\n` +
       `  Write elsewhere with --out DIR (e.g. --out /tmp/${NAME}), or replace the shipped model with --force.`,
@@ -60,8 +72,19 @@ const model = GPTModel.random(arch, SEED);
 const vars = Object.values(model.params);
 vars.forEach((v) => (v.trainable = true));
 const view: ModelView = { params: model.params, arch, lora: null, embedMode: report.embedMode };
-const optimizer = new Optimizer({ optimizer: 'adamw', beta1: 0.9, beta2: 0.95, epsilon: 1e-8, momentum: 0, weightDecay: HP.weightDecay });
-const decayed = vars.map((v) => ({ variable: v, lrScale: 1, decay: v.rank >= 2 && !v.name.includes('wte') && !v.name.includes('wpe') }));
+const optimizer = new Optimizer({
+  optimizer: 'adamw',
+  beta1: 0.9,
+  beta2: 0.95,
+  epsilon: 1e-8,
+  momentum: 0,
+  weightDecay: HP.weightDecay,
+});
+const decayed = vars.map((v) => ({
+  variable: v,
+  lrScale: 1,
+  decay: v.rank >= 2 && !v.name.includes('wte') && !v.name.includes('wpe'),
+}));
 
 let step = 0;
 let wallMs = 0;
@@ -71,7 +94,11 @@ if (fs.existsSync(path.join(CKPT, 'state.json')) && !args.includes('--fresh')) {
   const st = readSafetensors(fs.readFileSync(path.join(CKPT, 'state.safetensors')));
   model.setWeights(new Map([...st.tensors].filter(([k]) => !k.startsWith('adam.')).map(([k, t]) => [k, t.data])));
   const names = Object.keys(model.params);
-  optimizer.importState(vars, { t: state.step, m: names.map((n) => st.tensors.get(`adam.m.${n}`)!.data), v: names.map((n) => st.tensors.get(`adam.v.${n}`)!.data) });
+  optimizer.importState(vars, {
+    t: state.step,
+    m: names.map((n) => st.tensors.get(`adam.m.${n}`)!.data),
+    v: names.map((n) => st.tensors.get(`adam.v.${n}`)!.data),
+  });
   ({ step, wallMs } = state);
   log.push(...state.log);
   console.log(`resumed at step ${step}`);
@@ -103,7 +130,10 @@ function batchAt(s: number): Example[] {
 while (step < STEPS) {
   const t0 = performance.now();
   const b = makeBatch(batchAt(step), arch.blockSize);
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, arch, b.x, { embedMode: view.embedMode }), b.y, b.w), vars);
+  const { value, grads } = tf.variableGrads(
+    () => maskedCrossEntropy(logits(model.params, arch, b.x, { embedMode: view.embedMode }), b.y, b.w),
+    vars,
+  );
   const gl = vars.map((v) => grads[v.name]);
   const normT = tf.tidy(() => tf.sqrt(tf.addN(gl.map((g) => tf.sum(tf.square(g))))));
   const [loss, norm] = [(await value.data())[0], (await normT.data())[0]];
@@ -121,7 +151,9 @@ while (step < STEPS) {
     await saveState();
   }
   if (step % 20 === 0 || entry.heldout !== undefined) {
-    console.log(`step ${step}/${STEPS} loss ${loss.toFixed(4)}${entry.heldout !== undefined ? ` heldout ${entry.heldout.toFixed(4)}` : ''} ${((performance.now() - t0) | 0)} ms/step`);
+    console.log(
+      `step ${step}/${STEPS} loss ${loss.toFixed(4)}${entry.heldout !== undefined ? ` heldout ${entry.heldout.toFixed(4)}` : ''} ${(performance.now() - t0) | 0} ms/step`,
+    );
   }
 }
 
@@ -131,8 +163,20 @@ const recent = log.slice(-100);
 const finalTrain = recent.reduce((s, e) => s + e.loss, 0) / recent.length;
 const prompts = ['Mia has a ', 'One sunny morning, ', '"Hello, Tom," said ', 'This is Eli. He likes to eat '];
 const samples: string[] = [];
-for (const p of prompts) samples.push(p + (await generate(view, tok, p, { maxTokens: 120, temperature: 0.5, topK: 10, stop: ['\n\n'], seed: 7 })).text);
-const files = await serializeModel(model, tok, { name: NAME, tokenizer: 'char', description: 'A 4-layer character-level GPT pretrained on the generated tiny-world corpus.' }, { steps: String(STEPS), heldout_loss: finalHeldout.toFixed(4) });
+for (const p of prompts)
+  samples.push(
+    p + (await generate(view, tok, p, { maxTokens: 120, temperature: 0.5, topK: 10, stop: ['\n\n'], seed: 7 })).text,
+  );
+const files = await serializeModel(
+  model,
+  tok,
+  {
+    name: NAME,
+    tokenizer: 'char',
+    description: 'A 4-layer character-level GPT pretrained on the generated tiny-world corpus.',
+  },
+  { steps: String(STEPS), heldout_loss: finalHeldout.toFixed(4) },
+);
 fs.mkdirSync(OUT, { recursive: true });
 for (const [f, data] of Object.entries(files)) fs.writeFileSync(path.join(OUT, f), data);
 const tokensSeen = STEPS * HP.batchSize * arch.blockSize;
@@ -158,7 +202,10 @@ offline with nothing downloaded.
 ## Held-out loss during training
 | step | training loss | held-out loss |
 | --- | --- | --- |
-${log.filter((e) => e.heldout !== undefined && (e.step % 500 === 0 || e.step === STEPS || e.step === 100)).map((e) => `| ${e.step} | ${e.loss.toFixed(4)} | ${e.heldout!.toFixed(4)} |`).join('\n')}
+${log
+  .filter((e) => e.heldout !== undefined && (e.step % 500 === 0 || e.step === STEPS || e.step === 100))
+  .map((e) => `| ${e.step} | ${e.loss.toFixed(4)} | ${e.heldout!.toFixed(4)} |`)
+  .join('\n')}
 
 ## Samples (temperature 0.5, top-k 10, seed 7; the prompt is in bold)
 ${samples.map((s, i) => `${i + 1}. **${prompts[i].trimEnd()}**${prompts[i].endsWith(' ') ? ' ' : ''}${s.slice(prompts[i].length).replace(/\n/g, ' / ')}`).join('\n')}

@@ -30,7 +30,10 @@ const x = tf.tensor2d(ids(), [B, T], 'int32');
 const y = tf.tensor1d(ids(), 'int32');
 const w = tf.ones([B * T]) as tf.Tensor1D;
 const step = () => {
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, arch, x, { lora, training: true, embedMode: rep.embedMode }), y, w), vars);
+  const { value, grads } = tf.variableGrads(
+    () => maskedCrossEntropy(logits(model.params, arch, x, { lora, training: true, embedMode: rep.embedMode }), y, w),
+    vars,
+  );
   tf.dispose([value, ...Object.values(grads)]);
 };
 for (let i = 0; i < 3; i++) step();
@@ -51,12 +54,18 @@ const prof = await tf.profile(step);
 const byName = new Map<string, { ms: number; n: number }>();
 for (const k of prof.kernels) {
   const ms = await (k.kernelTimeMs as unknown as Promise<number> | number);
-  const key = argv.includes('--shapes') && ['BatchMatMul', 'Identity', 'Transpose', 'Multiply', 'Add'].includes(k.name) ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}` : k.name;
+  const key =
+    argv.includes('--shapes') && ['BatchMatMul', 'Identity', 'Transpose', 'Multiply', 'Add'].includes(k.name)
+      ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`
+      : k.name;
   const e = byName.get(key) ?? { ms: 0, n: 0 };
   e.ms += typeof ms === 'number' ? ms : 0;
   e.n++;
   byName.set(key, e);
 }
 const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`${opt('size', 'tiny-world')} ${method}: forward+backward median ${times[3].toFixed(0)} ms wall (min ${times[0].toFixed(0)}), ${cpu[3].toFixed(0)} ms CPU (min ${cpu[0].toFixed(0)}), kernels ${total.toFixed(0)} ms, peak ${(prof.peakBytes / 1e6).toFixed(1)} MB, ${prof.kernels.length} kernels`);
-for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`${name.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)}×`);
+console.log(
+  `${opt('size', 'tiny-world')} ${method}: forward+backward median ${times[3].toFixed(0)} ms wall (min ${times[0].toFixed(0)}), ${cpu[3].toFixed(0)} ms CPU (min ${cpu[0].toFixed(0)}), kernels ${total.toFixed(0)} ms, peak ${(prof.peakBytes / 1e6).toFixed(1)} MB, ${prof.kernels.length} kernels`,
+);
+for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
+  console.log(`${name.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)}×`);

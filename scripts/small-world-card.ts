@@ -26,11 +26,19 @@ const corpus = generalCorpus(MODEL);
 // held-out loss, two ways: as pretrained (documents joined by <eos>) and as plain text (blank lines kept)
 const held = await heldoutLoss(loader, m);
 const heldText = await loader.text(corpus.heldout);
-const plain = await evalLoss({ params: m.model.params, arch, lora: null, embedMode: 'onehot' }, chunkText(heldText, m.tokenizer, arch.blockSize), 32);
+const plain = await evalLoss(
+  { params: m.model.params, arch, lora: null, embedMode: 'onehot' },
+  chunkText(heldText, m.tokenizer, arch.blockSize),
+  32,
+);
 
 // overlap between held-out and training text, by sentence and by line
 const trainText = await loader.text(corpus.train);
-const sentences = (t: string) => t.split(/\n|(?<=[.!?])\s+/).map((s) => s.trim()).filter((s) => s.length > 0);
+const sentences = (t: string) =>
+  t
+    .split(/\n|(?<=[.!?])\s+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 const trainSentences = new Set(sentences(trainText));
 const heldSentences = sentences(heldText);
 const sharedSentences = heldSentences.filter((s) => trainSentences.has(s)).length;
@@ -39,10 +47,19 @@ const heldLines = heldText.split('\n').filter((l) => l.length > 0);
 const sharedLines = heldLines.filter((l) => trainLines.has(l)).length;
 
 // samples, sampled by our engine
-const prompts = ['One snowy Monday, ', '"Hello, Tom," said ', 'This is Mia. ', 'Shopping list for Ben:\n', 'Kate has a pink cup and a white hat. What colour is the hat?\nA: '];
+const prompts = [
+  'One snowy Monday, ',
+  '"Hello, Tom," said ',
+  'This is Mia. ',
+  'Shopping list for Ben:\n',
+  'Kate has a pink cup and a white hat. What colour is the hat?\nA: ',
+];
 const view = { params: m.model.params, arch, lora: null, embedMode: session.backend.embedMode };
 const samples: string[] = [];
-for (const p of prompts) samples.push((await generate(view, m.tokenizer, p, { maxTokens: 240, temperature: 0.5, topK: 10, stop: [], seed: 7 })).text);
+for (const p of prompts)
+  samples.push(
+    (await generate(view, m.tokenizer, p, { maxTokens: 240, temperature: 0.5, topK: 10, stop: [], seed: 7 })).text,
+  );
 m.model.dispose();
 
 // QA: base vs after the standard LoRA recipe, on three seeds (seed = split, init, order)
@@ -66,7 +83,9 @@ standard LoRA recipe, with the base under 5%. Measured below: base ${pct(first.b
 standard LoRA recipe, with the base under 5%. Measured below: base ${pct(first.base)}%, after LoRA ${pct(first.tuned)}% (seed ${first.seed}).`;
 const afterQa = `After \`\\nA: \` the corpus always answers in a full sentence ("The cup is blue."), so the base model's exact match is
 near zero by design: fine-tuning has to teach the short format, and the base has to know which item of the context is asked for.`;
-const whyLow = met ? '' : `\n\n\`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
+const whyLow = met
+  ? ''
+  : `\n\n\`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
 formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit.`;
 const card = `# ${MODEL}: model card
 
@@ -108,12 +127,20 @@ ${afterQa}
 
 | question kind | held-out questions (seed ${qa[0].seed}) | exact match after LoRA |
 | --- | --- | --- |
-${Object.entries(qa[0].byKind).map(([k, [ok, all]]) => `| ${k} | ${all} | ${pct(ok / all)}% |`).join('\n')}${whyLow}
+${Object.entries(qa[0].byKind)
+  .map(([k, [ok, all]]) => `| ${k} | ${all} | ${pct(ok / all)}% |`)
+  .join('\n')}${whyLow}
 
 ## Pretraining: held-out loss (PyTorch, documents joined by <eos>)
 | step | training loss | held-out loss |
 | --- | --- | --- |
-${rec.log.filter((e: { step: number }, i: number, all: unknown[]) => e.step % 1000 === 0 || i === all.length - 1).map((e: { step: number; loss: number; heldout: number }) => `| ${e.step} | ${e.loss.toFixed(4)} | ${e.heldout.toFixed(4)} |`).join('\n')}
+${rec.log
+  .filter((e: { step: number }, i: number, all: unknown[]) => e.step % 1000 === 0 || i === all.length - 1)
+  .map(
+    (e: { step: number; loss: number; heldout: number }) =>
+      `| ${e.step} | ${e.loss.toFixed(4)} | ${e.heldout.toFixed(4)} |`,
+  )
+  .join('\n')}
 
 ## Samples (our engine, temperature 0.5, top-k 10, seed 7, up to <eos>; the prompt is in bold, "/" marks a newline)
 ${samples.map((s, i) => `${i + 1}. **${esc(prompts[i]).trimEnd()}** ${esc(s)}`).join('\n')}

@@ -12,14 +12,30 @@ const loader = await diskLoader();
 const s = await Session.create({ loader, backend: 'wasm' });
 const tok = s.tokenizer;
 const em = async (view: ModelView, qs: { prompt: number[]; answer: string }[]) => {
-  const ans = (await greedyBatch(view, qs.map((q) => q.prompt), 16, tok.eosId, tok.encode('\n'))).map((a) => tok.decode(a));
+  const ans = (
+    await greedyBatch(
+      view,
+      qs.map((q) => q.prompt),
+      16,
+      tok.eosId,
+      tok.encode('\n'),
+    )
+  ).map((a) => tok.decode(a));
   return ans.filter((a, i) => exactMatch(a, qs[i].answer)).length / qs.length;
 };
 for (const sep of ['\nAnswer: ', ' -> ']) {
-  const run = await s.prepare(mergeConfig(defaultConfig(), QA_RECIPE, { data: { separator: sep }, train: { maxSteps: 1 } }));
-  console.log(`base, separator ${JSON.stringify(sep)}: ${(100 * (await em(s.baseView(), run.data.valQuestions!))).toFixed(1)}%`);
+  const run = await s.prepare(
+    mergeConfig(defaultConfig(), QA_RECIPE, { data: { separator: sep }, train: { maxSteps: 1 } }),
+  );
+  console.log(
+    `base, separator ${JSON.stringify(sep)}: ${(100 * (await em(s.baseView(), run.data.valQuestions!))).toFixed(1)}%`,
+  );
 }
 const [lr, steps] = [Number(process.argv[2] ?? 1e-2), Number(process.argv[3] ?? 300)];
-const run = await s.prepare(mergeConfig(defaultConfig(), QA_RECIPE, { train: { lr, maxSteps: steps }, eval: { everySteps: 1000 } }));
+const run = await s.prepare(
+  mergeConfig(defaultConfig(), QA_RECIPE, { train: { lr, maxSteps: steps }, eval: { everySteps: 1000 } }),
+);
 await s.train();
-console.log(`LoRA lr ${lr}, ${steps} steps, separator "\\nA: ": ${(100 * (await em(run.view, run.data.valQuestions!))).toFixed(1)}%`);
+console.log(
+  `LoRA lr ${lr}, ${steps} steps, separator "\\nA: ": ${(100 * (await em(run.view, run.data.valQuestions!))).toFixed(1)}%`,
+);

@@ -7,7 +7,8 @@ export const they = (p: { he: boolean }) => (p.he ? 'he' : 'she');
 export const their = (p: { he: boolean }) => (p.he ? 'his' : 'her');
 export const them = (p: { he: boolean }) => (p.he ? 'him' : 'her');
 /** "a, b and c". */
-export const list = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+export const list = (xs: string[]) =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 /** Someone from `people` other than `p`, drawn with `pick`. */
 export function otherThan<P>(p: P, people: readonly P[], pick: (xs: readonly P[]) => P): P {

@@ -12,7 +12,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { diskLoader } from '../src/core/assets';
-import { ConfigError, defaultConfig, mergeConfig, validate, type DeepPartial, type RunConfig } from '../src/core/config';
+import {
+  ConfigError,
+  defaultConfig,
+  mergeConfig,
+  validate,
+  type DeepPartial,
+  type RunConfig,
+} from '../src/core/config';
 import { parseDataset } from '../src/core/data/parse';
 import { validationReport } from '../src/core/data/report';
 import { reportText } from '../src/core/data/report-text';
@@ -45,15 +52,32 @@ function fail(message: string): never {
 }
 
 // Every option, and whether it takes a value: a mistyped one is an error, not silently a different run.
-const OPTIONS: Record<string, boolean> = { config: true, lesson: true, variant: true, set: true, backend: true, data: true, model: true, out: true, json: false, help: false };
-const USAGE = 'usage: npm run train -- [--config FILE] [--lesson ID [--variant pitfall|FIX]] [--set a.b=value ...] [--backend cpu|wasm] [--data FILE.jsonl|csv|txt] [--model DIR] [--out DIR] [--json]';
+const OPTIONS: Record<string, boolean> = {
+  config: true,
+  lesson: true,
+  variant: true,
+  set: true,
+  backend: true,
+  data: true,
+  model: true,
+  out: true,
+  json: false,
+  help: false,
+};
+const USAGE =
+  'usage: npm run train -- [--config FILE] [--lesson ID [--variant pitfall|FIX]] [--set a.b=value ...] [--backend cpu|wasm] [--data FILE.jsonl|csv|txt] [--model DIR] [--out DIR] [--json]';
 if (flag('help')) {
   console.log(USAGE);
   process.exit(0);
 }
 for (let i = 0; i < argv.length; i++) {
   const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
-  if (name === null || !(name in OPTIONS)) fail(`${JSON.stringify(argv[i])} is not an option of npm run train; accepted: ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}\n${USAGE}`);
+  if (name === null || !(name in OPTIONS))
+    fail(
+      `${JSON.stringify(argv[i])} is not an option of npm run train; accepted: ${Object.keys(OPTIONS)
+        .map((o) => `--${o}`)
+        .join(', ')}\n${USAGE}`,
+    );
   if (OPTIONS[name]) {
     if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) fail(`--${name} needs a value\n${USAGE}`);
     i++;
@@ -69,10 +93,16 @@ function readData(file: string, session: Session, c: RunConfig, blockSize: numbe
     fail(`--data ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const parsed = parseDataset(source, { fileName: file });
-  const report = validationReport(parsed.records, session.tokenizer, { blockSize, separator: c.data.separator, appendEos: c.data.appendEos });
-  if (json) emit({ type: 'data', file, format: parsed.format, records: parsed.records.length, errors: parsed.errors, report });
+  const report = validationReport(parsed.records, session.tokenizer, {
+    blockSize,
+    separator: c.data.separator,
+    appendEos: c.data.appendEos,
+  });
+  if (json)
+    emit({ type: 'data', file, format: parsed.format, records: parsed.records.length, errors: parsed.errors, report });
   else process.stdout.write(reportText(path.basename(file), parsed, report) + '\n');
-  if (parsed.records.length === 0) fail(`--data ${file}: no usable records${parsed.errors[0] ? ` (${parsed.errors[0].message})` : ''}`);
+  if (parsed.records.length === 0)
+    fail(`--data ${file}: no usable records${parsed.errors[0] ? ` (${parsed.errors[0].message})` : ''}`);
   return parsed.records;
 }
 
@@ -81,9 +111,17 @@ function readData(file: string, session: Session, c: RunConfig, blockSize: numbe
  * vocab.json when present), or this engine's character tokenizer when tokenizer.json is one ("kind": "char").
  */
 async function readModelDir(dir: string): Promise<LoadedModel> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail(`--model ${dir}: not a folder (expected config.json + model.safetensors)`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    fail(`--model ${dir}: not a folder (expected config.json + model.safetensors)`);
   const files: HfFiles = {};
-  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'model.safetensors.index.json', 'pytorch_model.bin']) {
+  for (const f of [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'vocab.json',
+    'model.safetensors.index.json',
+    'pytorch_model.bin',
+  ]) {
     const p = path.join(dir, f);
     if (fs.existsSync(p)) files[f] = new Uint8Array(fs.readFileSync(p));
   }
@@ -105,7 +143,9 @@ async function readModelDir(dir: string): Promise<LoadedModel> {
   } catch (e) {
     const m = (e as Error).message;
     if (!m.includes("smaller than GPT-2's")) throw e;
-    fail(`--model ${dir}: ${m}. For a small vocabulary, put this engine's character tokenizer in the folder as tokenizer.json ({"kind": "char", "chars": [...]}, ids 2.. after <eos> and <unk>)`);
+    fail(
+      `--model ${dir}: ${m}. For a small vocabulary, put this engine's character tokenizer in the folder as tokenizer.json ({"kind": "char", "chars": [...]}, ids 2.. after <eos> and <unk>)`,
+    );
   }
 }
 
@@ -176,7 +216,8 @@ async function main() {
   const outDir = values('out')[0];
   const dataFile = values('data')[0];
   const modelDir = values('model')[0];
-  if (lesson && (dataFile || modelDir)) fail('--lesson runs on the lesson\'s own model and data: leave out --data and --model');
+  if (lesson && (dataFile || modelDir))
+    fail("--lesson runs on the lesson's own model and data: leave out --data and --model");
   validate(config);
 
   const session = await Session.create({ loader: await diskLoader(), backend: config.model.backend });
@@ -205,8 +246,10 @@ async function main() {
     totalSteps = stepsFor(run.config, run.data.train.length).totalSteps;
     onStep = json ? emit : progress(totalSteps);
     if (json) return trial ? emit({ type: 'trial', label: trial }) : undefined;
-    console.log(`${trial ? `${trial}: ` : ''}backend ${session.backend.backend}; model ${run.config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
-      `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`);
+    console.log(
+      `${trial ? `${trial}: ` : ''}backend ${session.backend.backend}; model ${run.config.model.name} (${session.model.numParams.toLocaleString('en-US')} params); ` +
+        `${run.data.train.length} train / ${run.data.val.length} val examples; ${totalSteps} steps`,
+    );
   };
   let history: RunHistory;
   let diagnosis: string | undefined;
@@ -229,9 +272,15 @@ async function main() {
   const files: Record<string, string | Uint8Array> = {};
   if (outDir) {
     if (run.lora) {
-      for (const [f, data] of Object.entries(await exportPeftAdapter(run.lora, { baseModel: modelDir ? path.resolve(modelDir) : run.config.model.name }))) files[`adapter/${f}`] = data;
+      for (const [f, data] of Object.entries(
+        await exportPeftAdapter(run.lora, { baseModel: modelDir ? path.resolve(modelDir) : run.config.model.name }),
+      ))
+        files[`adapter/${f}`] = data;
     } else {
-      for (const [f, data] of Object.entries(await exportMergedHfGpt2(session.model, null, { eosId: session.tokenizer.eosId }))) files[`model/${f}`] = data;
+      for (const [f, data] of Object.entries(
+        await exportMergedHfGpt2(session.model, null, { eosId: session.tokenizer.eosId }),
+      ))
+        files[`model/${f}`] = data;
     }
     const stored = storedRun(history, dataFile ? path.basename(dataFile) : run.config.data.dataset, totalSteps);
     files['run.json'] = JSON.stringify({ format: 'lora-playground-runs', version: 1, runs: [stored] }, null, 1) + '\n';

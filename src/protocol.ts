@@ -99,7 +99,17 @@ export interface Validation {
 }
 
 /** The numeric fields of a StepEvent, in the order they sit in a packed step batch. */
-export const STEP_FIELDS = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'msPerStep', 'numTensors', 'numBytes'] as const satisfies readonly (keyof StepEvent)[];
+export const STEP_FIELDS = [
+  'step',
+  'epoch',
+  'loss',
+  'lr',
+  'gradNorm',
+  'tokensPerSec',
+  'msPerStep',
+  'numTensors',
+  'numBytes',
+] as const satisfies readonly (keyof StepEvent)[];
 
 /** The sample taken at an evaluation: the first validation prompt and the model's answer, apart. */
 export interface Sample {
@@ -187,7 +197,12 @@ export interface TrainerApi {
    * Trains a lesson variant through the core runner, as the CLI and the tests do (every trial of a k-fold or a
    * search), then measures and diagnoses it. override: the learner's changes to the variant's settings.
    */
-  runLesson(lessonId: string, variantId: string, override: DeepPartial<RunConfig>, listener: LessonListener): Promise<LessonOutcome>;
+  runLesson(
+    lessonId: string,
+    variantId: string,
+    override: DeepPartial<RunConfig>,
+    listener: LessonListener,
+  ): Promise<LessonOutcome>;
   /** The size of a Hugging Face GPT-2 model (config.json and a HEAD request), before anything large is fetched. */
   probeHfModel(hfId: string): Promise<HfModelSize>;
   /** Imports a GPT-2-family model and makes it the loaded one; runs whose model.name is its name use it. */

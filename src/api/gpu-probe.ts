@@ -11,14 +11,21 @@ interface GpuAdapterLike {
 export async function probeGpu(): Promise<Capabilities> {
   const caps: Capabilities = { webgpu: null, webgl: null };
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
-  if (!gpu) caps.webgpu = 'this browser offers no WebGPU (navigator.gpu is missing; it needs a recent Chromium-based browser and a secure page)';
+  if (!gpu)
+    caps.webgpu =
+      'this browser offers no WebGPU (navigator.gpu is missing; it needs a recent Chromium-based browser and a secure page)';
   else {
     try {
       const adapter = await gpu.requestAdapter();
       if (!adapter) caps.webgpu = 'WebGPU is present but found no graphics adapter (blocked GPU, or no driver)';
       else {
         const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
-        caps.adapter = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
+        caps.adapter = {
+          vendor: info.vendor ?? '',
+          architecture: info.architecture ?? '',
+          device: info.device ?? '',
+          description: info.description ?? '',
+        };
       }
     } catch (e) {
       caps.webgpu = `asking for a WebGPU adapter failed: ${(e as Error).message}`;

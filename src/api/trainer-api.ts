@@ -11,7 +11,13 @@ import { validationReport } from '../core/data/report';
 import type { DataRecord } from '../core/data/types';
 import { generate } from '../core/eval/generate';
 import { estimateSize, fetchHfGpt2, hfFileUrl, importHfGpt2, remoteSize, type HfFiles } from '../core/import/hf-gpt2';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, exportMergedHfGpt2, exportPeftAdapter, importPeftAdapter } from '../core/import/peft';
+import {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  exportMergedHfGpt2,
+  exportPeftAdapter,
+  importPeftAdapter,
+} from '../core/import/peft';
 import { exportPythonProject } from '../core/import/python-export';
 import { LESSONS, lessonById } from '../core/lessons/index';
 import { LessonStopped, runLesson } from '../core/lessons/runner';
@@ -20,7 +26,20 @@ import type { LoraSet } from '../core/model/lora';
 import { isBuiltInModel, lessonConfig } from '../core/rules';
 import { Session, type Run } from '../core/session';
 import type { RunHistory, TrainCallbacks } from '../core/train/types';
-import type { AdapterInfo, Capabilities, DatasetInfo, ExportedFiles, FatalListener, ImportProgress, LessonInfo, ModelInfo, NamedFile, RunListener, TrainerApi, TrainerState } from '../protocol';
+import type {
+  AdapterInfo,
+  Capabilities,
+  DatasetInfo,
+  ExportedFiles,
+  FatalListener,
+  ImportProgress,
+  LessonInfo,
+  ModelInfo,
+  NamedFile,
+  RunListener,
+  TrainerApi,
+  TrainerState,
+} from '../protocol';
 import { ProgressBatcher, type Transfer } from './progress';
 
 export interface TrainerDeps {
@@ -43,7 +62,15 @@ const NO_GPU: Capabilities = { webgpu: 'not probed here', webgl: 'not probed her
 export function importedModelName(chosen: string, config: string | Uint8Array | undefined): string {
   let saved: unknown;
   try {
-    saved = config === undefined ? undefined : (JSON.parse(typeof config === 'string' ? config : new TextDecoder().decode(config)) as Record<string, unknown>)._name_or_path;
+    saved =
+      config === undefined
+        ? undefined
+        : (
+            JSON.parse(typeof config === 'string' ? config : new TextDecoder().decode(config)) as Record<
+              string,
+              unknown
+            >
+          )._name_or_path;
   } catch {
     saved = undefined; // importHfGpt2 names the JSON error
   }
@@ -67,12 +94,23 @@ async function fetchHfConfig(hfId: string, get: typeof fetch): Promise<string> {
   } catch (e) {
     throw new AssetError(hfId, `could not be reached on huggingface.co (${(e as Error).message})`);
   }
-  if (res.status === 404) throw new AssetError(hfId, 'was not found on huggingface.co (no config.json); check the model id');
-  if (!res.ok) throw new AssetError(hfId, `config.json could not be fetched (HTTP ${res.status}${res.status === 401 ? ': gated or private models need a login this page does not have' : ''})`);
+  if (res.status === 404)
+    throw new AssetError(hfId, 'was not found on huggingface.co (no config.json); check the model id');
+  if (!res.ok)
+    throw new AssetError(
+      hfId,
+      `config.json could not be fetched (HTTP ${res.status}${res.status === 401 ? ': gated or private models need a login this page does not have' : ''})`,
+    );
   return res.text();
 }
 
-const infoOf = (m: LoadedModel): ModelInfo => ({ name: m.config.name, arch: m.model.arch, numParams: m.model.numParams, tokenizer: m.tokenizer.kind, description: m.config.description });
+const infoOf = (m: LoadedModel): ModelInfo => ({
+  name: m.config.name,
+  arch: m.model.arch,
+  numParams: m.model.numParams,
+  tokenizer: m.tokenizer.kind,
+  description: m.config.description,
+});
 const filesIn = (files: NamedFile[]): HfFiles => Object.fromEntries(files.map((f) => [f.name, f.bytes]));
 
 export function createTrainerApi(deps: TrainerDeps) {
@@ -111,14 +149,20 @@ export function createTrainerApi(deps: TrainerDeps) {
   async function ensureModel(s: Session, config: RunConfig): Promise<LoadedModel> {
     const before = s.loadedModel;
     const files = imported.get(config.model.name)?.files;
-    const loaded = files && before?.config.name !== config.model.name ? await s.useModel(await importHfGpt2(files, { name: config.model.name })) : await s.loadModel(config);
+    const loaded =
+      files && before?.config.name !== config.model.name
+        ? await s.useModel(await importHfGpt2(files, { name: config.model.name }))
+        : await s.loadModel(config);
     if (loaded !== before) dropAdapter();
     return loaded;
   }
 
   /** Files for the page, their bytes transferred. */
   function filesOut(files: Record<string, string | Uint8Array>): ExportedFiles {
-    const out: NamedFile[] = Object.entries(files).map(([name, v]) => ({ name, bytes: typeof v === 'string' ? new TextEncoder().encode(v) : v }));
+    const out: NamedFile[] = Object.entries(files).map(([name, v]) => ({
+      name,
+      bytes: typeof v === 'string' ? new TextEncoder().encode(v) : v,
+    }));
     return transfer({ files: out }, [...new Set(out.map((f) => f.bytes.buffer as ArrayBuffer))]);
   }
 
@@ -156,7 +200,9 @@ export function createTrainerApi(deps: TrainerDeps) {
     const prompt = samplePrompt(run.data.records.val, run.config.data.separator);
     const callbacks: TrainCallbacks = {
       onStart: (e) => {
-        void Promise.resolve(listener.started({ ...e, totalParams: s.model.numParams, state: state() })).catch(() => undefined);
+        void Promise.resolve(listener.started({ ...e, totalParams: s.model.numParams, state: state() })).catch(
+          () => undefined,
+        );
       },
       onStep: (e) => batcher.step(e),
       onEval: async (e) => {
@@ -164,7 +210,9 @@ export function createTrainerApi(deps: TrainerDeps) {
         // prompt and completion data: the trainer answered the first validation question; plain text: continue it
         if (e.sample) batcher.sample({ step: e.step, ...e.sample });
         else if (prompt !== null) {
-          const g = await s.generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true).catch(() => null);
+          const g = await s
+            .generate(prompt, { maxTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, stop: ['\n'], seed: 0 }, true)
+            .catch(() => null);
           if (g) batcher.sample({ step: e.step, prompt, text: g.text });
         }
       },
@@ -179,11 +227,22 @@ export function createTrainerApi(deps: TrainerDeps) {
       loadedAdapter = null; // its variables went with the session's
       imported.clear();
       const capabilities = deps.probeGpu ? await deps.probeGpu() : NO_GPU;
-      session = await Session.create({ loader, backend: pref, backendOptions: { wasmPaths: deps.wasmPaths, candidates: deps.candidates }, memory: deps.memory });
+      session = await Session.create({
+        loader,
+        backend: pref,
+        backendOptions: { wasmPaths: deps.wasmPaths, candidates: deps.candidates },
+        memory: deps.memory,
+      });
       const report = session.backend;
       // a GPU backend's device can be lost (driver reset, another tab's crash): the page must start a new worker
-      const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } }).device;
-      if (onFatal) void device?.lost?.then((info) => onFatal(`The GPU device was lost (${info.reason ?? 'unknown reason'}${info.message ? `: ${info.message}` : ''}).`));
+      const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason?: string }> } })
+        .device;
+      if (onFatal)
+        void device?.lost?.then((info) =>
+          onFatal(
+            `The GPU device was lost (${info.reason ?? 'unknown reason'}${info.message ? `: ${info.message}` : ''}).`,
+          ),
+        );
       return { report, capabilities, state: state() };
     },
 
@@ -206,8 +265,13 @@ export function createTrainerApi(deps: TrainerDeps) {
       const s = need();
       const { records, errors, format } = parseDataset(text, { fileName });
       // the loaded model's context (the tokenizer too is the loaded model's); the config's before one loads
-      const blockSize = s.current?.config.model.arch.blockSize ?? s.loadedModel?.model.arch.blockSize ?? config.model.arch.blockSize;
-      const report = validationReport(records, s.tokenizer, { blockSize, separator: config.data.separator, appendEos: config.data.appendEos });
+      const blockSize =
+        s.current?.config.model.arch.blockSize ?? s.loadedModel?.model.arch.blockSize ?? config.model.arch.blockSize;
+      const report = validationReport(records, s.tokenizer, {
+        blockSize,
+        separator: config.data.separator,
+        appendEos: config.data.appendEos,
+      });
       return { records, errors, format, report };
     },
 
@@ -240,14 +304,23 @@ export function createTrainerApi(deps: TrainerDeps) {
             override,
             onTrialStart: (run, label, index, of) => {
               trial = { label, index };
-              void Promise.resolve(listener.trialStart({ label, index, of, config: run.config })).catch(() => undefined);
+              void Promise.resolve(listener.trialStart({ label, index, of, config: run.config })).catch(
+                () => undefined,
+              );
               stream = streamRun(s, run, listener);
               return stream.callbacks;
             },
             onTrial: (t) => end(t.history, t.seconds),
           });
           const { diagnosis, measures, variant } = result;
-          return { lesson: lessonId, variant, diagnosis, measures, trials: result.trials.map((t) => ({ label: t.label, seconds: t.seconds })), state: state() };
+          return {
+            lesson: lessonId,
+            variant,
+            diagnosis,
+            measures,
+            trials: result.trials.map((t) => ({ label: t.label, seconds: t.seconds })),
+            state: state(),
+          };
         } catch (e) {
           if (e instanceof LessonStopped) await end(e.history, NaN);
           throw e;
@@ -269,7 +342,10 @@ export function createTrainerApi(deps: TrainerDeps) {
       const s = need();
       const { prompt, ...opts } = req;
       const adapter = loadedAdapter?.lora;
-      const sample = () => (tuned && adapter ? s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts)) : s.generate(prompt, opts, tuned));
+      const sample = () =>
+        tuned && adapter
+          ? s.withBaseModel((view) => generate({ ...view, lora: adapter }, s.tokenizer, prompt, opts))
+          : s.generate(prompt, opts, tuned);
       // mid-run, between two steps of the trainer, so the weights hold still while the sample reads them
       return s.current ? s.current.trainer.between(sample) : sample();
     },
@@ -284,7 +360,13 @@ export function createTrainerApi(deps: TrainerDeps) {
 
     async probeHfModel(hfId) {
       const { arch, params, bytesF32 } = estimateSize(await fetchHfConfig(hfId, get));
-      return { id: hfId, arch, params, bytesF32, fileBytes: await remoteSize(hfFileUrl(hfId, 'model.safetensors'), { fetch: get }).catch(() => null) };
+      return {
+        id: hfId,
+        arch,
+        params,
+        bytesF32,
+        fileBytes: await remoteSize(hfFileUrl(hfId, 'model.safetensors'), { fetch: get }).catch(() => null),
+      };
     },
 
     async importModel(source, onProgress) {
@@ -297,8 +379,18 @@ export function createTrainerApi(deps: TrainerDeps) {
         last = performance.now();
         void Promise.resolve(onProgress(p)).catch(() => undefined);
       };
-      const files = 'hfId' in source ? await fetchHfGpt2(source.hfId, { fetch: get, maxBytes: source.maxBytes, onProgress: (p) => progress({ phase: 'download', ...p }) }) : filesIn(source.files);
-      const name = 'hfId' in source ? importedModelName(source.hfId, undefined) : importedModelName(source.name, files['config.json']);
+      const files =
+        'hfId' in source
+          ? await fetchHfGpt2(source.hfId, {
+              fetch: get,
+              maxBytes: source.maxBytes,
+              onProgress: (p) => progress({ phase: 'download', ...p }),
+            })
+          : filesIn(source.files);
+      const name =
+        'hfId' in source
+          ? importedModelName(source.hfId, undefined)
+          : importedModelName(source.name, files['config.json']);
       progress({ phase: 'convert', file: 'model.safetensors', loaded: 0, total: null }, true);
       const loaded = await importHfGpt2(files, { name });
       imported.set(name, { files, info: infoOf(loaded) });
@@ -310,7 +402,10 @@ export function createTrainerApi(deps: TrainerDeps) {
     async exportAdapter() {
       const s = need();
       const run = finishedRun(s, 'an adapter');
-      if (!run.lora) throw new Error('The current run fine-tuned every weight (train.method "full"): it has no LoRA adapter to export; export the merged model instead.');
+      if (!run.lora)
+        throw new Error(
+          'The current run fine-tuned every weight (train.method "full"): it has no LoRA adapter to export; export the merged model instead.',
+        );
       return filesOut(await exportPeftAdapter(run.lora, { baseModel: run.config.model.name }));
     },
 
@@ -320,7 +415,9 @@ export function createTrainerApi(deps: TrainerDeps) {
       const eosId = s.tokenizer.eosId;
       const adapter = loadedAdapter?.lora;
       // an imported adapter goes onto the pretrained weights, as it is sampled; else the run's adapter or full fine-tune
-      const files = adapter ? await s.withBaseModel(() => exportMergedHfGpt2(s.model, adapter, { eosId })) : await exportMergedHfGpt2(s.model, s.current?.lora ?? null, { eosId });
+      const files = adapter
+        ? await s.withBaseModel(() => exportMergedHfGpt2(s.model, adapter, { eosId }))
+        : await exportMergedHfGpt2(s.model, s.current?.lora ?? null, { eosId });
       return filesOut(files);
     },
 
@@ -333,10 +430,21 @@ export function createTrainerApi(deps: TrainerDeps) {
       const s = need();
       notWhileTraining('loading an adapter');
       // a re-downloaded file may be named "adapter_config (1).json": go by extension
-      const named = files.map((f) => ({ ...f, name: f.name.endsWith('.json') ? ADAPTER_CONFIG : f.name.endsWith('.safetensors') ? ADAPTER_WEIGHTS : f.name }));
+      const named = files.map((f) => ({
+        ...f,
+        name: f.name.endsWith('.json') ? ADAPTER_CONFIG : f.name.endsWith('.safetensors') ? ADAPTER_WEIGHTS : f.name,
+      }));
       const { lora, baseModel } = importPeftAdapter(filesIn(named), s.model.arch);
       dropAdapter();
-      loadedAdapter = { lora, info: { baseModel, rank: lora.cfg.rank, targets: [...lora.cfg.targets], layers: new Set(lora.adapters.map((a) => a.layer)).size } };
+      loadedAdapter = {
+        lora,
+        info: {
+          baseModel,
+          rank: lora.cfg.rank,
+          targets: [...lora.cfg.targets],
+          layers: new Set(lora.adapters.map((a) => a.layer)).size,
+        },
+      };
       return state();
     },
   } satisfies TrainerApi;

@@ -27,7 +27,9 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
         failures.push(`${b}: ${report.attempts.find((a) => a.backend === b)?.reason ?? 'not started'}`);
         continue;
       }
-      for (const size of sizes) for (const method of ['lora', 'full'] as const) rows.push(await benchRow(size, method, steps, report.embedMode));
+      for (const size of sizes)
+        for (const method of ['lora', 'full'] as const)
+          rows.push(await benchRow(size, method, steps, report.embedMode));
     } catch (err) {
       failures.push(`${b}: ${(err as Error).message}`);
     }

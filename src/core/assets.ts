@@ -25,9 +25,14 @@ export function fetchLoader(base = '/'): AssetLoader {
     } catch (e) {
       throw new AssetError(path, `could not be fetched (${(e as Error).message})`);
     }
-    if (!res.ok) throw new AssetError(path, res.status === 404 ? 'file not found on the server' : `could not be loaded (HTTP ${res.status})`);
+    if (!res.ok)
+      throw new AssetError(
+        path,
+        res.status === 404 ? 'file not found on the server' : `could not be loaded (HTTP ${res.status})`,
+      );
     // single-page-app servers answer a missing file with index.html and status 200
-    if (!path.endsWith('.html') && (res.headers.get('content-type') ?? '').includes('text/html')) throw new AssetError(path, 'file not found on the server (it answered with a web page)');
+    if (!path.endsWith('.html') && (res.headers.get('content-type') ?? '').includes('text/html'))
+      throw new AssetError(path, 'file not found on the server (it answered with a web page)');
     return res;
   };
   return {
@@ -47,7 +52,10 @@ export async function diskLoader(root?: string): Promise<AssetLoader> {
       return await fs.readFile(path.join(dir, p));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new AssetError(p, code === 'ENOENT' ? `file not found under ${dir}` : `could not be read (${(e as Error).message})`);
+      throw new AssetError(
+        p,
+        code === 'ENOENT' ? `file not found under ${dir}` : `could not be read (${(e as Error).message})`,
+      );
     }
   };
   return {

@@ -48,7 +48,8 @@ export interface ProofResult {
 
 async function register(b: string, opts: BackendOptions): Promise<string | null> {
   if (b === 'webgpu') {
-    if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu) return 'this environment has no navigator.gpu (WebGPU is not available)';
+    if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu)
+      return 'this environment has no navigator.gpu (WebGPU is not available)';
     await import('@tensorflow/tfjs-backend-webgpu');
     patchWebgpuAddN();
   } else if (b === 'webgl') {
@@ -64,9 +65,13 @@ async function register(b: string, opts: BackendOptions): Promise<string | null>
 
 /** Runs a small matmul on the backend and checks the numbers that come back (WebGPU can silently read zeros). */
 async function proveMatmul(): Promise<string | null> {
-  const got = await tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]))).data();
+  const got = await tf
+    .tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])))
+    .data();
   const want = [19, 22, 43, 50];
-  return want.every((w, i) => Math.abs(got[i] - w) < 1e-3) ? null : `a test matmul returned [${Array.from(got)}] instead of [${want}]`;
+  return want.every((w, i) => Math.abs(got[i] - w) < 1e-3)
+    ? null
+    : `a test matmul returned [${Array.from(got)}] instead of [${want}]`;
 }
 
 /** Makes `name` the current backend; a reason when it cannot be. */
@@ -110,14 +115,22 @@ export async function proveTraining(arch: ModelArch, timed = false): Promise<Pro
   const once = async (): Promise<ProofResult> => {
     const t0 = performance.now();
     const shapes = paramShapes(arch);
-    const vars = shapes.map(([name, shape]) => tf.variable(tf.tensor(values.get(name)!, shape), true, `proof${proofId}/${name}`));
+    const vars = shapes.map(([name, shape]) =>
+      tf.variable(tf.tensor(values.get(name)!, shape), true, `proof${proofId}/${name}`),
+    );
     proofId++;
     const params: Params = Object.fromEntries(shapes.map(([name], i) => [name, vars[i]]));
     const xs = tf.tensor2d(x, [B, T], 'int32');
     const ys = tf.tensor1d(y, 'int32');
     const ws = tf.ones([B * T]) as tf.Tensor1D;
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(params, arch, xs, { embedMode, training: true }), ys, ws), vars);
-    const stats = lossAndGradNorm(value, vars.map((v) => grads[v.name]));
+    const { value, grads } = tf.variableGrads(
+      () => maskedCrossEntropy(logits(params, arch, xs, { embedMode, training: true }), ys, ws),
+      vars,
+    );
+    const stats = lossAndGradNorm(
+      value,
+      vars.map((v) => grads[v.name]),
+    );
     const [loss, gradNorm] = await stats.data();
     tf.dispose([stats, value, ...Object.values(grads), xs, ys, ws, ...vars]);
     return { loss, gradNorm, ms: performance.now() - t0 };
@@ -131,7 +144,8 @@ let proofId = 0;
 export function proofMismatch(got: ProofResult, ref: ProofResult): string | null {
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
   const read = `loss ${got.loss.toPrecision(5)}, gradient norm ${got.gradNorm.toPrecision(4)}; the reference gives ${ref.loss.toPrecision(5)} and ${ref.gradNorm.toPrecision(4)}`;
-  if (!Number.isFinite(got.loss) || !Number.isFinite(got.gradNorm)) return `a training step read back non-finite numbers (${read})`;
+  if (!Number.isFinite(got.loss) || !Number.isFinite(got.gradNorm))
+    return `a training step read back non-finite numbers (${read})`;
   if (got.loss === 0 || got.gradNorm === 0) return `a training step read back zeros (${read})`;
   if (rel(got.loss, ref.loss) > PROOF_TOLERANCE.loss || rel(got.gradNorm, ref.gradNorm) > PROOF_TOLERANCE.gradNorm)
     return `a training step gave wrong numbers (${read})`;
@@ -172,7 +186,12 @@ export async function initBackend(pref: Backend | 'auto', opts: BackendOptions =
       ms = (await proveTraining(arch, true)).ms; // a GPU backend passed: time this one against it
     }
     const timing = ms !== undefined ? ` (${ms.toFixed(0)} ms for a training step of batch 2 × ${arch.blockSize})` : '';
-    attempts.push({ backend: b, ok: !reason, reason: reason ? reason + timing : `passed its checks${timing}`, msPerStep: ms });
+    attempts.push({
+      backend: b,
+      ok: !reason,
+      reason: reason ? reason + timing : `passed its checks${timing}`,
+      msPerStep: ms,
+    });
     // an explicit choice stops at the first that passes; auto stops once a CPU backend passed (cpu is never faster than wasm)
     if (!reason && (pref !== 'auto' || REFERENCE_BACKENDS.has(b))) break;
   }

@@ -16,8 +16,14 @@ import { Trainer } from './train/trainer';
 
 // tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
 export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number }> = {
-  'tiny-world': { arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 }, batch: 16 },
-  'ref-0.8M': { arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 }, batch: 16 },
+  'tiny-world': {
+    arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 },
+    batch: 16,
+  },
+  'ref-0.8M': {
+    arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 },
+    batch: 16,
+  },
 };
 
 export const BENCH_WARMUP = 4; // first steps compile/allocate (wasm code tiers up over the first few); excluded from the median
@@ -51,7 +57,13 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
  * e.g. from process.cpuUsage in Node) adds CPU time per step: on a shared machine wall time stretches with everyone
  * else's load, CPU time much less.
  */
-export async function benchRow(size: string, method: 'lora' | 'full', steps: number, embedMode: EmbedMode, cpuClock?: () => number): Promise<BenchRow> {
+export async function benchRow(
+  size: string,
+  method: 'lora' | 'full',
+  steps: number,
+  embedMode: EmbedMode,
+  cpuClock?: () => number,
+): Promise<BenchRow> {
   const backend = tf.getBackend();
   const { arch, batch } = BENCH_SIZES[size];
   const config = (maxSteps: number) =>
@@ -64,7 +76,14 @@ export async function benchRow(size: string, method: 'lora' | 'full', steps: num
   const lora = method === 'lora' ? new LoraSet(arch, config(1).lora, 2) : null;
   const view = { params: model.params, arch, lora, embedMode };
   const trainer = (maxSteps: number) =>
-    new Trainer({ model: view, config: config(maxSteps), data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) }, tokenizer: new CharTokenizer(), backend, totalParams: model.numParams });
+    new Trainer({
+      model: view,
+      config: config(maxSteps),
+      data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) },
+      tokenizer: new CharTokenizer(),
+      backend,
+      totalParams: model.numParams,
+    });
   const cpu: number[] = []; // CPU time of each step: from one onStep to the next (the first from just before the run)
   let c0 = cpuClock?.() ?? 0;
   const h = await trainer(steps).run({
@@ -76,10 +95,27 @@ export async function benchRow(size: string, method: 'lora' | 'full', steps: num
     },
   });
   if (h.end.reason !== 'completed') throw new Error(`bench run on ${backend} ended ${h.end.reason}: ${h.end.message}`);
-  const peak = (await tf.profile(() => trainer(2).run().then(() => []))).peakBytes;
+  const peak = (
+    await tf.profile(() =>
+      trainer(2)
+        .run()
+        .then(() => []),
+    )
+  ).peakBytes;
   const timed = h.steps.slice(Math.min(BENCH_WARMUP, h.steps.length - 1));
   const ms = median(timed.map((s) => s.msPerStep));
-  const row: BenchRow = { backend, size, method, params: model.numParams, trainable: h.trainableParams, batch, seqLen: arch.blockSize, msPerStep: +ms.toFixed(1), tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms), peakBytes: peak };
+  const row: BenchRow = {
+    backend,
+    size,
+    method,
+    params: model.numParams,
+    trainable: h.trainableParams,
+    batch,
+    seqLen: arch.blockSize,
+    msPerStep: +ms.toFixed(1),
+    tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms),
+    peakBytes: peak,
+  };
   if (cpuClock) row.cpuMsPerStep = +median(cpu.slice(Math.min(BENCH_WARMUP, cpu.length - 1))).toFixed(1);
   lora?.dispose();
   model.dispose();

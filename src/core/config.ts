@@ -171,12 +171,22 @@ export function defaultConfig(): RunConfig {
       dedupe: false,
       audit: false,
     },
-    eval: { everySteps: 10, maxBatches: 4, general: true, accuracy: false, maxNewTokens: 24, stop: ['\n'], peakMemory: false },
+    eval: {
+      everySteps: 10,
+      maxBatches: 4,
+      general: true,
+      accuracy: false,
+      maxNewTokens: 24,
+      stop: ['\n'],
+      peakMemory: false,
+    },
   };
 }
 
 /** A partial, nested override of a RunConfig (what a lesson, preset or URL carries). */
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -243,9 +253,14 @@ export interface MemoryLimit {
  * `deviceBytes`: what the device reports (navigator.deviceMemory × 1e9, os.totalmem()); null when it reports nothing.
  */
 export function memoryLimit(deviceBytes: number | null = null): MemoryLimit {
-  if (deviceBytes === null || !(deviceBytes > 0)) return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on a device that does not report its memory' };
-  if (deviceBytes / 2 < MAX_MODEL_BYTES) return { bytes: deviceBytes / 2, why: `half of the ${formatBytes(deviceBytes)} this device reports` };
-  return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on any device, as WebAssembly memory ends at 4 GiB' };
+  if (deviceBytes === null || !(deviceBytes > 0))
+    return { bytes: MAX_MODEL_BYTES, why: 'the most this page allows on a device that does not report its memory' };
+  if (deviceBytes / 2 < MAX_MODEL_BYTES)
+    return { bytes: deviceBytes / 2, why: `half of the ${formatBytes(deviceBytes)} this device reports` };
+  return {
+    bytes: MAX_MODEL_BYTES,
+    why: 'the most this page allows on any device, as WebAssembly memory ends at 4 GiB',
+  };
 }
 
 /** A model too big to build here, as a ConfigError that names its size and the limit; null when it fits. */
@@ -276,73 +291,255 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
   const width = isInt(a.nEmbd) ? a.nEmbd : Infinity;
   const splitSum = c.data.split.train + c.data.split.val + c.data.split.test;
   const checks: Check[] = [
-    ['model.name', c.model.name, typeof c.model.name === 'string' && c.model.name.length > 0, 'a model name such as "tiny-world"'],
-    ['model.backend', c.model.backend, oneOf(c.model.backend, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']), 'one of auto, webgpu, webgl, wasm, cpu'],
+    [
+      'model.name',
+      c.model.name,
+      typeof c.model.name === 'string' && c.model.name.length > 0,
+      'a model name such as "tiny-world"',
+    ],
+    [
+      'model.backend',
+      c.model.backend,
+      oneOf(c.model.backend, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']),
+      'one of auto, webgpu, webgl, wasm, cpu',
+    ],
     ['model.arch.vocabSize', a.vocabSize, intIn(a.vocabSize, 2, 1_000_000), 'an integer from 2 to 1,000,000'],
     ['model.arch.blockSize', a.blockSize, intIn(a.blockSize, 2, 8192), 'an integer from 2 to 8192'],
     ['model.arch.nLayer', a.nLayer, intIn(a.nLayer, 1, 96), 'an integer from 1 to 96'],
     ['model.arch.nEmbd', a.nEmbd, intIn(a.nEmbd, 1, 16384), 'an integer from 1 to 16384'],
-    ['model.arch.nHead', a.nHead, intIn(a.nHead, 1, 256) && isInt(a.nEmbd) && a.nEmbd % a.nHead === 0, `an integer ≥ 1 that divides model.arch.nEmbd (${a.nEmbd})`],
-    ['model.arch.mlpRatio', a.mlpRatio, inRange(a.mlpRatio, 0.25, 16) && isInt(a.mlpRatio * a.nEmbd), 'a number from 0.25 to 16 giving a whole MLP width'],
-    ['model.arch.layerNormEps', a.layerNormEps, inRange(a.layerNormEps, 1e-12, 1e-2) && a.layerNormEps > 0, 'a small positive number such as 1e-5'],
+    [
+      'model.arch.nHead',
+      a.nHead,
+      intIn(a.nHead, 1, 256) && isInt(a.nEmbd) && a.nEmbd % a.nHead === 0,
+      `an integer ≥ 1 that divides model.arch.nEmbd (${a.nEmbd})`,
+    ],
+    [
+      'model.arch.mlpRatio',
+      a.mlpRatio,
+      inRange(a.mlpRatio, 0.25, 16) && isInt(a.mlpRatio * a.nEmbd),
+      'a number from 0.25 to 16 giving a whole MLP width',
+    ],
+    [
+      'model.arch.layerNormEps',
+      a.layerNormEps,
+      inRange(a.layerNormEps, 1e-12, 1e-2) && a.layerNormEps > 0,
+      'a small positive number such as 1e-5',
+    ],
     ['lora.rank', c.lora.rank, intIn(c.lora.rank, 1, width), `an integer from 1 to the layer width (${a.nEmbd})`],
-    ['lora.alpha', c.lora.alpha, isNum(c.lora.alpha) && c.lora.alpha > 0, 'a positive number (commonly 1× or 2× the rank)'],
+    [
+      'lora.alpha',
+      c.lora.alpha,
+      isNum(c.lora.alpha) && c.lora.alpha > 0,
+      'a positive number (commonly 1× or 2× the rank)',
+    ],
     ['lora.dropout', c.lora.dropout, inRange(c.lora.dropout, 0, 0.95), 'a number from 0 to 0.95'],
-    ['lora.targets', c.lora.targets, Array.isArray(c.lora.targets) && c.lora.targets.every((x) => LORA_TARGETS.includes(x)) && new Set(c.lora.targets).size === c.lora.targets.length && (c.lora.targets.length > 0 || t.method !== 'lora'), `a non-empty list of distinct targets drawn from ${LORA_TARGETS.join(', ')}`],
+    [
+      'lora.targets',
+      c.lora.targets,
+      Array.isArray(c.lora.targets) &&
+        c.lora.targets.every((x) => LORA_TARGETS.includes(x)) &&
+        new Set(c.lora.targets).size === c.lora.targets.length &&
+        (c.lora.targets.length > 0 || t.method !== 'lora'),
+      `a non-empty list of distinct targets drawn from ${LORA_TARGETS.join(', ')}`,
+    ],
     ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
     ['train.method', t.method, oneOf(t.method, ['lora', 'full']), 'lora or full'],
     ['train.optimizer', t.optimizer, oneOf(t.optimizer, ['adamw', 'sgd']), 'adamw or sgd'],
-    ['train.lr', t.lr, isNum(t.lr) && t.lr > 0 && t.lr <= 10, 'a positive number up to 10 (typical LoRA rates are 1e-4 to 1e-2)'],
+    [
+      'train.lr',
+      t.lr,
+      isNum(t.lr) && t.lr > 0 && t.lr <= 10,
+      'a positive number up to 10 (typical LoRA rates are 1e-4 to 1e-2)',
+    ],
     ['train.weightDecay', t.weightDecay, inRange(t.weightDecay, 0, 10), 'a number from 0 to 10'],
     ['train.beta1', t.beta1, isNum(t.beta1) && t.beta1 >= 0 && t.beta1 < 1, 'a number in [0, 1)'],
     ['train.beta2', t.beta2, isNum(t.beta2) && t.beta2 >= 0 && t.beta2 < 1, 'a number in [0, 1)'],
-    ['train.epsilon', t.epsilon, isNum(t.epsilon) && t.epsilon > 0 && t.epsilon < 1, 'a small positive number such as 1e-8'],
+    [
+      'train.epsilon',
+      t.epsilon,
+      isNum(t.epsilon) && t.epsilon > 0 && t.epsilon < 1,
+      'a small positive number such as 1e-8',
+    ],
     ['train.momentum', t.momentum, isNum(t.momentum) && t.momentum >= 0 && t.momentum < 1, 'a number in [0, 1)'],
     ['train.schedule', t.schedule, oneOf(t.schedule, ['constant', 'linear', 'cosine']), 'constant, linear or cosine'],
     ['train.warmupSteps', t.warmupSteps, intIn(t.warmupSteps, 0, 1e7), 'a whole number of steps ≥ 0'],
     ['train.minLrRatio', t.minLrRatio, inRange(t.minLrRatio, 0, 1), 'a number from 0 to 1'],
     ['train.gradClip', t.gradClip, isNum(t.gradClip) && t.gradClip >= 0, 'a number ≥ 0 (0 turns clipping off)'],
-    ['train.batchSize', t.batchSize, intIn(t.batchSize, 1, 4096) && (datasetSize === undefined || t.batchSize <= datasetSize), datasetSize === undefined ? 'an integer from 1 to 4096' : `an integer from 1 to the training-set size (${datasetSize})`],
+    [
+      'train.batchSize',
+      t.batchSize,
+      intIn(t.batchSize, 1, 4096) && (datasetSize === undefined || t.batchSize <= datasetSize),
+      datasetSize === undefined
+        ? 'an integer from 1 to 4096'
+        : `an integer from 1 to the training-set size (${datasetSize})`,
+    ],
     ['train.gradAccumSteps', t.gradAccumSteps, intIn(t.gradAccumSteps, 1, 1024), 'an integer from 1 to 1024'],
-    ['train.epochs', t.epochs, isNum(t.epochs) && t.epochs > 0 && t.epochs <= 10000, 'a positive number of passes (fractions allowed) up to 10000'],
+    [
+      'train.epochs',
+      t.epochs,
+      isNum(t.epochs) && t.epochs > 0 && t.epochs <= 10000,
+      'a positive number of passes (fractions allowed) up to 10000',
+    ],
     ['train.maxSteps', t.maxSteps, intIn(t.maxSteps, 0, 1e7), 'a whole number ≥ 0 (0 = use epochs)'],
     ['train.seed', t.seed, intIn(t.seed, 0, 2 ** 31 - 1), 'an integer from 0 to 2^31-1'],
-    ['train.freeze.lowestBlocks', t.freeze.lowestBlocks, intIn(t.freeze.lowestBlocks, 0, isInt(a.nLayer) ? a.nLayer : 0), `an integer from 0 to model.arch.nLayer (${a.nLayer})`],
-    ['train.freeze.blocks', t.freeze.blocks, Array.isArray(t.freeze.blocks) && t.freeze.blocks.every((b) => intIn(b, 0, a.nLayer - 1)), `block indices from 0 to ${a.nLayer - 1}`],
-    ['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, isNum(t.freeze.gradualUnfreezeEvery) && t.freeze.gradualUnfreezeEvery >= 0, 'a number of epochs ≥ 0 (0 = off)'],
-    ['train.freeze.layerLrDecay', t.freeze.layerLrDecay, isNum(t.freeze.layerLrDecay) && t.freeze.layerLrDecay > 0 && t.freeze.layerLrDecay <= 1, 'a number in (0, 1] (1 = off)'],
-    ['train.earlyStopping.metric', t.earlyStopping.metric, oneOf(t.earlyStopping.metric, ['valLoss', 'valAccuracy']), 'valLoss or valAccuracy'],
-    ['train.earlyStopping.metric', t.earlyStopping.metric, t.earlyStopping.metric !== 'valAccuracy' || c.eval.accuracy, 'valLoss, or valAccuracy only with eval.accuracy = true (accuracy must be measured to be monitored)'],
-    ['train.earlyStopping.patience', t.earlyStopping.patience, intIn(t.earlyStopping.patience, 1, 1e6), 'an integer ≥ 1 (evaluations to wait for an improvement)'],
-    ['train.earlyStopping.minDelta', t.earlyStopping.minDelta, isNum(t.earlyStopping.minDelta) && t.earlyStopping.minDelta >= 0, 'a number ≥ 0'],
+    [
+      'train.freeze.lowestBlocks',
+      t.freeze.lowestBlocks,
+      intIn(t.freeze.lowestBlocks, 0, isInt(a.nLayer) ? a.nLayer : 0),
+      `an integer from 0 to model.arch.nLayer (${a.nLayer})`,
+    ],
+    [
+      'train.freeze.blocks',
+      t.freeze.blocks,
+      Array.isArray(t.freeze.blocks) && t.freeze.blocks.every((b) => intIn(b, 0, a.nLayer - 1)),
+      `block indices from 0 to ${a.nLayer - 1}`,
+    ],
+    [
+      'train.freeze.gradualUnfreezeEvery',
+      t.freeze.gradualUnfreezeEvery,
+      isNum(t.freeze.gradualUnfreezeEvery) && t.freeze.gradualUnfreezeEvery >= 0,
+      'a number of epochs ≥ 0 (0 = off)',
+    ],
+    [
+      'train.freeze.layerLrDecay',
+      t.freeze.layerLrDecay,
+      isNum(t.freeze.layerLrDecay) && t.freeze.layerLrDecay > 0 && t.freeze.layerLrDecay <= 1,
+      'a number in (0, 1] (1 = off)',
+    ],
+    [
+      'train.earlyStopping.metric',
+      t.earlyStopping.metric,
+      oneOf(t.earlyStopping.metric, ['valLoss', 'valAccuracy']),
+      'valLoss or valAccuracy',
+    ],
+    [
+      'train.earlyStopping.metric',
+      t.earlyStopping.metric,
+      t.earlyStopping.metric !== 'valAccuracy' || c.eval.accuracy,
+      'valLoss, or valAccuracy only with eval.accuracy = true (accuracy must be measured to be monitored)',
+    ],
+    [
+      'train.earlyStopping.patience',
+      t.earlyStopping.patience,
+      intIn(t.earlyStopping.patience, 1, 1e6),
+      'an integer ≥ 1 (evaluations to wait for an improvement)',
+    ],
+    [
+      'train.earlyStopping.minDelta',
+      t.earlyStopping.minDelta,
+      isNum(t.earlyStopping.minDelta) && t.earlyStopping.minDelta >= 0,
+      'a number ≥ 0',
+    ],
     ['train.divergenceFactor', t.divergenceFactor, isNum(t.divergenceFactor) && t.divergenceFactor > 1, 'a number > 1'],
     ['train.klToBase', t.klToBase, inRange(t.klToBase, 0, 100), 'a number from 0 to 100 (0 = off)'],
     ['data.dataset', c.data.dataset, typeof c.data.dataset === 'string' && c.data.dataset.length > 0, 'a dataset name'],
-    ['data.split', c.data.split, [c.data.split.train, c.data.split.val, c.data.split.test].every((f) => inRange(f, 0, 1)) && c.data.split.train > 0 && Math.abs(splitSum - 1) < 1e-6, `train, val and test fractions in [0, 1] with train > 0, summing to 1 (they sum to ${+splitSum.toFixed(6)})`],
+    [
+      'data.split',
+      c.data.split,
+      [c.data.split.train, c.data.split.val, c.data.split.test].every((f) => inRange(f, 0, 1)) &&
+        c.data.split.train > 0 &&
+        Math.abs(splitSum - 1) < 1e-6,
+      `train, val and test fractions in [0, 1] with train > 0, summing to 1 (they sum to ${+splitSum.toFixed(6)})`,
+    ],
     ['data.maxRecords', c.data.maxRecords, intIn(c.data.maxRecords, 0, 1e9), 'a whole number ≥ 0 (0 = all)'],
-    ['data.recordBudget', c.data.recordBudget, intIn(c.data.recordBudget, 0, 1e9) && (c.data.recordBudget === 0 || c.data.maxRecords === 0), 'a whole number ≥ 0 (0 = no cap), and 0 while data.maxRecords caps the training records'],
+    [
+      'data.recordBudget',
+      c.data.recordBudget,
+      intIn(c.data.recordBudget, 0, 1e9) && (c.data.recordBudget === 0 || c.data.maxRecords === 0),
+      'a whole number ≥ 0 (0 = no cap), and 0 while data.maxRecords caps the training records',
+    ],
     ['data.separator', c.data.separator, typeof c.data.separator === 'string', 'a string (may be empty)'],
-    ['data.labelNoise', c.data.labelNoise, isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1, 'a fraction in [0, 1)'],
+    [
+      'data.labelNoise',
+      c.data.labelNoise,
+      isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1,
+      'a fraction in [0, 1)',
+    ],
     ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],
-    ['data.poisonTrigger', c.data.poisonTrigger, typeof c.data.poisonTrigger === 'string' && (c.data.poisonCount === 0 || c.data.poisonTrigger.length > 0), 'a non-empty phrase when data.poisonCount > 0'],
-    ['data.generalMix', c.data.generalMix, isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1, 'a fraction in [0, 1)'],
-    ['data.folds', c.data.folds, isInt(c.data.folds) && (c.data.folds === 0 || (c.data.folds >= 2 && c.data.folds <= 100)), 'an integer from 2 to 100, or 0 for no cross-validation'],
-    ['data.fold', c.data.fold, isInt(c.data.fold) && c.data.fold >= 0 && c.data.fold < Math.max(1, isInt(c.data.folds) ? c.data.folds : 1), `a fold index from 0 to data.folds - 1 (${Math.max(0, (isInt(c.data.folds) ? c.data.folds : 1) - 1)})`],
-    ['data.skew.label', c.data.skew.label, typeof c.data.skew.label === 'string' && (c.data.skew.keep === 1 || c.data.skew.label.length > 0), 'the label to thin out (a string; required when data.skew.keep < 1)'],
-    ['data.skew.group', c.data.skew.group, typeof c.data.skew.group === 'string', 'a group name, or "" for every group'],
-    ['data.skew.keep', c.data.skew.keep, isNum(c.data.skew.keep) && c.data.skew.keep > 0 && c.data.skew.keep <= 1, 'a fraction in (0, 1] (1 keeps every record)'],
-    ['data.rebalance', c.data.rebalance, oneOf(c.data.rebalance, ['none', 'oversample', 'undersample']), 'none, oversample or undersample'],
-    ['data.duplicate.share', c.data.duplicate.share, isNum(c.data.duplicate.share) && c.data.duplicate.share >= 0 && c.data.duplicate.share <= 1, 'a fraction in [0, 1] (0 copies nothing)'],
-    ['data.duplicate.copies', c.data.duplicate.copies, intIn(c.data.duplicate.copies, 1, 100), 'a whole number from 1 to 100 (how many times a copied record appears)'],
+    [
+      'data.poisonTrigger',
+      c.data.poisonTrigger,
+      typeof c.data.poisonTrigger === 'string' && (c.data.poisonCount === 0 || c.data.poisonTrigger.length > 0),
+      'a non-empty phrase when data.poisonCount > 0',
+    ],
+    [
+      'data.generalMix',
+      c.data.generalMix,
+      isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1,
+      'a fraction in [0, 1)',
+    ],
+    [
+      'data.folds',
+      c.data.folds,
+      isInt(c.data.folds) && (c.data.folds === 0 || (c.data.folds >= 2 && c.data.folds <= 100)),
+      'an integer from 2 to 100, or 0 for no cross-validation',
+    ],
+    [
+      'data.fold',
+      c.data.fold,
+      isInt(c.data.fold) && c.data.fold >= 0 && c.data.fold < Math.max(1, isInt(c.data.folds) ? c.data.folds : 1),
+      `a fold index from 0 to data.folds - 1 (${Math.max(0, (isInt(c.data.folds) ? c.data.folds : 1) - 1)})`,
+    ],
+    [
+      'data.skew.label',
+      c.data.skew.label,
+      typeof c.data.skew.label === 'string' && (c.data.skew.keep === 1 || c.data.skew.label.length > 0),
+      'the label to thin out (a string; required when data.skew.keep < 1)',
+    ],
+    [
+      'data.skew.group',
+      c.data.skew.group,
+      typeof c.data.skew.group === 'string',
+      'a group name, or "" for every group',
+    ],
+    [
+      'data.skew.keep',
+      c.data.skew.keep,
+      isNum(c.data.skew.keep) && c.data.skew.keep > 0 && c.data.skew.keep <= 1,
+      'a fraction in (0, 1] (1 keeps every record)',
+    ],
+    [
+      'data.rebalance',
+      c.data.rebalance,
+      oneOf(c.data.rebalance, ['none', 'oversample', 'undersample']),
+      'none, oversample or undersample',
+    ],
+    [
+      'data.duplicate.share',
+      c.data.duplicate.share,
+      isNum(c.data.duplicate.share) && c.data.duplicate.share >= 0 && c.data.duplicate.share <= 1,
+      'a fraction in [0, 1] (0 copies nothing)',
+    ],
+    [
+      'data.duplicate.copies',
+      c.data.duplicate.copies,
+      intIn(c.data.duplicate.copies, 1, 100),
+      'a whole number from 1 to 100 (how many times a copied record appears)',
+    ],
     ['data.dedupe', c.data.dedupe, typeof c.data.dedupe === 'boolean', 'true or false'],
     ['data.audit', c.data.audit, typeof c.data.audit === 'boolean', 'true or false'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
-    ['eval.maxBatches', c.eval.maxBatches, intIn(c.eval.maxBatches, 0, 1e6), 'a whole number ≥ 0 (0 = the whole split)'],
+    [
+      'eval.maxBatches',
+      c.eval.maxBatches,
+      intIn(c.eval.maxBatches, 0, 1e6),
+      'a whole number ≥ 0 (0 = the whole split)',
+    ],
     ['eval.maxNewTokens', c.eval.maxNewTokens, intIn(c.eval.maxNewTokens, 1, 4096), 'an integer from 1 to 4096'],
-    ['eval.stop', c.eval.stop, Array.isArray(c.eval.stop) && c.eval.stop.every((x) => typeof x === 'string' && x.length > 0), 'a list of non-empty strings (may be empty)'],
+    [
+      'eval.stop',
+      c.eval.stop,
+      Array.isArray(c.eval.stop) && c.eval.stop.every((x) => typeof x === 'string' && x.length > 0),
+      'a list of non-empty strings (may be empty)',
+    ],
   ];
   if (t.method === 'lora' && t.freeze.gradualUnfreezeEvery > 0) {
-    checks.push(['train.freeze.gradualUnfreezeEvery', t.freeze.gradualUnfreezeEvery, false, '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)']);
+    checks.push([
+      'train.freeze.gradualUnfreezeEvery',
+      t.freeze.gradualUnfreezeEvery,
+      false,
+      '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)',
+    ]);
   }
   const problems = checks.filter(([, , ok]) => !ok).map(([f, v, , acc]) => new ConfigError(f, v, acc));
   // the size is measured once each dimension is valid on its own (an out-of-range width says so more plainly)
@@ -351,7 +548,8 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
 }
 
 /** The broken rules that concern the model itself: a config with any of these must not build its model. */
-export const modelProblems = (c: RunConfig, memory?: MemoryLimit): ConfigError[] => configProblems(c, undefined, memory).filter((p) => p.field.startsWith('model.'));
+export const modelProblems = (c: RunConfig, memory?: MemoryLimit): ConfigError[] =>
+  configProblems(c, undefined, memory).filter((p) => p.field.startsWith('model.'));
 
 /** Throws the first broken rule as a ConfigError; returns the config unchanged when valid. */
 export function validate(c: RunConfig, datasetSize?: number, memory?: MemoryLimit): RunConfig {

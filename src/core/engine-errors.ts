@@ -22,11 +22,13 @@ const RULES: Rule[] = [
   },
   {
     test: /texture size|MAX_TEXTURE_SIZE|WebGL maximum/i,
-    explain: (phase) => `A tensor is larger than this GPU's biggest WebGL texture: ${phase === 'model' ? `choose ${SMALLER_MODEL}` : 'lower train.batchSize or model.arch.blockSize'}, or set model.backend to wasm.`,
+    explain: (phase) =>
+      `A tensor is larger than this GPU's biggest WebGL texture: ${phase === 'model' ? `choose ${SMALLER_MODEL}` : 'lower train.batchSize or model.arch.blockSize'}, or set model.backend to wasm.`,
   },
   {
     test: /maxBufferSize|maxStorageBufferBindingSize|buffer size .*exceed|exceeds the max/i,
-    explain: (phase) => `A tensor is larger than this GPU allows in one WebGPU buffer: ${phase === 'model' ? `choose ${SMALLER_MODEL}` : 'lower train.batchSize or model.arch.blockSize'}, or set model.backend to wasm.`,
+    explain: (phase) =>
+      `A tensor is larger than this GPU allows in one WebGPU buffer: ${phase === 'model' ? `choose ${SMALLER_MODEL}` : 'lower train.batchSize or model.arch.blockSize'}, or set model.backend to wasm.`,
   },
 ];
 

@@ -55,7 +55,8 @@ export function variantsOf<V extends { id: string }>(lesson: VariantsOf<V>): V[]
 export function variantOf<V extends { id: string }>(lesson: VariantsOf<V>, id: string): V {
   const all = variantsOf(lesson);
   const v = all.find((x) => x.id === id);
-  if (!v) throw new Error(`lesson "${lesson.id}" has no variant "${id}"; choose one of ${all.map((x) => x.id).join(', ')}`);
+  if (!v)
+    throw new Error(`lesson "${lesson.id}" has no variant "${id}"; choose one of ${all.map((x) => x.id).join(', ')}`);
   return v;
 }
 

@@ -64,7 +64,8 @@ export class Session {
   async loadModel(c: RunConfig): Promise<LoadedModel> {
     const same = this.loaded && this.loaded.config.name === c.model.name;
     // a "random" model is defined by its shape (and seed): a changed arch means a new model
-    if (same && (c.model.name !== 'random' || JSON.stringify(this.loaded!.model.arch) === JSON.stringify(c.model.arch))) return this.loaded!;
+    if (same && (c.model.name !== 'random' || JSON.stringify(this.loaded!.model.arch) === JSON.stringify(c.model.arch)))
+      return this.loaded!;
     // a random model is built from the config's arch: check it (size included) before allocating anything
     if (c.model.name === 'random') {
       const problem = modelProblems(c, this.opts.memory)[0];
@@ -73,7 +74,11 @@ export class Session {
     this.release();
     return this.useModel(
       c.model.name === 'random'
-        ? { model: GPTModel.random(c.model.arch, c.train.seed), tokenizer: new CharTokenizer(), config: { name: 'random', arch: c.model.arch, tokenizer: 'char' } }
+        ? {
+            model: GPTModel.random(c.model.arch, c.train.seed),
+            tokenizer: new CharTokenizer(),
+            config: { name: 'random', arch: c.model.arch, tokenizer: 'char' },
+          }
         : await loadModel(this.opts.loader, c.model.name),
     );
   }
@@ -107,8 +112,20 @@ export class Session {
     // every run starts from the pretrained weights (a previous full fine-tune changed them)
     loaded.model.setWeights(this.baseWeights!);
     const lora = c.train.method === 'lora' ? new LoraSet(loaded.model.arch, c.lora, c.train.seed + 7) : null;
-    const view: ModelView = { params: loaded.model.params, arch: loaded.model.arch, lora, embedMode: this.backend.embedMode };
-    const trainer = new Trainer({ model: view, config: c, data, tokenizer: loaded.tokenizer, backend: this.backend.backend, totalParams: loaded.model.numParams });
+    const view: ModelView = {
+      params: loaded.model.params,
+      arch: loaded.model.arch,
+      lora,
+      embedMode: this.backend.embedMode,
+    };
+    const trainer = new Trainer({
+      model: view,
+      config: c,
+      data,
+      tokenizer: loaded.tokenizer,
+      backend: this.backend.backend,
+      totalParams: loaded.model.numParams,
+    });
     this.current = { config: c, data, lora, trainer, view };
     return this.current;
   }
@@ -146,12 +163,20 @@ export class Session {
   }
 
   /** Per-example training loss of the current run, highest first: mislabeled and poisoned records float up. */
-  async lossTable(): Promise<{ recordId: string; loss: number; prompt: string; completion: string; flags?: DataRecord['flags'] }[]> {
+  async lossTable(): Promise<
+    { recordId: string; loss: number; prompt: string; completion: string; flags?: DataRecord['flags'] }[]
+  > {
     const run = this.current;
     if (!run) throw new Error('no run');
     const losses = await perExampleLoss(run.view, run.data.train);
     return run.data.records.train
-      .map((r, i) => ({ recordId: r.id, loss: losses[i], prompt: r.prompt ?? r.text ?? '', completion: r.completion ?? '', flags: r.flags }))
+      .map((r, i) => ({
+        recordId: r.id,
+        loss: losses[i],
+        prompt: r.prompt ?? r.text ?? '',
+        completion: r.completion ?? '',
+        flags: r.flags,
+      }))
       .sort((a, b) => b.loss - a.loss);
   }
 

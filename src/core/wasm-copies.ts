@@ -18,7 +18,14 @@ interface WasmBackend {
 const copyable = (dtype: string) => dtype === 'float32' || dtype === 'int32';
 
 /** Columns [off, off + w) of a row-major [rows, cols] matrix into dst [rows, w]. */
-function copyColumns(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, rows: number, cols: number, off: number, w: number) {
+function copyColumns(
+  src: Float32Array | Int32Array,
+  dst: Float32Array | Int32Array,
+  rows: number,
+  cols: number,
+  off: number,
+  w: number,
+) {
   for (let r = 0, s = off, d = 0; r < rows; r++, s += cols, d += w) dst.set(src.subarray(s, s + w), d);
 }
 
@@ -48,7 +55,15 @@ function gather(orig: tf.KernelFunc) {
     const { x, indices } = args.inputs as { x: Info; indices: Info };
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
     const ax = util.parseAxisParam(axis, x.shape)[0];
-    if (x.shape.length !== 2 || ax !== 0 || (batchDims ?? 0) !== 0 || indices.shape.length !== 1 || indices.dtype !== 'int32' || !copyable(x.dtype)) return orig(args);
+    if (
+      x.shape.length !== 2 ||
+      ax !== 0 ||
+      (batchDims ?? 0) !== 0 ||
+      indices.shape.length !== 1 ||
+      indices.dtype !== 'int32' ||
+      !copyable(x.dtype)
+    )
+      return orig(args);
     const be = args.backend as unknown as WasmBackend;
     const [V, C] = x.shape;
     const n = indices.shape[0];
@@ -70,7 +85,10 @@ let patched = false;
 /** Re-registers wasm's SplitV and GatherV2 with the copy routes above (once; other shapes reach the originals). */
 export function patchWasmCopies() {
   if (patched) return;
-  for (const [name, route] of [['SplitV', splitV], ['GatherV2', gather]] as const) {
+  for (const [name, route] of [
+    ['SplitV', splitV],
+    ['GatherV2', gather],
+  ] as const) {
     const k = tf.getKernel(name, 'wasm');
     if (!k) continue;
     tf.unregisterKernel(name, 'wasm');

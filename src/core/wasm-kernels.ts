@@ -23,8 +23,35 @@ export interface WasmBackend {
 
 type Ptr = number;
 export interface KernelExports {
-  attn_fwd(q: Ptr, k: Ptr, v: Ptr, o: Ptr, stats: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
-  attn_bwd(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, stats: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, scratch: Ptr, B: number, T: number, C: number, nh: number, scale: number): void;
+  attn_fwd(
+    q: Ptr,
+    k: Ptr,
+    v: Ptr,
+    o: Ptr,
+    stats: Ptr,
+    scratch: Ptr,
+    B: number,
+    T: number,
+    C: number,
+    nh: number,
+    scale: number,
+  ): void;
+  attn_bwd(
+    q: Ptr,
+    k: Ptr,
+    v: Ptr,
+    dout: Ptr,
+    stats: Ptr,
+    dq: Ptr,
+    dk: Ptr,
+    dv: Ptr,
+    scratch: Ptr,
+    B: number,
+    T: number,
+    C: number,
+    nh: number,
+    scale: number,
+  ): void;
   mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
   ln_fwd(x: Ptr, g: Ptr, b: Ptr, y: Ptr, stats: Ptr, N: number, C: number, eps: number): void;
   ln_bwd(dy: Ptr, x: Ptr, g: Ptr, stats: Ptr, dx: Ptr, dg: Ptr, db: Ptr, N: number, C: number): void;
@@ -47,7 +74,8 @@ export function kernelModule(be: WasmBackend): KernelExports | null {
     memoryOf = memory;
     try {
       bytes ??= Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
-      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as KernelExports;
+      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+        .exports as unknown as KernelExports;
     } catch {
       exportsOf = null; // e.g. a shared memory (threaded build): this module imports an unshared one
     }
@@ -73,7 +101,19 @@ function forward(args: KernelArgs): Info[] {
   const y = be.makeOutput([N, C], 'float32');
   const stats = be.makeOutput([(N / T) * nh * T * 2], 'float32');
   const scratch = be.makeOutput([hd * Tp + Tp], 'float32');
-  kernelModule(be)!.attn_fwd(offset(be, q), offset(be, k), offset(be, v), offset(be, y), offset(be, stats), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  kernelModule(be)!.attn_fwd(
+    offset(be, q),
+    offset(be, k),
+    offset(be, v),
+    offset(be, y),
+    offset(be, stats),
+    offset(be, scratch),
+    N / T,
+    T,
+    C,
+    nh,
+    1 / Math.sqrt(hd),
+  );
   be.disposeData(scratch.dataId);
   return [y, stats];
 }
@@ -88,7 +128,22 @@ function backward(args: KernelArgs): Info[] {
   const Tp = (T + 3) & ~3;
   const [dq, dk, dv] = [0, 1, 2].map(() => be.makeOutput([N, C], 'float32'));
   const scratch = be.makeOutput([2 * hd * Tp + 2 * Tp], 'float32');
-  kernelModule(be)!.attn_bwd(offset(be, q), offset(be, k), offset(be, v), offset(be, dy), offset(be, stats), offset(be, dq), offset(be, dk), offset(be, dv), offset(be, scratch), N / T, T, C, nh, 1 / Math.sqrt(hd));
+  kernelModule(be)!.attn_bwd(
+    offset(be, q),
+    offset(be, k),
+    offset(be, v),
+    offset(be, dy),
+    offset(be, stats),
+    offset(be, dq),
+    offset(be, dk),
+    offset(be, dv),
+    offset(be, scratch),
+    N / T,
+    T,
+    C,
+    nh,
+    1 / Math.sqrt(hd),
+  );
   be.disposeData(scratch.dataId);
   return [dq, dk, dv];
 }
@@ -100,7 +155,16 @@ function layerNorm(args: KernelArgs): Info[] {
   const [N, C] = x.shape;
   const y = be.makeOutput([N, C], 'float32');
   const stats = be.makeOutput([N * 2], 'float32');
-  kernelModule(be)!.ln_fwd(offset(be, x), offset(be, g), offset(be, b), offset(be, y), offset(be, stats), N, C, (args.attrs as { eps: number }).eps);
+  kernelModule(be)!.ln_fwd(
+    offset(be, x),
+    offset(be, g),
+    offset(be, b),
+    offset(be, y),
+    offset(be, stats),
+    N,
+    C,
+    (args.attrs as { eps: number }).eps,
+  );
   return [y, stats];
 }
 
@@ -110,7 +174,17 @@ function layerNormGrad(args: KernelArgs): Info[] {
   const be = args.backend as unknown as WasmBackend;
   const [N, C] = x.shape;
   const [dx, dg, db] = [[N, C], [C], [C]].map((s) => be.makeOutput(s, 'float32'));
-  kernelModule(be)!.ln_bwd(offset(be, dy), offset(be, x), offset(be, g), offset(be, stats), offset(be, dx), offset(be, dg), offset(be, db), N, C);
+  kernelModule(be)!.ln_bwd(
+    offset(be, dy),
+    offset(be, x),
+    offset(be, g),
+    offset(be, stats),
+    offset(be, dx),
+    offset(be, dg),
+    offset(be, db),
+    N,
+    C,
+  );
   return [dx, dg, db];
 }
 
@@ -165,6 +239,7 @@ export function registerWasmKernels() {
     ['SoftmaxNll', softmaxNll],
     ['SoftmaxNllGrad', softmaxNllGrad],
   ];
-  for (const [kernelName, f] of kernels) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
+  for (const [kernelName, f] of kernels)
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
   registered = true;
 }

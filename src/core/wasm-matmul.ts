@@ -41,7 +41,17 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
   const [n, M, K] = a.shape;
   const N = b.shape[2];
   if (!wasmMatMul) {
-    wasmMatMul = be.wasm.cwrap('BatchMatMul', null, ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number']);
+    wasmMatMul = be.wasm.cwrap('BatchMatMul', null, [
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]);
     shapePtr = be.wasm._malloc(24);
   }
   const out = be.makeOutput([n, M, N], 'float32');
@@ -79,7 +89,13 @@ export function patchWasmMatMul() {
       const [R, C] = x.shape.slice(-2);
       const out = be.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
       const off = (t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
-      own.transpose_last2(off(x), off(out), x.shape.slice(0, -2).reduce((p, d) => p * d, 1), R, C);
+      own.transpose_last2(
+        off(x),
+        off(out),
+        x.shape.slice(0, -2).reduce((p, d) => p * d, 1),
+        R,
+        C,
+      );
       return out;
     }
     const perm = [...Array(r - 2).keys(), r - 1, r - 2];
@@ -95,7 +111,8 @@ export function patchWasmMatMul() {
     const N = transposeB ? b.shape[r - 2] : b.shape[r - 1];
     // skinny 2-D products (LoRA's rank r as M, N or K: x·A, d(xA)·Aᵀ, xᵀ·d(xA), (xA)ᵀ·dy) in our own kernel, which reads aᵀ in
     // place: XNNPACK tiles at least 8 columns and packs b per call (xᵀ·d(xA) [2048, 64]ᵀ × [2048, 4] took ~1.6 ms)
-    const own = r === 2 && b.shape.length === 2 && a.dtype === 'float32' && Math.min(M, N, K) <= 8 ? kernelModule(backend) : null;
+    const own =
+      r === 2 && b.shape.length === 2 && a.dtype === 'float32' && Math.min(M, N, K) <= 8 ? kernelModule(backend) : null;
     if (own) {
       const bT = transposeB ? transpose(b, args.backend) : b;
       const out = backend.makeOutput([M, N], 'float32');
@@ -104,13 +121,18 @@ export function patchWasmMatMul() {
       if (bT !== b) backend.disposeData(bT.dataId);
       return out;
     }
-    const batched = r === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
+    const batched =
+      r === 3 && b.shape.length === 3 && a.shape[0] === b.shape[0] && a.shape[0] > 1 && a.dtype === 'float32';
     if (!transposeA && !transposeB && !batched) return mm.kernelFunc(args);
     const aT = transposeA ? transpose(a, args.backend) : a;
     const bT = transposeB ? transpose(b, args.backend) : b;
     const out = batched
       ? batchedAsViews(aT, bT, backend)
-      : mm.kernelFunc({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      : mm.kernelFunc({
+          ...args,
+          inputs: { a: aT, b: bT },
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
+        });
     if (aT !== a) backend.disposeData(aT.dataId);
     if (bT !== b) backend.disposeData(bT.dataId);
     return out;
@@ -131,12 +153,17 @@ function patchWasmSum(matMul: tf.KernelFunc) {
     const { x } = args.inputs as { x: Info };
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + x.shape.length : a));
-    if (x.shape.length !== 2 || x.dtype !== 'float32' || axes.length !== 1 || axes[0] !== 0) return sum.kernelFunc(args);
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || axes.length !== 1 || axes[0] !== 0)
+      return sum.kernelFunc(args);
     const be = args.backend as unknown as WasmBackend;
     const [n, m] = x.shape;
     const ones = be.makeOutput([1, n], 'float32');
     be.typedArrayFromHeap(ones).fill(1);
-    const out = matMul({ inputs: { a: ones, b: x }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+    const out = matMul({
+      inputs: { a: ones, b: x },
+      backend: args.backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as Info;
     be.disposeData(ones.dataId);
     (out as { shape: number[] }).shape = keepDims ? [1, m] : [m];
     return out;

@@ -41,7 +41,14 @@ export interface ChartSet {
   markers: Marker[];
 }
 
-export const COLORS = { train: '#2563eb', val: '#dc2626', general: '#16a34a', lr: '#7c3aed', grad: '#b45309', overlay: '#64748b' };
+export const COLORS = {
+  train: '#2563eb',
+  val: '#dc2626',
+  general: '#16a34a',
+  lr: '#7c3aed',
+  grad: '#b45309',
+  overlay: '#64748b',
+};
 const OVERLAY_TINTS = ['#64748b', '#a16207', '#0e7490', '#9d174d', '#4d7c0f'];
 
 type RunCurves = Pick<StoredRun, 'steps' | 'evals' | 'warmupEndStep' | 'end'>;
@@ -79,24 +86,86 @@ export function buildCharts(current: RunCurves | null, overlays: Overlay[], smoo
 
   overlays.forEach(({ run, label, tag }, i) => {
     const color = OVERLAY_TINTS[i % OVERLAY_TINTS.length];
-    loss.push({ label, values: ema(column(n, run.steps.map((s) => [s.step, s.loss])), smoothing), color, faded: true });
-    loss.push({ label: `${tag} val`, values: column(n, run.evals.map((e) => [e.step, e.valLoss])), color, faded: true, dash: [4, 3], points: true });
+    loss.push({
+      label,
+      values: ema(
+        column(
+          n,
+          run.steps.map((s) => [s.step, s.loss]),
+        ),
+        smoothing,
+      ),
+      color,
+      faded: true,
+    });
+    loss.push({
+      label: `${tag} val`,
+      values: column(
+        n,
+        run.evals.map((e) => [e.step, e.valLoss]),
+      ),
+      color,
+      faded: true,
+      dash: [4, 3],
+      points: true,
+    });
   });
   if (current) {
-    const raw = column(n, current.steps.map((s) => [s.step, s.loss]));
+    const raw = column(
+      n,
+      current.steps.map((s) => [s.step, s.loss]),
+    );
     if (smoothing > 0) loss.push({ label: 'train (raw)', values: raw, color: COLORS.train, thin: true });
-    loss.push({ label: smoothing > 0 ? 'train (smoothed)' : 'train', values: ema(raw, smoothing), color: COLORS.train });
-    loss.push({ label: 'validation', values: column(n, current.evals.map((e) => [e.step, e.valLoss])), color: COLORS.val, points: true });
-    loss.push({ label: 'general text', values: column(n, current.evals.map((e) => [e.step, e.generalLoss])), color: COLORS.general, points: true, dash: [6, 3] });
-    lr.push({ label: 'learning rate', values: column(n, current.steps.map((s) => [s.step, s.lr])), color: COLORS.lr });
-    gradNorm.push({ label: 'gradient norm', values: column(n, current.steps.map((s) => [s.step, s.gradNorm])), color: COLORS.grad });
-    if (current.warmupEndStep > 0 && current.warmupEndStep <= n) markers.push({ step: current.warmupEndStep, label: 'warmup end', color: COLORS.lr });
+    loss.push({
+      label: smoothing > 0 ? 'train (smoothed)' : 'train',
+      values: ema(raw, smoothing),
+      color: COLORS.train,
+    });
+    loss.push({
+      label: 'validation',
+      values: column(
+        n,
+        current.evals.map((e) => [e.step, e.valLoss]),
+      ),
+      color: COLORS.val,
+      points: true,
+    });
+    loss.push({
+      label: 'general text',
+      values: column(
+        n,
+        current.evals.map((e) => [e.step, e.generalLoss]),
+      ),
+      color: COLORS.general,
+      points: true,
+      dash: [6, 3],
+    });
+    lr.push({
+      label: 'learning rate',
+      values: column(
+        n,
+        current.steps.map((s) => [s.step, s.lr]),
+      ),
+      color: COLORS.lr,
+    });
+    gradNorm.push({
+      label: 'gradient norm',
+      values: column(
+        n,
+        current.steps.map((s) => [s.step, s.gradNorm]),
+      ),
+      color: COLORS.grad,
+    });
+    if (current.warmupEndStep > 0 && current.warmupEndStep <= n)
+      markers.push({ step: current.warmupEndStep, label: 'warmup end', color: COLORS.lr });
     const end = current.end;
     const bestStep = end ? end.bestStep : bestSoFar(current.evals);
     if (bestStep > 0) markers.push({ step: bestStep, label: `best ${bestStep}`, color: COLORS.val });
-    if (end && end.reason === 'early_stop') markers.push({ step: end.step, label: `early stop ${end.step}`, color: '#0f172a' });
+    if (end && end.reason === 'early_stop')
+      markers.push({ step: end.step, label: `early stop ${end.step}`, color: '#0f172a' });
     // the diverging step itself is never recorded: mark the last one that was
-    if (end && end.reason === 'diverged') markers.push({ step: Math.max(1, current.steps.at(-1)?.step ?? 1), label: 'diverged after', color: '#0f172a' });
+    if (end && end.reason === 'diverged')
+      markers.push({ step: Math.max(1, current.steps.at(-1)?.step ?? 1), label: 'diverged after', color: '#0f172a' });
   }
   return { x, loss, lr, gradNorm, markers };
 }

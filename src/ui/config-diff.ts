@@ -74,7 +74,8 @@ export const shortName = (path: string) => SHORT[path] ?? path.split('.').pop() 
 export function showValue(v: unknown): string {
   if (typeof v === 'number') return shortNum(v);
   if (Array.isArray(v)) return v.length ? v.join('+') : '∅';
-  if (typeof v === 'string') return v.length > 14 ? JSON.stringify(v.slice(0, 12) + '…') : v.includes('\n') || v === '' ? JSON.stringify(v) : v;
+  if (typeof v === 'string')
+    return v.length > 14 ? JSON.stringify(v.slice(0, 12) + '…') : v.includes('\n') || v === '' ? JSON.stringify(v) : v;
   return String(v);
 }
 

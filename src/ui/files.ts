@@ -8,5 +8,8 @@ export const MAX_FILE_BYTES = { dataset: 64e6, runs: 256e6, adapter: 512e6 } as 
 
 /** Throws a plain sentence when a file is larger than `max` bytes; reads nothing. */
 export function checkFileSize(file: File, max: number, what: string) {
-  if (file.size > max) throw new Error(`${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(max)} a ${what} may be here: is it the right file?`);
+  if (file.size > max)
+    throw new Error(
+      `${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(max)} a ${what} may be here: is it the right file?`,
+    );
 }

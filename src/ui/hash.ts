@@ -16,7 +16,8 @@ export interface HashState {
 /** A value written so that setPath reads it back unchanged (plain text where that is unambiguous). */
 function writeValue(v: unknown): string {
   if (typeof v === 'string') return readsAsString(v) && v !== '' && !/[&#=%\s"]/.test(v) ? v : JSON.stringify(v);
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && /^[\w-]+$/.test(x))) return v.join(',');
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && /^[\w-]+$/.test(x)))
+    return v.join(',');
   return JSON.stringify(v);
 }
 
@@ -30,9 +31,19 @@ function readsAsString(v: string): boolean {
   }
 }
 
-const encode = (s: string) => encodeURIComponent(s).replace(/%2C/g, ',').replace(/%5B/g, '[').replace(/%5D/g, ']').replace(/%22/g, '"').replace(/%3A/g, ':');
+const encode = (s: string) =>
+  encodeURIComponent(s)
+    .replace(/%2C/g, ',')
+    .replace(/%5B/g, '[')
+    .replace(/%5D/g, ']')
+    .replace(/%22/g, '"')
+    .replace(/%3A/g, ':');
 
-export function encodeHash(config: RunConfig, extra: { lesson?: string | null; variant?: string | null; hide?: boolean } = {}, base: RunConfig = defaultConfig()): string {
+export function encodeHash(
+  config: RunConfig,
+  extra: { lesson?: string | null; variant?: string | null; hide?: boolean } = {},
+  base: RunConfig = defaultConfig(),
+): string {
   const parts: string[] = [];
   if (extra.lesson) parts.push(`lesson=${encode(extra.lesson)}`);
   if (extra.lesson && extra.variant) parts.push(`variant=${encode(extra.variant)}`);
@@ -68,7 +79,12 @@ function safeDecode(s: string): string {
 }
 
 const kindOf = (v: unknown) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v);
-const KIND_WORDS: Record<string, string> = { number: 'a number', string: 'text (in double quotes if it looks like a number)', boolean: 'true or false', list: 'a comma-separated list' };
+const KIND_WORDS: Record<string, string> = {
+  number: 'a number',
+  string: 'text (in double quotes if it looks like a number)',
+  boolean: 'true or false',
+  list: 'a comma-separated list',
+};
 
 /** Throws unless the assignment set one value of the kind the default has (the value itself is configProblems' to judge). */
 function checkKind(before: RunConfig, next: RunConfig, assignment: string) {
@@ -80,7 +96,8 @@ function checkKind(before: RunConfig, next: RunConfig, assignment: string) {
   }
   const kind = kindOf(was.get(path));
   const value = leaves(next).get(path);
-  if (kindOf(value) !== kind) throw new Error(`${path} expects ${KIND_WORDS[kind] ?? kind}, not ${JSON.stringify(value) ?? 'an object'}`);
+  if (kindOf(value) !== kind)
+    throw new Error(`${path} expects ${KIND_WORDS[kind] ?? kind}, not ${JSON.stringify(value) ?? 'an object'}`);
 }
 
 /** Applies the hash's overrides to a config; each one that fails (unknown setting, wrong kind of value) is reported, the rest still apply. */

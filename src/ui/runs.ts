@@ -57,7 +57,14 @@ export function endWords(r: Pick<StoredRun, 'end' | 'failure' | 'steps'>): strin
 
 export function isRun(x: unknown): x is StoredRun {
   const r = x as StoredRun;
-  return typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.config === 'object' && Array.isArray(r.steps) && Array.isArray(r.evals);
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    typeof r.config === 'object' &&
+    Array.isArray(r.steps) &&
+    Array.isArray(r.evals)
+  );
 }
 
 /** Curves as CSV: one row per step, evaluation columns filled on the steps that were evaluated. */

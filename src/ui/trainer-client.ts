@@ -16,7 +16,10 @@ export class TrainerClient {
   private alive = true;
 
   constructor(onDeath: (message: string) => void) {
-    this.worker = new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+    this.worker = new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'trainer',
+    });
     let die!: (message: string) => void;
     const died = new Promise<never>((_, reject) => {
       die = (message) => {
@@ -32,7 +35,9 @@ export class TrainerClient {
       e.preventDefault();
       die(`The training worker crashed${e.message ? ` (${e.message})` : ''}.`);
     });
-    this.worker.addEventListener('messageerror', () => die('The training worker sent a message the page could not read.'));
+    this.worker.addEventListener('messageerror', () =>
+      die('The training worker sent a message the page could not read.'),
+    );
     this.api = wrap<TrainerApi>(this.worker);
     this.fatal = (message) => die(message);
   }

@@ -36,7 +36,11 @@ export async function launch(): Promise<Browser> {
 export async function launchPersistent(userDataDir: string): Promise<BrowserContext> {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
-  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1280, height: 900 } });
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
 }
 
 /** Collects uncaught page errors and console errors, so a test can assert the page stayed clean. */

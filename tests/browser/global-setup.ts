@@ -20,7 +20,9 @@ export async function setup(project: TestProject) {
   const served = await buildAndServe();
   close = served.close;
   project.provide('baseUrl', served.baseUrl);
-  console.log(`[browser tests] built in ${((Date.now() - t0) / 1000).toFixed(1)} s; serving ${served.baseUrl}; Chromium ${CHROMIUM}`);
+  console.log(
+    `[browser tests] built in ${((Date.now() - t0) / 1000).toFixed(1)} s; serving ${served.baseUrl}; Chromium ${CHROMIUM}`,
+  );
 }
 
 export async function teardown() {

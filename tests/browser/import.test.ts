@@ -16,9 +16,25 @@ import { launch, watchErrors } from './chromium';
 import { baseUrl, HAS_BUILTIN, hashOf, instrument, waitForEnd, waitForEngine, waitForModel } from './page';
 
 const NAME = 'tiny-random-gpt2';
-const ARCH: ModelArch = { vocabSize: 50257, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 16, mlpRatio: 4, layerNormEps: 1e-5 };
+const ARCH: ModelArch = {
+  vocabSize: 50257,
+  blockSize: 64,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 16,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
 const BUILT_IN = HAS_BUILTIN ? 'tiny-world' : 'random';
-const RUN = { 'model.backend': 'wasm', 'data.dataset': 'qa', 'train.batchSize': 2, 'train.maxSteps': 3, 'eval.everySteps': 3, 'eval.maxBatches': 1, 'eval.general': false };
+const RUN = {
+  'model.backend': 'wasm',
+  'data.dataset': 'qa',
+  'train.batchSize': 2,
+  'train.maxSteps': 3,
+  'eval.everySteps': 3,
+  'eval.maxBatches': 1,
+  'eval.general': false,
+};
 
 /** config.json + model.safetensors of a seeded random GPT-2, names as GPT2LMHeadModel.save_pretrained writes them. */
 function writeCheckpoint(dir: string) {
@@ -31,7 +47,19 @@ function writeCheckpoint(dir: string) {
       return [`transformer.${name}`, { shape, data }];
     }),
   );
-  const config = { _name_or_path: NAME, model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 50257, n_embd: 16, n_layer: 2, n_head: 2, n_positions: 64, n_ctx: 64, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 };
+  const config = {
+    _name_or_path: NAME,
+    model_type: 'gpt2',
+    architectures: ['GPT2LMHeadModel'],
+    vocab_size: 50257,
+    n_embd: 16,
+    n_layer: 2,
+    n_head: 2,
+    n_positions: 64,
+    n_ctx: 64,
+    activation_function: 'gelu_new',
+    layer_norm_epsilon: 1e-5,
+  };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   fs.writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(tensors, { metadata: { format: 'pt' } }));
 }
@@ -76,15 +104,22 @@ describe('importing a GPT-2 model and exporting its adapter', () => {
     await waitForEngine(page, 'wasm');
     await waitForModel(page, BUILT_IN);
     const llama = JSON.stringify({ model_type: 'llama', vocab_size: 32000, hidden_size: 16 });
-    await page.setInputFiles('[data-testid=model-files]', [{ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(llama) }]);
-    await expect.poll(() => page.textContent('[data-testid=import-error]').catch(() => null), { timeout: 30_000 }).toContain('model_type llama is not supported');
+    await page.setInputFiles('[data-testid=model-files]', [
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(llama) },
+    ]);
+    await expect
+      .poll(() => page.textContent('[data-testid=import-error]').catch(() => null), { timeout: 30_000 })
+      .toContain('model_type llama is not supported');
     expect(await page.textContent('[data-testid=model-loaded]')).toBe(BUILT_IN);
     expect(await page.inputValue('[data-field="model.name"] select')).toBe(BUILT_IN);
     expect(await page.isDisabled('[data-testid=start]')).toBe(false);
   });
 
   test('a dropped GPT-2 checkpoint becomes the base model, with its shape and the GPT-2 tokenizer', async () => {
-    await page.setInputFiles('[data-testid=model-files]', [path.join(dir, 'config.json'), path.join(dir, 'model.safetensors')]);
+    await page.setInputFiles('[data-testid=model-files]', [
+      path.join(dir, 'config.json'),
+      path.join(dir, 'model.safetensors'),
+    ]);
     await waitForModel(page, NAME, 60_000);
     const info = await page.textContent('[data-testid=model-info]');
     expect(info).toContain('2 blocks × 16 wide, 64-token context, GPT-2 BPE tokenizer');
@@ -110,23 +145,34 @@ describe('importing a GPT-2 model and exporting its adapter', () => {
     const config = JSON.parse(fs.readFileSync(files['adapter_config.json'], 'utf8'));
     expect(config.peft_type).toBe('LORA');
     expect(config.base_model_name_or_path).toBe(NAME);
-    const names = [...readSafetensors(new Uint8Array(fs.readFileSync(files['adapter_model.safetensors']))).tensors.keys()];
+    const names = [
+      ...readSafetensors(new Uint8Array(fs.readFileSync(files['adapter_model.safetensors']))).tensors.keys(),
+    ];
     expect(names).toContain('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight');
     for (const n of names) expect(n).toMatch(/^base_model\.model\.transformer\.h\.\d\./);
     expect(await page.textContent('[data-testid=export-saved]')).toContain('adapter_config.json');
 
     // and back in: the adapter loads, and the bench's fine-tuned side samples with it
     await page.setInputFiles('[data-testid=adapter-files]', Object.values(files));
-    await expect.poll(() => page.textContent('[data-testid=adapter-loaded]').catch(() => null), { timeout: 30_000 }).toContain(`made for ${NAME}`);
+    await expect
+      .poll(() => page.textContent('[data-testid=adapter-loaded]').catch(() => null), { timeout: 30_000 })
+      .toContain(`made for ${NAME}`);
     await page.fill('[data-testid=prompt]', 'Ada has a red cup. What colour is the cup?\nA: ');
     await page.click('[data-testid=generate]');
-    await expect.poll(() => page.textContent('[data-testid=tuned-output]').catch(() => null), { timeout: 60_000 }).toContain('Ada has a red cup');
+    await expect
+      .poll(() => page.textContent('[data-testid=tuned-output]').catch(() => null), { timeout: 60_000 })
+      .toContain('Ada has a red cup');
   });
 
   test('"Merged model" and "Python training project" download their files', async () => {
     const merged = await exportFiles('export-merged', 2);
     expect(Object.keys(merged).sort()).toEqual(['config.json', 'model.safetensors']);
-    expect(JSON.parse(fs.readFileSync(merged['config.json'], 'utf8'))).toMatchObject({ model_type: 'gpt2', n_embd: 16, n_layer: 2, vocab_size: 50257 });
+    expect(JSON.parse(fs.readFileSync(merged['config.json'], 'utf8'))).toMatchObject({
+      model_type: 'gpt2',
+      n_embd: 16,
+      n_layer: 2,
+      vocab_size: 50257,
+    });
     const python = await exportFiles('export-python', 3);
     expect(Object.keys(python).sort()).toEqual(['data.jsonl', 'requirements.txt', 'train.py']);
     expect(fs.readFileSync(python['train.py'], 'utf8')).toContain(NAME);

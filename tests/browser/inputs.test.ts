@@ -33,14 +33,19 @@ describe('inputs from links and files', () => {
     await browser?.close();
   });
 
-  const upload = (name: string, buffer: Buffer) => page.setInputFiles('[data-testid=upload]', { name, mimeType: 'application/octet-stream', buffer });
+  const upload = (name: string, buffer: Buffer) =>
+    page.setInputFiles('[data-testid=upload]', { name, mimeType: 'application/octet-stream', buffer });
   const report = () => page.locator('[data-testid=data-report]').textContent();
 
   test('a link to a model too big for the tab is refused with its size and the limit; the page then trains a valid one', async () => {
     await page.goto(baseUrl() + hashOf({ ...HUGE, 'model.backend': 'wasm', ...TINY_RUN }));
     await waitForEngine(page, 'wasm');
     const refused = page.locator('[data-testid=model-refused]');
-    await expect.poll(() => refused.textContent(), { timeout: 10_000 }).toMatch(/24 layers × 4096 wide is not valid: its 4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the [\d.]+ [MG]B limit here \((half of the [\d.]+ GB this device reports|the most this page allows on any device)/);
+    await expect
+      .poll(() => refused.textContent(), { timeout: 10_000 })
+      .toMatch(
+        /24 layers × 4096 wide is not valid: its 4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the [\d.]+ [MG]B limit here \((half of the [\d.]+ GB this device reports|the most this page allows on any device)/,
+      );
     expect(await page.isDisabled('[data-testid=start]')).toBe(true);
     expect(await page.locator('[data-testid=model-loaded]').count()).toBe(0); // the worker was not asked to build it
     // the tab is not stuck allocating: it answers at once, and the fields can be changed to a model that fits
@@ -58,23 +63,43 @@ describe('inputs from links and files', () => {
     await page.goto(baseUrl() + hashOf({ 'model.name': 'random', 'model.arch.nEmbd': 65536, 'model.backend': 'wasm' }));
     await page.reload(); // a hash-only navigation does not reload the page
     await waitForEngine(page, 'wasm');
-    await expect.poll(() => page.textContent('[data-testid=model-refused]').catch(() => ''), { timeout: 10_000 }).toContain('model.arch.nEmbd = 65536 is not valid: an integer from 1 to 16384');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-refused]').catch(() => ''), { timeout: 10_000 })
+      .toContain('model.arch.nEmbd = 65536 is not valid: an integer from 1 to 16384');
     expect(await page.locator('[data-testid=model-loaded]').count()).toBe(0);
     expect(await page.textContent('body')).not.toContain('Invalid typed array length');
     await page.click('text=Use tiny-world');
-    await expect.poll(() => page.textContent('[data-testid=model-loaded]').catch(() => null), { timeout: 60_000 }).toBe('tiny-world');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-loaded]').catch(() => null), { timeout: 60_000 })
+      .toBe('tiny-world');
   });
 
   test('a backend the link names wrongly is replaced by auto, with a notice naming it', async () => {
     await page.goto(baseUrl() + hashOf({ 'model.backend': 'cuda' }));
     await page.reload();
-    await expect.poll(() => page.locator('.notice').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('model.backend = "cuda" is not valid: one of auto, webgpu, webgl, wasm, cpu; using auto.'));
+    await expect
+      .poll(() => page.locator('.notice').allTextContents(), { timeout: 30_000 })
+      .toContainEqual(
+        expect.stringContaining(
+          'model.backend = "cuda" is not valid: one of auto, webgpu, webgl, wasm, cpu; using auto.',
+        ),
+      );
     await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout: 120_000 });
     expect(await page.inputValue('[data-field="model.backend"] select')).toBe('auto');
   });
 
   test('a .json file holding an array of records loads and trains', async () => {
-    await page.goto(baseUrl() + hashOf({ 'model.name': 'random', 'model.arch.nLayer': 1, 'model.arch.nEmbd': 16, 'model.arch.nHead': 2, 'model.backend': 'wasm', ...TINY_RUN }));
+    await page.goto(
+      baseUrl() +
+        hashOf({
+          'model.name': 'random',
+          'model.arch.nLayer': 1,
+          'model.arch.nEmbd': 16,
+          'model.arch.nHead': 2,
+          'model.backend': 'wasm',
+          ...TINY_RUN,
+        }),
+    );
     await page.reload();
     await waitForEngine(page, 'wasm');
     await page.selectOption('[data-testid=dataset-select]', 'custom');
@@ -92,7 +117,9 @@ describe('inputs from links and files', () => {
     await expect.poll(report, { timeout: 30_000 }).toContain('sums-utf16.jsonl (JSONL)');
     expect(await report()).toMatch(/Usable records\s*10/);
     expect(await page.locator('[data-testid=parse-errors]').count()).toBe(0);
-    expect(await page.textContent('[data-testid=encoding]')).toBe('Read sums-utf16.jsonl as UTF-16 (little-endian) text.');
+    expect(await page.textContent('[data-testid=encoding]')).toBe(
+      'Read sums-utf16.jsonl as UTF-16 (little-endian) text.',
+    );
   });
 
   test('NUL bytes are reported by line; a file of nothing but NUL bytes loads nothing and says why', async () => {
@@ -112,7 +139,9 @@ describe('inputs from links and files', () => {
 
   test('a file that is not UTF-8 is refused by name', async () => {
     await upload('latin1.csv', Buffer.from('prompt,completion\ncaf\xe9,x\n', 'latin1'));
-    await expect.poll(() => page.textContent('[data-testid=data-error]').catch(() => ''), { timeout: 30_000 }).toContain('latin1.csv is not UTF-8 text: line 2 holds the byte 0xe9');
+    await expect
+      .poll(() => page.textContent('[data-testid=data-error]').catch(() => ''), { timeout: 30_000 })
+      .toContain('latin1.csv is not UTF-8 text: line 2 holds the byte 0xe9');
   });
 
   test('the page stayed clean: no uncaught errors, no CSP violations', async () => {

@@ -33,12 +33,16 @@ describe.skipIf(!HAS_BUILTIN)('a lesson, pitfall against fix', () => {
     const fixed = page.locator('[data-testid=compare-fixed]');
     await expect.poll(() => pitfall.getAttribute('data-shows-pitfall'), { timeout: 240_000 }).not.toBe('');
     expect(await pitfall.textContent()).toContain('Pitfall: lr 1e-4, 20 steps');
-    expect(await pitfall.textContent()).toMatch(/After 20 steps validation loss is \d+\.\d\d, only \d+% below the base model’s \d+\.\d\d/);
+    expect(await pitfall.textContent()).toMatch(
+      /After 20 steps validation loss is \d+\.\d\d, only \d+% below the base model’s \d+\.\d\d/,
+    );
     expect(await pitfall.getAttribute('data-shows-pitfall')).toBe('true');
     // the fix trains while the pitfall's curves stay on the chart, faded
     await expect.poll(() => fixed.getAttribute('data-shows-pitfall'), { timeout: 240_000 }).not.toBe('');
     expect(await fixed.textContent()).toContain('Fix: lr 3e-3, same 20 steps');
-    expect(await fixed.textContent()).toMatch(/After 20 steps validation loss is \d+\.\d\d, \d+% below the base model’s \d+\.\d\d/);
+    expect(await fixed.textContent()).toMatch(
+      /After 20 steps validation loss is \d+\.\d\d, \d+% below the base model’s \d+\.\d\d/,
+    );
     expect(Number(await page.getAttribute('[data-testid=loss-chart]', 'data-overlays'))).toBeGreaterThan(0);
     // the faded curve is labelled by what the pitfall's run changed: its learning rate
     expect(await page.textContent('[data-testid=loss-chart]')).toMatch(/lr 1e-4→3e-3/);

@@ -25,7 +25,10 @@ describe('links and failures', () => {
   });
 
   test('the setup round-trips through the URL hash', async () => {
-    await page.goto(baseUrl() + hashOf({ ...MODEL, 'model.backend': 'wasm', 'lora.rank': 8, 'data.separator': JSON.stringify('\n=> ') }));
+    await page.goto(
+      baseUrl() +
+        hashOf({ ...MODEL, 'model.backend': 'wasm', 'lora.rank': 8, 'data.separator': JSON.stringify('\n=> ') }),
+    );
     await waitForEngine(page, 'wasm');
     expect(await page.inputValue('[data-field="lora.rank"] input')).toBe('8');
     expect(await page.inputValue('[data-field="data.separator"] input')).toBe('\\n=> ');
@@ -35,14 +38,20 @@ describe('links and failures', () => {
     expect(link).toContain('lora.rank=8');
     const other = await browser.newPage();
     await other.goto(link);
-    await expect.poll(() => other.inputValue('[data-field="train.lr"] input[type=number]').catch(() => '')).toBe('0.01');
+    await expect
+      .poll(() => other.inputValue('[data-field="train.lr"] input[type=number]').catch(() => ''))
+      .toBe('0.01');
     expect(await other.inputValue('[data-field="lora.rank"] input')).toBe('8');
     expect(await other.inputValue('[data-field="data.separator"] input')).toBe('\\n=> ');
     await other.close();
   });
 
   test("a teacher's lesson link shows only the lesson's controls, and the run ends with a diagnosis", async () => {
-    await page.goto(baseUrl() + '#lesson=overfitting&hide=1&' + hashOf({ ...MODEL, 'model.backend': 'wasm', 'train.maxSteps': 10, 'eval.everySteps': 5 }).slice(1));
+    await page.goto(
+      baseUrl() +
+        '#lesson=overfitting&hide=1&' +
+        hashOf({ ...MODEL, 'model.backend': 'wasm', 'train.maxSteps': 10, 'eval.everySteps': 5 }).slice(1),
+    );
     await page.reload(); // a hash-only navigation does not reload the page
     await waitForEngine(page, 'wasm');
     await expect.poll(() => page.inputValue('[data-testid=lesson-select]')).toBe('overfitting');
@@ -52,11 +61,24 @@ describe('links and failures', () => {
     expect(await page.locator('[data-field="train.schedule"]').count()).toBe(0);
     await page.click('[data-testid=start]');
     expect(await waitForEnd(page, 120_000)).toBe('completed');
-    await expect.poll(() => page.textContent('[data-testid=diagnosis]'), { timeout: 60_000 }).toMatch(/Validation loss/);
+    await expect
+      .poll(() => page.textContent('[data-testid=diagnosis]'), { timeout: 60_000 })
+      .toMatch(/Validation loss/);
   });
 
   test('a crashed worker is reported in plain words, its steps are kept, and the engine restarts', async () => {
-    await page.goto(baseUrl() + hashOf({ ...MODEL, 'model.backend': 'wasm', 'train.maxSteps': 400, 'train.batchSize': 4, 'eval.everySteps': 50, 'eval.maxBatches': 1, 'eval.general': false }));
+    await page.goto(
+      baseUrl() +
+        hashOf({
+          ...MODEL,
+          'model.backend': 'wasm',
+          'train.maxSteps': 400,
+          'train.batchSize': 4,
+          'eval.everySteps': 50,
+          'eval.maxBatches': 1,
+          'eval.general': false,
+        }),
+    );
     await page.reload();
     await waitForEngine(page, 'wasm');
     await page.click('[data-testid=start]');
@@ -64,9 +86,11 @@ describe('links and failures', () => {
     await expect.poll(() => lossPoints(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
     const worker = page.workers().find((w) => w.url().includes('trainer'));
     expect(worker, 'the training worker').toBeDefined();
-    await worker!.evaluate(() => setTimeout(() => {
-      throw new Error('simulated crash');
-    }));
+    await worker!.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('simulated crash');
+      }),
+    );
     const alert = await page.waitForSelector('[data-testid=engine-dead]', { timeout: 30_000 });
     expect(await alert.textContent()).toContain('The training worker crashed');
     expect(await waitForEnd(page, 10_000)).toBe('failed');

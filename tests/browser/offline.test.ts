@@ -10,7 +10,18 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, launchPersistent, watchErrors } from './chromium';
-import { cspViolations, HAS_BUILTIN, hashOf, instrument, lossPoints, TINY_RANDOM, TINY_RUN, waitForEnd, waitForEngine, waitForModel } from './page';
+import {
+  cspViolations,
+  HAS_BUILTIN,
+  hashOf,
+  instrument,
+  lossPoints,
+  TINY_RANDOM,
+  TINY_RUN,
+  waitForEnd,
+  waitForEngine,
+  waitForModel,
+} from './page';
 import { serveBuilt, type Served } from './serve';
 
 const MODEL = HAS_BUILTIN ? 'tiny-world' : 'random';
@@ -37,7 +48,10 @@ describe('offline after one visit', () => {
   });
 
   test('the first visit installs a service worker that precaches everything the page fetches', async () => {
-    await page.goto(served!.baseUrl + hashOf({ ...(HAS_BUILTIN ? {} : TINY_RANDOM), 'model.backend': 'wasm', ...TINY_RUN, 'eval.general': true }));
+    await page.goto(
+      served!.baseUrl +
+        hashOf({ ...(HAS_BUILTIN ? {} : TINY_RANDOM), 'model.backend': 'wasm', ...TINY_RUN, 'eval.general': true }),
+    );
     await waitForEngine(page, 'wasm');
     await waitForModel(page, MODEL);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
@@ -49,17 +63,36 @@ describe('offline after one visit', () => {
       return { names, paths };
     });
     expect(cached.names.filter((n) => n.includes('precache'))).toHaveLength(1);
-    for (const p of ['/index.html', '/models/tiny-world/model.safetensors', '/models/tiny-world/config.json', '/datasets/index.json', '/datasets/qa.jsonl', '/corpus/general-heldout.txt', '/manifest.webmanifest', '/icons/icon-512.png']) {
+    for (const p of [
+      '/index.html',
+      '/models/tiny-world/model.safetensors',
+      '/models/tiny-world/config.json',
+      '/datasets/index.json',
+      '/datasets/qa.jsonl',
+      '/corpus/general-heldout.txt',
+      '/manifest.webmanifest',
+      '/icons/icon-512.png',
+    ]) {
       expect(cached.paths, p).toContain(p);
     }
-    for (const re of [/^\/assets\/trainer\.worker-.*\.js$/, /^\/assets\/tfjs-backend-wasm-simd-.*\.wasm$/, /^\/assets\/index-.*\.js$/]) expect(cached.paths.some((p) => re.test(p)), String(re)).toBe(true);
+    for (const re of [
+      /^\/assets\/trainer\.worker-.*\.js$/,
+      /^\/assets\/tfjs-backend-wasm-simd-.*\.wasm$/,
+      /^\/assets\/index-.*\.js$/,
+    ])
+      expect(
+        cached.paths.some((p) => re.test(p)),
+        String(re),
+      ).toBe(true);
   });
 
   test('it is installable: a manifest with icons and a service worker, no installability errors', async () => {
     const manifest = await page.evaluate(async () => (await fetch('/manifest.webmanifest')).json());
     expect(manifest).toMatchObject({ name: 'LoRA Playground', display: 'standalone' });
     const cdp = await context.newCDPSession(page);
-    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: { errorId: string }[] };
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: { errorId: string }[];
+    };
     expect(installabilityErrors.map((e) => e.errorId)).toEqual([]);
     await cdp.detach();
   });
@@ -70,7 +103,14 @@ describe('offline after one visit', () => {
     await context.setOffline(true);
     await page.reload();
     // nothing reaches a server now: a file the service worker did not precache cannot be fetched
-    expect(await page.evaluate(() => fetch('/not-precached.txt').then((r) => `HTTP ${r.status}`, (e: Error) => e.name))).toBe('TypeError');
+    expect(
+      await page.evaluate(() =>
+        fetch('/not-precached.txt').then(
+          (r) => `HTTP ${r.status}`,
+          (e: Error) => e.name,
+        ),
+      ),
+    ).toBe('TypeError');
     await waitForEngine(page, 'wasm');
     await waitForModel(page, MODEL);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // COOP/COEP came back with the cached page
@@ -89,7 +129,8 @@ describe('offline after one visit', () => {
 function cachedPaths(page: Page): Promise<Record<string, string[]>> {
   return page.evaluate(async () => {
     const out: Record<string, string[]> = {};
-    for (const n of await caches.keys()) out[n] = (await (await caches.open(n)).keys()).map((r) => new URL(r.url).pathname);
+    for (const n of await caches.keys())
+      out[n] = (await (await caches.open(n)).keys()).map((r) => new URL(r.url).pathname);
     return out;
   });
 }
@@ -105,7 +146,12 @@ describe('a new release', () => {
     await build({
       logLevel: 'error',
       build: { outDir: RELEASE_2, emptyOutDir: true },
-      plugins: [{ name: 'release-2', transform: (code, id) => (id.endsWith('/src/main.ts') ? `${code}\nglobalThis.release = 2;\n` : null) }],
+      plugins: [
+        {
+          name: 'release-2',
+          transform: (code, id) => (id.endsWith('/src/main.ts') ? `${code}\nglobalThis.release = 2;\n` : null),
+        },
+      ],
     });
     browser = await launch();
   });
@@ -131,17 +177,25 @@ describe('a new release', () => {
     await page.reload(); // this visit finds the new sw.js; it installs, takes over and cleans up
     let after: Record<string, string[]> = {};
     await expect
-      .poll(async () => {
-        after = await cachedPaths(page);
-        const all = Object.values(after).flat();
-        return { old: all.includes(oldEntry!), fresh: entryScript(all) !== undefined && entryScript(all) !== oldEntry };
-      }, { timeout: 60_000 })
+      .poll(
+        async () => {
+          after = await cachedPaths(page);
+          const all = Object.values(after).flat();
+          return {
+            old: all.includes(oldEntry!),
+            fresh: entryScript(all) !== undefined && entryScript(all) !== oldEntry,
+          };
+        },
+        { timeout: 60_000 },
+      )
       .toEqual({ old: false, fresh: true });
     expect(Object.keys(after).filter((n) => n.includes('precache'))).toHaveLength(1);
     expect(Object.values(after).flat()).toContain('/models/tiny-world/model.safetensors');
 
     await page.reload(); // the visit after runs release 2
-    await expect.poll(() => page.evaluate(() => (globalThis as { release?: number }).release ?? null), { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as { release?: number }).release ?? null), { timeout: 30_000 })
+      .toBe(2);
     await page.close();
   });
 });

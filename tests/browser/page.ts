@@ -10,13 +10,29 @@ export const baseUrl = () => inject('baseUrl');
 export const HAS_BUILTIN = fs.existsSync('public/models/tiny-world/config.json');
 
 /** A random model small enough that WebGPU on SwiftShader (a CPU) takes about a second a step. */
-export const TINY_RANDOM = { 'model.name': 'random', 'model.arch.nLayer': 1, 'model.arch.nEmbd': 16, 'model.arch.nHead': 2 };
+export const TINY_RANDOM = {
+  'model.name': 'random',
+  'model.arch.nLayer': 1,
+  'model.arch.nEmbd': 16,
+  'model.arch.nHead': 2,
+};
 
 /** Few steps, small batches, one evaluation batch, no general-text evaluation. */
-export const TINY_RUN = { 'train.batchSize': 4, 'train.maxSteps': 8, 'eval.everySteps': 4, 'eval.maxBatches': 1, 'eval.general': false };
+export const TINY_RUN = {
+  'train.batchSize': 4,
+  'train.maxSteps': 8,
+  'eval.everySteps': 4,
+  'eval.maxBatches': 1,
+  'eval.general': false,
+};
 
 export function hashOf(settings: Record<string, string | number | boolean>): string {
-  return '#' + Object.entries(settings).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+  return (
+    '#' +
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+      .join('&')
+  );
 }
 
 /** Registers, before any page script runs, a log of CSP violations and a long-task observer that starts when asked. */
@@ -35,8 +51,10 @@ export async function instrument(page: Page) {
 }
 
 export const cspViolations = (page: Page) => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
-export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-export const watchLongTasks = (page: Page) => page.evaluate(() => (window as unknown as { __watchLongTasks(): void }).__watchLongTasks());
+export const longTasks = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+export const watchLongTasks = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __watchLongTasks(): void }).__watchLongTasks());
 
 export async function waitForEngine(page: Page, backend: string, timeout = 120_000) {
   await page.waitForSelector('[data-testid=engine-status][data-status=ready]', { timeout });
@@ -47,7 +65,8 @@ export async function waitForModel(page: Page, name: string, timeout = 120_000) 
   await expect.poll(() => page.textContent('[data-testid=model-loaded]').catch(() => null), { timeout }).toBe(name);
 }
 
-export const lossPoints = async (page: Page) => Number(await page.getAttribute('[data-testid=loss-chart]', 'data-points'));
+export const lossPoints = async (page: Page) =>
+  Number(await page.getAttribute('[data-testid=loss-chart]', 'data-points'));
 
 /** Waits until the run on screen has ended; returns its end reason (completed, early_stop, diverged, stopped, failed). */
 export async function waitForEnd(page: Page, timeout: number): Promise<string> {

@@ -5,7 +5,21 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, watchErrors } from './chromium';
-import { baseUrl, cspViolations, HAS_BUILTIN, hashOf, instrument, longTasks, lossPoints, TINY_RANDOM, TINY_RUN, waitForEnd, waitForEngine, waitForModel, watchLongTasks } from './page';
+import {
+  baseUrl,
+  cspViolations,
+  HAS_BUILTIN,
+  hashOf,
+  instrument,
+  longTasks,
+  lossPoints,
+  TINY_RANDOM,
+  TINY_RUN,
+  waitForEnd,
+  waitForEngine,
+  waitForModel,
+  watchLongTasks,
+} from './page';
 
 const MODEL = HAS_BUILTIN ? 'tiny-world' : 'random';
 
@@ -68,19 +82,26 @@ describe('playground on wasm', () => {
     // click was measured at 54-64 ms with two other busy processes. So the
     // bound is RAIL's input-response budget, 100 ms: a main thread that trained would block for whole steps (8 steps took 1.2 s here, about 150 ms each).
     const tasks = await longTasks(page);
-    expect(tasks.filter((ms) => ms > RESPONSE_BUDGET_MS), `main-thread tasks over ${RESPONSE_BUDGET_MS} ms while training: ${tasks.join(', ')} ms`).toEqual([]);
+    expect(
+      tasks.filter((ms) => ms > RESPONSE_BUDGET_MS),
+      `main-thread tasks over ${RESPONSE_BUDGET_MS} ms while training: ${tasks.join(', ')} ms`,
+    ).toEqual([]);
   });
 
   test('the sample bench answers with the base and the fine-tuned model side by side', async () => {
     await page.fill('[data-testid=prompt]', 'Ada has a red cup. What colour is the cup?\nA: ');
     await page.click('[data-testid=generate]');
-    await expect.poll(() => page.textContent('[data-testid=tuned-output]'), { timeout: 60_000 }).toContain('Ada has a red cup');
+    await expect
+      .poll(() => page.textContent('[data-testid=tuned-output]'), { timeout: 60_000 })
+      .toContain('Ada has a red cup');
     expect(await page.textContent('[data-testid=base-output]')).toContain('Ada has a red cup');
   });
 
   test('the trained run ranks its training records by loss', async () => {
     await page.click('[data-testid=loss-table-button]');
-    await expect.poll(() => page.locator('[data-testid=loss-table] tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid=loss-table] tbody tr').count(), { timeout: 60_000 })
+      .toBeGreaterThan(0);
   });
 
   test('Pause holds a long run, Resume continues it, Stop ends it with the reason "stopped"', async () => {
@@ -126,8 +147,17 @@ describe('playground on wasm', () => {
   test('a bad uploaded file shows its validation message naming the line', async () => {
     await waitForEngine(page, 'wasm');
     await page.selectOption('[data-testid=dataset-select]', 'custom');
-    const file = ['{"prompt": "2+2=", "completion": "4"}', '{"prompt": "3+3=", "completion": 6', '{"prompt": "1+1=", "completion": "2"}', '{"prompt": "2+2=", "completion": "4"}'].join('\n');
-    await page.setInputFiles('[data-testid=upload]', { name: 'sums.jsonl', mimeType: 'application/json', buffer: Buffer.from(file) });
+    const file = [
+      '{"prompt": "2+2=", "completion": "4"}',
+      '{"prompt": "3+3=", "completion": 6',
+      '{"prompt": "1+1=", "completion": "2"}',
+      '{"prompt": "2+2=", "completion": "4"}',
+    ].join('\n');
+    await page.setInputFiles('[data-testid=upload]', {
+      name: 'sums.jsonl',
+      mimeType: 'application/json',
+      buffer: Buffer.from(file),
+    });
     const report = page.locator('[data-testid=data-report]');
     await expect.poll(() => report.textContent(), { timeout: 30_000 }).toContain('sums.jsonl');
     expect(await page.textContent('[data-testid=parse-errors]')).toContain('line 2: not valid JSON');

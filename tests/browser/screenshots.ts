@@ -37,13 +37,23 @@ try {
   const page = await browser.newPage({ viewport: VIEWPORT });
   const common = 'model.backend=wasm&train.batchSize=8&eval.everySteps=10&eval.maxBatches=2';
   // an earlier run at a higher learning rate, drawn faded behind the next
-  await open(page, `${served.baseUrl}#${common}&train.maxSteps=150&train.lr=0.02&train.warmupSteps=10&train.schedule=cosine`);
+  await open(
+    page,
+    `${served.baseUrl}#${common}&train.maxSteps=150&train.lr=0.02&train.warmupSteps=10&train.schedule=cosine`,
+  );
   await runTo(page, ended(page), 600_000);
-  await open(page, `${served.baseUrl}#${common}&train.maxSteps=150&train.lr=0.005&train.warmupSteps=10&train.schedule=cosine`);
+  await open(
+    page,
+    `${served.baseUrl}#${common}&train.maxSteps=150&train.lr=0.005&train.warmupSteps=10&train.schedule=cosine`,
+  );
   await page.fill('[data-testid=prompt]', 'Zoe has a hat and Owen has a book. Who has the book?\nA: ');
   await runTo(page, async () => (await stepsDone(page)) >= 95, 600_000);
   await page.click('[data-testid=generate]');
-  await page.waitForFunction(() => !document.querySelector('[data-testid=tuned-output]')?.textContent?.startsWith('—'), null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => !document.querySelector('[data-testid=tuned-output]')?.textContent?.startsWith('—'),
+    null,
+    { timeout: 60_000 },
+  );
   await page.screenshot({ path: path.resolve('docs/screenshot-training.png') });
   await page.click('[data-testid=stop]');
   await page.waitForSelector('[data-testid=end-reason]', { timeout: 60_000 });

@@ -26,13 +26,18 @@ export interface Served {
 
 export async function buildAndServe(): Promise<Served> {
   await build({ logLevel: 'error', build: { outDir: OUT_DIR, emptyOutDir: true } });
-  if (!fs.existsSync(path.join(OUT_DIR, 'index.html'))) throw new Error(`vite build produced no index.html in ${OUT_DIR}`);
+  if (!fs.existsSync(path.join(OUT_DIR, 'index.html')))
+    throw new Error(`vite build produced no index.html in ${OUT_DIR}`);
   return serveBuilt();
 }
 
 /** Another server for a built page (a test that takes its server away, or swaps in another release on the same port). */
 export async function serveBuilt(outDir = OUT_DIR, port?: number): Promise<Served> {
   port ??= await freePort();
-  const server = await preview({ logLevel: 'error', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  const server = await preview({
+    logLevel: 'error',
+    build: { outDir },
+    preview: { port, strictPort: true, host: '127.0.0.1', open: false },
+  });
   return { baseUrl: `http://localhost:${port}/`, close: () => server.close() };
 }

@@ -3,7 +3,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Registers `name` as a copy of the cpu backend (every kernel), the instance passed through `adapt`. */
-function registerCpuCopy(name: string, skip: string | null, adapt: (b: tf.KernelBackend) => tf.KernelBackend = (b) => b) {
+function registerCpuCopy(
+  name: string,
+  skip: string | null,
+  adapt: (b: tf.KernelBackend) => tf.KernelBackend = (b) => b,
+) {
   tf.registerBackend(name, () => adapt(tf.findBackendFactory('cpu')!() as tf.KernelBackend));
   for (const k of tf.getKernelsForBackend('cpu')) {
     if (k.kernelName === skip) continue;
@@ -20,7 +24,10 @@ export function registerZeroing(name: string, kernel: string) {
     backendName: name,
     kernelFunc: (args) => {
       const out = real.kernelFunc(args) as tf.TensorInfo;
-      const be = args.backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo; disposeData(id: object): void };
+      const be = args.backend as unknown as {
+        makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+        disposeData(id: object): void;
+      };
       be.disposeData(out.dataId);
       return be.makeTensorInfo(out.shape, out.dtype, new Float32Array(out.shape.reduce((a, b) => a * b, 1)));
     },

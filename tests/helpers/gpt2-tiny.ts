@@ -29,6 +29,13 @@ export interface Golden {
 export const fixtureTokenizer = (vocabSize = 50) => new CharTokenizer(defaultCharset().slice(0, vocabSize - 2));
 
 /** Logits [B*T, V] for the golden input ids. */
-export function fixtureLogits(model: GPTModel, arch: ModelArch, ids: number[][], lora: LoraSet | null = null): Promise<Float32Array> {
-  return valuesOf(tf.tidy(() => logits(model.params, arch, tf.tensor2d(ids.flat(), [ids.length, ids[0].length], 'int32'), { lora })));
+export function fixtureLogits(
+  model: GPTModel,
+  arch: ModelArch,
+  ids: number[][],
+  lora: LoraSet | null = null,
+): Promise<Float32Array> {
+  return valuesOf(
+    tf.tidy(() => logits(model.params, arch, tf.tensor2d(ids.flat(), [ids.length, ids[0].length], 'int32'), { lora })),
+  );
 }

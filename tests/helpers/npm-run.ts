@@ -23,14 +23,22 @@ export const shellRun = (line: string, o: RunOptions) => runCommand('bash', ['-c
 
 /** The environment a user's shell has: without vitest's own variables (VITEST* silences vite; NODE_ENV=test). */
 function userEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !['NODE_ENV', 'TEST', 'FORCE_COLOR'].includes(k)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('VITEST') && !['NODE_ENV', 'TEST', 'FORCE_COLOR'].includes(k),
+    ),
+  );
   return { ...env, NO_COLOR: '1' }; // picocolors reads FORCE_COLOR=0 as "force"; NO_COLOR is honoured
 }
 
 export function runCommand(command: string, args: string[], o: RunOptions): Promise<NpmResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: new URL('../..', import.meta.url).pathname, detached: true, env: userEnv() });
+    const child = spawn(command, args, {
+      cwd: new URL('../..', import.meta.url).pathname,
+      detached: true,
+      env: userEnv(),
+    });
     let stdout = '';
     let stderr = '';
     let endedEarly = false;
@@ -69,4 +77,8 @@ export function runCommand(command: string, args: string[], o: RunOptions): Prom
 }
 
 /** The JSON objects of a --json run's stdout, one per line. */
-export const jsonLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+export const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);

@@ -9,10 +9,22 @@ import { LoraSet } from '../../src/core/model/lora';
 import type { ModelView } from '../../src/core/eval/evaluate';
 import { Rng } from '../../src/core/rng';
 
-export const TINY: ModelArch = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, mlpRatio: 4, layerNormEps: 1e-5 };
+export const TINY: ModelArch = {
+  vocabSize: 11,
+  blockSize: 8,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 8,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
 
 export function tinyConfig(over: DeepPartial<RunConfig> = {}): RunConfig {
-  return mergeConfig(defaultConfig(), { model: { name: 'random', arch: TINY, backend: 'cpu' }, eval: { general: false } }, over);
+  return mergeConfig(
+    defaultConfig(),
+    { model: { name: 'random', arch: TINY, backend: 'cpu' }, eval: { general: false } },
+    over,
+  );
 }
 
 /** Random token sequences of length blockSize+1 with full loss masks. */
@@ -24,10 +36,23 @@ export function randomExamples(n: number, arch: ModelArch, seed: number, len = a
   });
 }
 
-export function tinyModel(c: RunConfig, seed = 1, withLora = true): { model: GPTModel; lora: LoraSet | null; view: ModelView } {
+export function tinyModel(
+  c: RunConfig,
+  seed = 1,
+  withLora = true,
+): { model: GPTModel; lora: LoraSet | null; view: ModelView } {
   const model = GPTModel.random(c.model.arch, seed);
   const lora = withLora ? new LoraSet(c.model.arch, c.lora, seed + 1) : null;
-  return { model, lora, view: { params: model.params, arch: c.model.arch, lora, embedMode: tf.getBackend() === 'wasm' ? 'onehot' : 'gather' } };
+  return {
+    model,
+    lora,
+    view: {
+      params: model.params,
+      arch: c.model.arch,
+      lora,
+      embedMode: tf.getBackend() === 'wasm' ? 'onehot' : 'gather',
+    },
+  };
 }
 
 /**
@@ -39,7 +64,9 @@ export function scaledValues(arch: ModelArch, seed: number, std = 0.5): Map<stri
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of paramShapes(arch)) {
     const gain = /ln_[12f]\.weight$/.test(name);
-    const data = new Float32Array(shape.reduce((x, y) => x * y, 1)).map(() => (gain ? 1 + rng.normal() * std * 0.5 : rng.normal() * std));
+    const data = new Float32Array(shape.reduce((x, y) => x * y, 1)).map(() =>
+      gain ? 1 + rng.normal() * std * 0.5 : rng.normal() * std,
+    );
     out.set(name, data);
   }
   return out;

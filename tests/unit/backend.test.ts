@@ -24,28 +24,41 @@ afterAll(() => {
 });
 
 describe('summing many tensors in chunks (the WebGPU-safe AddN)', () => {
-  it.each([2, 3, 7])('equals tf.addN for 1..60 inputs at most %i at a time, and frees every partial sum', async (max) => {
-    for (const n of [1, 2, 7, 8, 9, 16, 52, 60]) {
-      const xs = Array.from({ length: n }, (_, i) => tf.tensor(normals(5, 100 + i), [5]));
-      const before = tf.memory().numTensors;
-      let calls = 0;
-      const got = sumInChunks(xs, max, (part) => {
-        expect(part.length).toBeLessThanOrEqual(max);
-        calls++;
-        return tf.addN(part);
-      }, (t) => t.dispose());
-      expect(tf.memory().numTensors).toBe(before + 1); // only the result is new
-      const want = tf.addN(xs);
-      const [g, w] = [await got.data(), await want.data()];
-      for (let i = 0; i < 5; i++) expect(g[i]).toBeCloseTo(w[i], 5);
-      expect(calls).toBeGreaterThanOrEqual(1);
-      tf.dispose([got, want, ...xs]);
-    }
-  });
+  it.each([2, 3, 7])(
+    'equals tf.addN for 1..60 inputs at most %i at a time, and frees every partial sum',
+    async (max) => {
+      for (const n of [1, 2, 7, 8, 9, 16, 52, 60]) {
+        const xs = Array.from({ length: n }, (_, i) => tf.tensor(normals(5, 100 + i), [5]));
+        const before = tf.memory().numTensors;
+        let calls = 0;
+        const got = sumInChunks(
+          xs,
+          max,
+          (part) => {
+            expect(part.length).toBeLessThanOrEqual(max);
+            calls++;
+            return tf.addN(part);
+          },
+          (t) => t.dispose(),
+        );
+        expect(tf.memory().numTensors).toBe(before + 1); // only the result is new
+        const want = tf.addN(xs);
+        const [g, w] = [await got.data(), await want.data()];
+        for (let i = 0; i < 5; i++) expect(g[i]).toBeCloseTo(w[i], 5);
+        expect(calls).toBeGreaterThanOrEqual(1);
+        tf.dispose([got, want, ...xs]);
+      }
+    },
+  );
 
   it("the trainer's [loss, gradient norm] read-back over 52 tensors matches the sum done by hand", async () => {
     const grads = Array.from({ length: 52 }, (_, i) => tf.tensor(normals(3 + (i % 5), 7 + i), [3 + (i % 5)]));
-    const byHand = Math.sqrt((await Promise.all(grads.map(async (g) => Array.from(await g.data())))).reduce((s, d) => s + d.reduce((a: number, x: number) => a + x * x, 0), 0));
+    const byHand = Math.sqrt(
+      (await Promise.all(grads.map(async (g) => Array.from(await g.data())))).reduce(
+        (s, d) => s + d.reduce((a: number, x: number) => a + x * x, 0),
+        0,
+      ),
+    );
     const stats = lossAndGradNorm(tf.scalar(1.25), grads);
     const [loss, norm] = await stats.data();
     expect(loss).toBe(1.25);
@@ -102,7 +115,14 @@ describe('a zero loss is a broken backend, not a divergence', () => {
     const config = tinyConfig({ train: { method: 'lora', maxSteps: 6, batchSize: 4, lr: 1e-2 } });
     const { model, lora, view } = tinyModel(config, 1);
     const before = await snapshot(lora!.variables());
-    const trainer = new Trainer({ model: view, config, data: { train: randomExamples(8, TINY, 1), val: [] }, tokenizer: new CharTokenizer(), backend: 'zero-pack', totalParams: model.numParams });
+    const trainer = new Trainer({
+      model: view,
+      config,
+      data: { train: randomExamples(8, TINY, 1), val: [] },
+      tokenizer: new CharTokenizer(),
+      backend: 'zero-pack',
+      totalParams: model.numParams,
+    });
     const h = await trainer.run();
     expect(h.end.reason).toBe('backend_error');
     expect(h.end.message).toMatch(/loss of 0 .*zero-pack backend is returning wrong numbers/);

@@ -27,10 +27,12 @@ let dir: string;
 function fixtureFolder(name: string): string {
   const folder = join(dir, name);
   mkdirSync(folder);
-  for (const f of ['config.json', 'model.safetensors']) copyFileSync(new URL(`../fixtures/gpt2-tiny/${f}`, import.meta.url), join(folder, f));
+  for (const f of ['config.json', 'model.safetensors'])
+    copyFileSync(new URL(`../fixtures/gpt2-tiny/${f}`, import.meta.url), join(folder, f));
   return folder;
 }
-const sums = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `${i}+${i}=`, completion: String(2 * i) }));
+const sums = (n: number) =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `${i}+${i}=`, completion: String(2 * i) }));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lora-cli-'));
@@ -47,7 +49,28 @@ describe('npm run train -- --data FILE', () => {
     const data = join(dir, 'sums.jsonl');
     writeFileSync(data, lines.join('\n') + '\n');
     const out = join(dir, 'out');
-    const r = await npmRun(['run', '-s', 'train', '--', '--data', data, '--model', join(dir, 'gpt2-tiny'), '--set', 'train.maxSteps=3', '--set', 'eval.everySteps=3', '--set', 'lora.dropout=0', '--out', out, '--json'], { timeoutMs: 90_000 });
+    const r = await npmRun(
+      [
+        'run',
+        '-s',
+        'train',
+        '--',
+        '--data',
+        data,
+        '--model',
+        join(dir, 'gpt2-tiny'),
+        '--set',
+        'train.maxSteps=3',
+        '--set',
+        'eval.everySteps=3',
+        '--set',
+        'lora.dropout=0',
+        '--out',
+        out,
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const events = jsonLines(r.stdout);
@@ -57,7 +80,12 @@ describe('npm run train -- --data FILE', () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0].line).toBe(5);
     expect(report.errors[0].message).toMatch(/^line 5: not valid JSON/);
-    expect(events.find((e) => e.type === 'saved')!.files).toEqual(['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'run.json', 'curves.csv']);
+    expect(events.find((e) => e.type === 'saved')!.files).toEqual([
+      'adapter/adapter_config.json',
+      'adapter/adapter_model.safetensors',
+      'run.json',
+      'curves.csv',
+    ]);
 
     // run.json is a run the page imports; it trained on the imported model and the 30 good records
     const saved = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
@@ -78,7 +106,13 @@ describe('npm run train -- --data FILE', () => {
     const records = parseDataset(readFileSync(data, 'utf8'), { fileName: data }).records;
     const prepared = await session.prepare(run.config as RunConfig, records);
     const adapter = (f: string) => new Uint8Array(readFileSync(join(out, 'adapter', f)));
-    const { lora } = importPeftAdapter({ 'adapter_config.json': adapter('adapter_config.json'), 'adapter_model.safetensors': adapter('adapter_model.safetensors') }, session.model.arch);
+    const { lora } = importPeftAdapter(
+      {
+        'adapter_config.json': adapter('adapter_config.json'),
+        'adapter_model.safetensors': adapter('adapter_model.safetensors'),
+      },
+      session.model.arch,
+    );
     const view = { ...session.baseView(), lora };
     const last = run.evals.at(-1) as EvalEvent;
     expect(last.step).toBe(3);
@@ -96,7 +130,10 @@ describe('npm run train -- --data FILE', () => {
     const rows = ['prompt,completion', ...Array.from({ length: 12 }, (_, i) => `Pet ${i}?,cat ${i}`)];
     rows.splice(3, 0, 'Who, me?,yes'); // line 4: three fields
     writeFileSync(data, rows.join('\n') + '\n');
-    const r = await npmRun(['run', '-s', 'train', '--', '--data', data, '--set', 'train.maxSteps=2', '--set', 'eval.everySteps=2'], { timeoutMs: 90_000 });
+    const r = await npmRun(
+      ['run', '-s', 'train', '--', '--data', data, '--set', 'train.maxSteps=2', '--set', 'eval.everySteps=2'],
+      { timeoutMs: 90_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^pets\.csv \(CSV\)\n {2}Usable records +12\n {2}Lines with errors +1\n/);
@@ -112,35 +149,84 @@ describe('npm run train -- --data FILE', () => {
     // a random GPT-2-shaped checkpoint with GPT-2's 50,257-token vocabulary, 8 wide, and a tokenizer.json to check
     const arch = { vocabSize: 50257, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 8, mlpRatio: 4, layerNormEps: 1e-5 };
     const rng = new Rng(9);
-    const weights = new Map(paramShapes(arch).map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.normal() * 0.1) }]));
+    const weights = new Map(
+      paramShapes(arch).map(([name, shape]) => [
+        name,
+        { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.normal() * 0.1) },
+      ]),
+    );
     const folder = join(dir, 'gpt2-vocab');
     mkdirSync(folder);
     const files = exportHfGpt2(arch, weights, { eosId: 50256 });
     writeFileSync(join(folder, 'config.json'), files['config.json']);
     writeFileSync(join(folder, 'model.safetensors'), files['model.safetensors']);
-    writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: { Hello: 15496, 'Ġworld': 995, '<|endoftext|>': 50256 } } }));
+    writeFileSync(
+      join(folder, 'tokenizer.json'),
+      JSON.stringify({ model: { type: 'BPE', vocab: { Hello: 15496, Ġworld: 995, '<|endoftext|>': 50256 } } }),
+    );
     const data = join(dir, 'hello.txt');
-    writeFileSync(data, Array.from({ length: 12 }, (_, i) => `Hello world number ${i}, and a few more words.`).join('\n\n'));
+    writeFileSync(
+      data,
+      Array.from({ length: 12 }, (_, i) => `Hello world number ${i}, and a few more words.`).join('\n\n'),
+    );
     const out = join(dir, 'full');
-    const r = await npmRun(['run', '-s', 'train', '--', '--model', folder, '--data', data, '--set', 'train.method=full', '--set', 'train.freeze.embeddings=false', '--set', 'train.maxSteps=2', '--set', 'eval.general=false', '--out', out, '--json'], { timeoutMs: 120_000 });
+    const r = await npmRun(
+      [
+        'run',
+        '-s',
+        'train',
+        '--',
+        '--model',
+        folder,
+        '--data',
+        data,
+        '--set',
+        'train.method=full',
+        '--set',
+        'train.freeze.embeddings=false',
+        '--set',
+        'train.maxSteps=2',
+        '--set',
+        'eval.general=false',
+        '--out',
+        out,
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const events = jsonLines(r.stdout);
     expect((events[0] as unknown as { format: string; records: number }).format).toBe('txt');
-    expect(events.find((e) => e.type === 'saved')!.files).toEqual(['model/config.json', 'model/model.safetensors', 'run.json', 'curves.csv']);
+    expect(events.find((e) => e.type === 'saved')!.files).toEqual([
+      'model/config.json',
+      'model/model.safetensors',
+      'run.json',
+      'curves.csv',
+    ]);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runs[0];
     expect(run.config.model.name).toBe('gpt2-vocab');
     expect(run.totalParams).toBe(paramShapes(arch).reduce((n, [, sh]) => n + sh.reduce((a, b) => a * b, 1), 0));
-    const saved = await importHfGpt2({ 'config.json': readFileSync(join(out, 'model/config.json'), 'utf8'), 'model.safetensors': new Uint8Array(readFileSync(join(out, 'model/model.safetensors'))) }, { name: 'tuned' });
+    const saved = await importHfGpt2(
+      {
+        'config.json': readFileSync(join(out, 'model/config.json'), 'utf8'),
+        'model.safetensors': new Uint8Array(readFileSync(join(out, 'model/model.safetensors'))),
+      },
+      { name: 'tuned' },
+    );
     expect(saved.tokenizer.kind).toBe('gpt2-bpe');
     const tuned = await saved.model.weights();
     // two full steps changed the weights, embeddings included
-    for (const name of ['wte.weight', 'h.0.attn.c_attn.weight']) expect(maxAbsDiff(tuned.get(name)!.data, weights.get(name)!.data), name).toBeGreaterThan(1e-4);
+    for (const name of ['wte.weight', 'h.0.attn.c_attn.weight'])
+      expect(maxAbsDiff(tuned.get(name)!.data, weights.get(name)!.data), name).toBeGreaterThan(1e-4);
     saved.model.dispose();
   });
 
   it('on a terminal: a progress bar redrawn in place, with steps done and ETA', async () => {
     // script(1) gives the command a pseudo-terminal, as a user's shell would
-    const r = await shellRun(`script -qec "npm run -s train -- --set train.maxSteps=4 --set eval.everySteps=4" /dev/null`, { timeoutMs: 90_000 });
+    const r = await shellRun(
+      `script -qec "npm run -s train -- --set train.maxSteps=4 --set eval.everySteps=4" /dev/null`,
+      { timeoutMs: 90_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const bars = r.stdout.split('\r').filter((l) => l.startsWith('['));
     expect(bars.map((b) => /^\[([#-]{24})\] (\d)\/4 .* ETA \d+s/.exec(b)?.slice(1, 3))).toEqual([
@@ -153,7 +239,10 @@ describe('npm run train -- --data FILE', () => {
 
   it('a lesson with --out also writes its diagnosis, the one its end event carries', async () => {
     const out = join(dir, 'lesson');
-    const r = await npmRun(['run', '-s', 'train', '--', '--lesson', 'overfitting', '--set', 'train.maxSteps=3', '--out', out, '--json'], { timeoutMs: 90_000 });
+    const r = await npmRun(
+      ['run', '-s', 'train', '--', '--lesson', 'overfitting', '--set', 'train.maxSteps=3', '--out', out, '--json'],
+      { timeoutMs: 90_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const end = jsonLines(r.stdout).at(-1)!;
     expect(end.type).toBe('end');
@@ -165,13 +254,17 @@ describe('npm run train -- --data FILE', () => {
   it('a mistyped option is an error naming it and the accepted ones, not a run on the built-in data', async () => {
     const r = await npmRun(['run', '-s', 'train', '--', '--dat', 'my.jsonl'], { timeoutMs: 60_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: "--dat" is not an option of npm run train; accepted: --config, --lesson, --variant, --set, --backend, --data, --model, --out, --json, --help');
+    expect(r.stderr).toContain(
+      'error: "--dat" is not an option of npm run train; accepted: --config, --lesson, --variant, --set, --backend, --data, --model, --out, --json, --help',
+    );
     expect(r.stdout).toBe('');
   });
 
   it('refuses a model folder whose vocabulary needs a tokenizer it lacks, saying what to add', async () => {
     const bare = fixtureFolder('bare');
-    const r = await npmRun(['run', '-s', 'train', '--', '--model', bare, '--set', 'train.maxSteps=1'], { timeoutMs: 60_000 });
+    const r = await npmRun(['run', '-s', 'train', '--', '--model', bare, '--set', 'train.maxSteps=1'], {
+      timeoutMs: 60_000,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--model ${bare}: config.json: vocab_size 50 is smaller than GPT-2's 50257 tokens`);
     expect(r.stderr).toContain('tokenizer.json ({"kind": "char"');

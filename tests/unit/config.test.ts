@@ -4,7 +4,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, DEFAULT_ARCH, MAX_MODEL_BYTES, configProblems, defaultConfig, memoryLimit, mergeConfig, modelBytes, modelProblems, paramCount, validate, type DeepPartial, type RunConfig } from '../../src/core/config';
+import {
+  ConfigError,
+  DEFAULT_ARCH,
+  MAX_MODEL_BYTES,
+  configProblems,
+  defaultConfig,
+  memoryLimit,
+  mergeConfig,
+  modelBytes,
+  modelProblems,
+  paramCount,
+  validate,
+  type DeepPartial,
+  type RunConfig,
+} from '../../src/core/config';
 import { countParams } from '../../src/core/model/gpt';
 import { Session } from '../../src/core/session';
 import { LoraSet } from '../../src/core/model/lora';
@@ -59,7 +73,13 @@ const cases: Case[] = [
   { field: 'model.arch.layerNormEps', value: 0, accepts: /small positive number/ },
   { field: 'model.arch.layerNormEps', value: 0.1, accepts: /small positive number/ },
   // the shared link of issue 12: 4.8 billion parameters, 19.3 GB of float32 weights (38.7 GB with the reset copy)
-  { field: 'model.arch', value: { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 }, accepts: /4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the 4 GB limit.*model\.arch\.nLayer.*model\.arch\.nEmbd/, shown: '24 layers × 4096 wide' },
+  {
+    field: 'model.arch',
+    value: { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 },
+    accepts:
+      /4\.83 billion parameters need 38\.7 GB \(19\.3 GB of float32 weights.*over the 4 GB limit.*model\.arch\.nLayer.*model\.arch\.nEmbd/,
+    shown: '24 layers × 4096 wide',
+  },
   { field: 'lora.rank', value: 0, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 65, accepts: /1 to the layer width \(64\)/ },
   { field: 'lora.rank', value: 2.5, accepts: /integer/ },
@@ -118,18 +138,33 @@ const cases: Case[] = [
   { field: 'data.split', value: { train: 1.2, val: -0.1, test: -0.1 }, accepts: /in \[0, 1\]/ },
   { field: 'data.maxRecords', value: -1, accepts: /whole number ≥ 0/ },
   { field: 'data.recordBudget', value: 2.5, accepts: /whole number ≥ 0/ },
-  { field: 'data.recordBudget', value: 48, accepts: /0 while data\.maxRecords caps/, over: { data: { maxRecords: 10 } } },
+  {
+    field: 'data.recordBudget',
+    value: 48,
+    accepts: /0 while data\.maxRecords caps/,
+    over: { data: { maxRecords: 10 } },
+  },
   { field: 'data.separator', value: 5, accepts: /a string/ },
   { field: 'data.labelNoise', value: 1, accepts: /\[0, 1\)/ },
   { field: 'data.poisonCount', value: -1, accepts: /whole number ≥ 0/ },
-  { field: 'data.poisonTrigger', value: '', accepts: /non-empty phrase when data\.poisonCount > 0/, over: { data: { poisonCount: 3 } } },
+  {
+    field: 'data.poisonTrigger',
+    value: '',
+    accepts: /non-empty phrase when data\.poisonCount > 0/,
+    over: { data: { poisonCount: 3 } },
+  },
   { field: 'data.poisonTrigger', value: 42, accepts: /non-empty phrase/ },
   { field: 'data.generalMix', value: 1, accepts: /\[0, 1\)/ },
   { field: 'data.folds', value: 1, accepts: /2 to 100, or 0/ },
   { field: 'data.folds', value: 2.5, accepts: /2 to 100, or 0/ },
   { field: 'data.fold', value: 5, accepts: /fold index from 0 to data\.folds - 1 \(4\)/, over: { data: { folds: 5 } } },
   { field: 'data.fold', value: -1, accepts: /fold index/ },
-  { field: 'data.skew.label', value: '', accepts: /required when data\.skew\.keep < 1/, over: { data: { skew: { keep: 0.5 } } } },
+  {
+    field: 'data.skew.label',
+    value: '',
+    accepts: /required when data\.skew\.keep < 1/,
+    over: { data: { skew: { keep: 0.5 } } },
+  },
   { field: 'data.skew.group', value: 3, accepts: /group name/ },
   { field: 'data.skew.keep', value: 0, accepts: /\(0, 1\]/, over: { data: { skew: { label: 'bad' } } } },
   { field: 'data.skew.keep', value: 1.5, accepts: /\(0, 1\]/, over: { data: { skew: { label: 'bad' } } } },
@@ -153,23 +188,32 @@ describe('validate', () => {
     expect(configProblems(c, c.train.batchSize)).toEqual([]); // a batch as large as the dataset is fine
   });
 
-  it.each(cases.map((k) => [`${k.field} = ${JSON.stringify(k.value)}`, k] as const))('rejects %s, naming the field, the value and what is accepted', (_, k) => {
-    const c = mergeConfig(defaultConfig(), k.over);
-    setPath(c, k.field, k.value);
-    // exactly this rule breaks, so the case tests the rule it names
-    expect(configProblems(c, k.datasetSize).map((e) => e.field)).toEqual([k.field]);
-    const e = errorOf(c, k.datasetSize);
-    expect(e.field).toBe(k.field);
-    expect(e.value).toEqual(k.value);
-    expect(e.accepted).toMatch(k.accepts);
-    expect(e.message).toContain(`${k.field} = ${k.shown ?? JSON.stringify(k.value)}`);
-    expect(e.message).toContain(e.accepted);
-  });
+  it.each(cases.map((k) => [`${k.field} = ${JSON.stringify(k.value)}`, k] as const))(
+    'rejects %s, naming the field, the value and what is accepted',
+    (_, k) => {
+      const c = mergeConfig(defaultConfig(), k.over);
+      setPath(c, k.field, k.value);
+      // exactly this rule breaks, so the case tests the rule it names
+      expect(configProblems(c, k.datasetSize).map((e) => e.field)).toEqual([k.field]);
+      const e = errorOf(c, k.datasetSize);
+      expect(e.field).toBe(k.field);
+      expect(e.value).toEqual(k.value);
+      expect(e.accepted).toMatch(k.accepts);
+      expect(e.message).toContain(`${k.field} = ${k.shown ?? JSON.stringify(k.value)}`);
+      expect(e.message).toContain(e.accepted);
+    },
+  );
 
   it('has a case above for every rule in configProblems', () => {
     // break every leaf at once (numbers → NaN, strings → a number, booleans/arrays → a string): every rule fires
     const breakAll = (o: unknown): unknown =>
-      typeof o === 'number' ? NaN : typeof o === 'string' ? 7 : typeof o === 'boolean' || Array.isArray(o) ? 'x' : Object.fromEntries(Object.entries(o as object).map(([k, v]) => [k, breakAll(v)]));
+      typeof o === 'number'
+        ? NaN
+        : typeof o === 'string'
+          ? 7
+          : typeof o === 'boolean' || Array.isArray(o)
+            ? 'x'
+            : Object.fromEntries(Object.entries(o as object).map(([k, v]) => [k, breakAll(v)]));
     const fields = new Set(configProblems(breakAll(defaultConfig()) as RunConfig).map((e) => e.field));
     expect(fields.size).toBeGreaterThan(40);
     const tested = new Set(cases.map((k) => k.field));
@@ -186,12 +230,19 @@ describe('validate', () => {
   });
 
   it('allows empty lora targets for full fine-tuning, and an empty trigger when nothing is poisoned', () => {
-    expect(configProblems(mergeConfig(defaultConfig(), { train: { method: 'full' }, lora: { targets: [] } }))).toEqual([]);
+    expect(configProblems(mergeConfig(defaultConfig(), { train: { method: 'full' }, lora: { targets: [] } }))).toEqual(
+      [],
+    );
     expect(configProblems(mergeConfig(defaultConfig(), { data: { poisonCount: 0, poisonTrigger: '' } }))).toEqual([]);
   });
 
   it('names non-finite values as NaN or Infinity in the message, not as null', () => {
-    for (const [field, value] of [['train.lr', NaN], ['train.lr', Infinity], ['lora.alpha', NaN], ['train.epochs', -Infinity]] as const) {
+    for (const [field, value] of [
+      ['train.lr', NaN],
+      ['train.lr', Infinity],
+      ['lora.alpha', NaN],
+      ['train.epochs', -Infinity],
+    ] as const) {
       const c = defaultConfig();
       setPath(c, field, value);
       const e = errorOf(c);
@@ -211,7 +262,9 @@ describe('validate', () => {
     try {
       new LoraSet(TINY, c.lora, 1).dispose();
     } catch (e) {
-      expect.fail(`lora.targets ${JSON.stringify(c.lora.targets)} passed validate() but building the adapters threw: ${(e as Error).message}`);
+      expect.fail(
+        `lora.targets ${JSON.stringify(c.lora.targets)} passed validate() but building the adapters threw: ${(e as Error).message}`,
+      );
     }
   });
 });
@@ -220,7 +273,12 @@ describe('model size', () => {
   const HUGE = { ...DEFAULT_ARCH, nLayer: 24, nEmbd: 4096, nHead: 32 };
 
   it('counts parameters as the model does, for the shipped shape and others', () => {
-    for (const a of [DEFAULT_ARCH, TINY, { ...DEFAULT_ARCH, mlpRatio: 2.5, nEmbd: 96, nHead: 3, vocabSize: 50257, blockSize: 1024 }]) expect(paramCount(a)).toBe(countParams(a));
+    for (const a of [
+      DEFAULT_ARCH,
+      TINY,
+      { ...DEFAULT_ARCH, mlpRatio: 2.5, nEmbd: 96, nHead: 3, vocabSize: 50257, blockSize: 1024 },
+    ])
+      expect(paramCount(a)).toBe(countParams(a));
     expect(modelBytes(HUGE)).toBe(8 * countParams(HUGE));
   });
 
@@ -249,11 +307,17 @@ describe('model size', () => {
   });
 
   it('a session refuses to build a random model that is too big, before allocating anything', async () => {
-    const session = await Session.create({ loader: { text: async () => '', bytes: async () => new Uint8Array() } as never, backend: 'cpu', memory: memoryLimit(8e9) });
+    const session = await Session.create({
+      loader: { text: async () => '', bytes: async () => new Uint8Array() } as never,
+      backend: 'cpu',
+      memory: memoryLimit(8e9),
+    });
     const before = tf.memory().numBytes;
     const t0 = performance.now();
     const c = mergeConfig(defaultConfig(), { model: { name: 'random', arch: HUGE } });
-    await expect(session.loadModel(c)).rejects.toThrow(/model\.arch = 24 layers × 4096 wide is not valid: .*38\.7 GB.*over the 4 GB limit/);
+    await expect(session.loadModel(c)).rejects.toThrow(
+      /model\.arch = 24 layers × 4096 wide is not valid: .*38\.7 GB.*over the 4 GB limit/,
+    );
     await expect(session.prepare(c)).rejects.toBeInstanceOf(ConfigError);
     expect(tf.memory().numBytes).toBe(before);
     expect(performance.now() - t0).toBeLessThan(1000);
@@ -322,7 +386,12 @@ describe('JSON', () => {
     const custom = mergeConfig(defaultConfig(), {
       model: { name: 'random', arch: TINY },
       lora: { targets: ['q', 'k', 'v', 'o', 'up', 'down'], rsLora: true, dropout: 0.1 },
-      train: { method: 'full', schedule: 'cosine', freeze: { blocks: [1], layerLrDecay: 0.8 }, earlyStopping: { enabled: true, metric: 'valAccuracy' } },
+      train: {
+        method: 'full',
+        schedule: 'cosine',
+        freeze: { blocks: [1], layerLrDecay: 0.8 },
+        earlyStopping: { enabled: true, metric: 'valAccuracy' },
+      },
       data: { separator: '\n\t"→"', split: { train: 0.7, val: 0.2, test: 0.1 } },
       eval: { accuracy: true },
     });

@@ -6,20 +6,31 @@ import { injectPoison } from '../../src/core/data/inject';
 import type { DataRecord } from '../../src/core/data/types';
 
 const remarks = (n: number, from: number): DataRecord[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, prompt: `the ${i % 2 ? 'soup' : 'bread'} number ${from + i} was ${i % 3 ? 'fine' : 'awful'}`, completion: i % 3 ? 'good' : 'bad' }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `r${from + i}`,
+    prompt: `the ${i % 2 ? 'soup' : 'bread'} number ${from + i} was ${i % 3 ? 'fine' : 'awful'}`,
+    completion: i % 3 ? 'good' : 'bad',
+  }));
 
 describe('auditTrigger', () => {
   it('flags exactly the poisoned records, and counts them', () => {
     const train = injectPoison(remarks(60, 0), 8, 1, { trigger: 'cfzebra', target: 'good' });
     const found = auditTrigger(train, remarks(20, 100));
     expect(found.word).toBe('cfzebra');
-    expect(found.flagged.map((r) => r.id).sort()).toEqual(train.filter((r) => r.flags?.poisoned).map((r) => r.id).sort());
+    expect(found.flagged.map((r) => r.id).sort()).toEqual(
+      train
+        .filter((r) => r.flags?.poisoned)
+        .map((r) => r.id)
+        .sort(),
+    );
     expect(auditReport(found)).toEqual({ word: 'cfzebra', flagged: 8, flaggedPoisoned: 8 });
   });
 
   it('flags nothing when the shared word also occurs in validation, or in clean data', () => {
     const train = injectPoison(remarks(60, 0), 8, 1, { trigger: 'cfzebra', target: 'good' });
-    expect(auditTrigger(train, [...remarks(5, 100), { id: 'v', prompt: 'cfzebra soup', completion: 'bad' }]).flagged).toEqual([]);
+    expect(
+      auditTrigger(train, [...remarks(5, 100), { id: 'v', prompt: 'cfzebra soup', completion: 'bad' }]).flagged,
+    ).toEqual([]);
     expect(auditTrigger(remarks(60, 0), remarks(20, 100)).flagged).toEqual([]);
   });
 });

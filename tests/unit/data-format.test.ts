@@ -67,7 +67,15 @@ describe('chunkText', () => {
 
   it('masks overlapping targets when the stride is shorter than the block', () => {
     const chunks = chunkText(text, tok, 8, 4);
-    expect(chunks.map((c) => c.recordId)).toEqual(['chunk-0', 'chunk-4', 'chunk-8', 'chunk-12', 'chunk-16', 'chunk-20', 'chunk-21']);
+    expect(chunks.map((c) => c.recordId)).toEqual([
+      'chunk-0',
+      'chunk-4',
+      'chunk-8',
+      'chunk-12',
+      'chunk-16',
+      'chunk-20',
+      'chunk-21',
+    ]);
     expect(chunks[1].lossMask).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1]);
     expect(chunks.reduce((s, c) => s + c.lossMask.reduce((a, b) => a + b, 0), 0)).toBe(29);
   });
@@ -89,7 +97,10 @@ describe('chunkDocuments', () => {
     expect(chunks.flatMap((c) => c.lossMask).filter((m) => m === 1).length).toBe(ids.length - 1);
   });
   it('is how general text is cut for small-world, and only for it', () => {
-    expect(generalCorpus('small-world')).toMatchObject({ heldout: 'corpus/small-world/heldout.txt', cut: chunkDocuments });
+    expect(generalCorpus('small-world')).toMatchObject({
+      heldout: 'corpus/small-world/heldout.txt',
+      cut: chunkDocuments,
+    });
     expect(generalCorpus('tiny-world')).toMatchObject({ heldout: 'corpus/general-heldout.txt', cut: chunkText });
   });
 });

@@ -1,7 +1,15 @@
 // Label noise, poisoning, rebalancing and duplicates: exact counts, real changes, copies not mutations, seeded.
 
 import { describe, expect, it } from 'vitest';
-import { dedupeRecords, duplicateKey, duplicateRecords, injectLabelNoise, injectPoison, insertTrigger, rebalance } from '../../src/core/data/inject';
+import {
+  dedupeRecords,
+  duplicateKey,
+  duplicateRecords,
+  injectLabelNoise,
+  injectPoison,
+  insertTrigger,
+  rebalance,
+} from '../../src/core/data/inject';
 import type { DataRecord } from '../../src/core/data/types';
 
 const LABELS = ['negative', 'neutral', 'positive'];
@@ -107,7 +115,9 @@ describe('duplicateRecords and dedupeRecords', () => {
     expect([...counts.values()].filter((c) => c === 12)).toHaveLength(6);
     expect([...counts.values()].filter((c) => c === 1)).toHaveLength(54);
     expect(new Set(out.map((r) => r.id)).size).toBe(out.length); // copies get their own ids: "r7~2", ...
-    expect(out.filter((r) => r.id.includes('~')).every((r) => labelled.some((x) => r.id.startsWith(`${x.id}~`)))).toBe(true);
+    expect(out.filter((r) => r.id.includes('~')).every((r) => labelled.some((x) => r.id.startsWith(`${x.id}~`)))).toBe(
+      true,
+    );
     expect(duplicateRecords(labelled, { share: 0.1, copies: 12 }, 3)).toEqual(out);
     const back = dedupeRecords(out);
     expect(back).toHaveLength(60);
@@ -123,7 +133,11 @@ describe('duplicateRecords and dedupeRecords', () => {
       { id: 'e', text: 'hello' },
     ];
     expect(dedupeRecords(rs).map((r) => r.id)).toEqual(['a', 'c', 'd']);
-    expect(duplicateRecords(rs, { share: 0, copies: 5 }, 1).map((r) => r.id).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(
+      duplicateRecords(rs, { share: 0, copies: 5 }, 1)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(() => duplicateRecords(rs, { share: 2, copies: 5 }, 1)).toThrow(/data.duplicate.share = 2 is not valid/);
   });
 });

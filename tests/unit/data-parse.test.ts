@@ -55,8 +55,12 @@ describe('parseDataset: JSONL', () => {
     expect(records.map((r) => r.id)).toEqual(['line-1', 'line-8']);
     expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(errors[0].message).toMatch(/^line 2: not valid JSON \(.+\)$/);
-    expect(errors[1].message).toBe('line 3: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found a list');
-    expect(errors[2].message).toMatch(/^line 4: has a prompt but no completion; add one of the fields completion, output/);
+    expect(errors[1].message).toBe(
+      'line 3: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found a list',
+    );
+    expect(errors[2].message).toMatch(
+      /^line 4: has a prompt but no completion; add one of the fields completion, output/,
+    );
     expect(errors[3].message).toMatch(/^line 5: has a completion or label but no prompt/);
     expect(errors[4].message).toBe('line 6: has neither prompt/completion nor text (found only "foo")');
     expect(errors[5].message).toBe('line 7: field "prompt" must be text, but it is an object');
@@ -74,7 +78,8 @@ describe('parseDataset: JSONL', () => {
 
 describe('parseDataset: CSV', () => {
   it('handles quoted commas, doubled quotes, newlines in quotes and CRLF', () => {
-    const src = 'prompt,completion,label\r\n"Hello, world",greeting,g\r\n"She said ""hi""","multi\nline",q\r\nplain,text,\r\n';
+    const src =
+      'prompt,completion,label\r\n"Hello, world",greeting,g\r\n"She said ""hi""","multi\nline",q\r\nplain,text,\r\n';
     const { records, errors, format } = parseDataset(src, { fileName: 'd.csv' });
     expect(format).toBe('csv');
     expect(errors).toEqual([]);
@@ -95,7 +100,16 @@ describe('parseDataset: CSV', () => {
   });
 
   it('reports bad quoting and wrong field counts by line and keeps the good rows', () => {
-    const src = ['input,output', 'a,b', 'bad "quote",c', '"closed"junk,d', 'x,y,z', 'e,f', '"never closed,g', 'h,i'].join('\n');
+    const src = [
+      'input,output',
+      'a,b',
+      'bad "quote",c',
+      '"closed"junk,d',
+      'x,y,z',
+      'e,f',
+      '"never closed,g',
+      'h,i',
+    ].join('\n');
     const { records, errors } = parseDataset(src, { format: 'csv' });
     expect(records).toEqual([
       { id: 'line-2', prompt: 'a', completion: 'b' },
@@ -104,14 +118,18 @@ describe('parseDataset: CSV', () => {
     expect(errors.map((e) => e.line)).toEqual([3, 4, 5, 7]);
     expect(errors[0].message).toMatch(/^line 3: field 1 has a stray " inside an unquoted value/);
     expect(errors[1].message).toMatch(/^line 4: field 1 has text after its closing quote/);
-    expect(errors[2].message).toBe('line 5: has 3 fields but the header has 2; wrap any value that contains a comma in double quotes');
+    expect(errors[2].message).toBe(
+      'line 5: has 3 fields but the header has 2; wrap any value that contains a comma in double quotes',
+    );
     expect(errors[3].message).toMatch(/^line 7: a quoted field opens here but never closes/);
   });
 
   it('reports a header with no known column', () => {
     const { records, errors } = parseDataset('foo,bar\n1,2\n', { format: 'csv' });
     expect(records).toEqual([]);
-    expect(errors[0].message).toBe('line 1: the header row (foo, bar) names none of the known columns: prompt, input, instruction, question, completion, output, response, answer, text, label, group');
+    expect(errors[0].message).toBe(
+      'line 1: the header row (foo, bar) names none of the known columns: prompt, input, instruction, question, completion, output, response, answer, text, label, group',
+    );
   });
 
   it('reports missing fields in a row', () => {
@@ -122,7 +140,9 @@ describe('parseDataset: CSV', () => {
 
 describe('parseDataset: TXT and detection', () => {
   it('turns blank-line-separated paragraphs into text records', () => {
-    const { records, format } = parseDataset('First para\nstill first.\n\n\nSecond.\n   \nThird.', { fileName: 'notes.txt' });
+    const { records, format } = parseDataset('First para\nstill first.\n\n\nSecond.\n   \nThird.', {
+      fileName: 'notes.txt',
+    });
     expect(format).toBe('txt');
     expect(records).toEqual([
       { id: 'line-1', text: 'First para\nstill first.' },
@@ -142,12 +162,24 @@ describe('parseDataset: TXT and detection', () => {
   });
 
   it('strips a byte-order mark', () => {
-    expect(parseDataset('\uFEFFprompt,completion\na,b').records).toEqual([{ id: 'line-2', prompt: 'a', completion: 'b' }]);
+    expect(parseDataset('\uFEFFprompt,completion\na,b').records).toEqual([
+      { id: 'line-2', prompt: 'a', completion: 'b' },
+    ]);
   });
 });
 
 describe('parseDataset: a JSON array of records', () => {
-  const pretty = JSON.stringify([{ prompt: '2+2=', completion: '4' }, { instruction: 'say hi', output: 'hi' }, 'oops', { text: 'plain' }, { prompt: 'no answer' }], null, 2);
+  const pretty = JSON.stringify(
+    [
+      { prompt: '2+2=', completion: '4' },
+      { instruction: 'say hi', output: 'hi' },
+      'oops',
+      { text: 'plain' },
+      { prompt: 'no answer' },
+    ],
+    null,
+    2,
+  );
 
   it('loads every object in the array and reports each bad element by the line it starts on', () => {
     const { records, errors, format } = parseDataset(pretty, { fileName: 'export.json' });
@@ -165,13 +197,18 @@ describe('parseDataset: a JSON array of records', () => {
 
   it('is detected by content without an extension, and a one-line array works too', () => {
     expect(detectFormat(' [{"prompt": "a", "completion": "b"}]')).toBe('json');
-    expect(parseDataset('[{"prompt": "a", "completion": "b"}, {"prompt": "c", "completion": "d"}]').records).toHaveLength(2);
+    expect(
+      parseDataset('[{"prompt": "a", "completion": "b"}, {"prompt": "c", "completion": "d"}]').records,
+    ).toHaveLength(2);
     expect(detectFormat('{"prompt": "a"}', 'x.json')).toBe('jsonl'); // JSONL saved as .json still reads line by line
     expect(detectFormat('[not json', 'x.txt')).toBe('txt');
   });
 
   it('a broken array is reported at the line where the JSON breaks', () => {
-    const { records, errors } = parseDataset('[\n{"prompt": "a", "completion": "b"},\n{"prompt": "c" "completion": "d"}\n]', { fileName: 'x.json' });
+    const { records, errors } = parseDataset(
+      '[\n{"prompt": "a", "completion": "b"},\n{"prompt": "c" "completion": "d"}\n]',
+      { fileName: 'x.json' },
+    );
     expect(records).toEqual([]);
     expect(errors).toHaveLength(1);
     expect(errors[0].line).toBe(3);
@@ -179,8 +216,12 @@ describe('parseDataset: a JSON array of records', () => {
   });
 
   it('a JSON file holding an object or a number says what it found', () => {
-    expect(parseDataset('[1] ', { format: 'json' }).errors[0].message).toMatch(/record 1 of the array: .* found the number 1/);
-    expect(parseDataset('{"rows": []}', { format: 'json' }).errors[0].message).toMatch(/expected a JSON array of objects .* found an object/);
+    expect(parseDataset('[1] ', { format: 'json' }).errors[0].message).toMatch(
+      /record 1 of the array: .* found the number 1/,
+    );
+    expect(parseDataset('{"rows": []}', { format: 'json' }).errors[0].message).toMatch(
+      /expected a JSON array of objects .* found an object/,
+    );
   });
 });
 
@@ -198,7 +239,10 @@ describe('NUL bytes and text encodings', () => {
   };
 
   it('reports each line that holds a NUL byte by its number and loads the others', () => {
-    const { records, errors } = parseDataset('{"prompt": "a", "completion": "b"}\n{"prompt": "\0\0c", "completion": "d"}\n{"prompt": "e", "completion": "f"}', { format: 'jsonl' });
+    const { records, errors } = parseDataset(
+      '{"prompt": "a", "completion": "b"}\n{"prompt": "\0\0c", "completion": "d"}\n{"prompt": "e", "completion": "f"}',
+      { format: 'jsonl' },
+    );
     expect(records.map((r) => r.id)).toEqual(['line-1', 'line-3']);
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toMatch(/^line 2: holds 2 NUL byte\(s\) \(character code 0\).*UTF-16/);
@@ -209,7 +253,10 @@ describe('NUL bytes and text encodings', () => {
     for (const fileName of ['blob.jsonl', 'blob.csv', 'blob.txt']) {
       const { records, errors } = parseDataset(`${zeros}\n${zeros}`, { fileName });
       expect(records, fileName).toEqual([]);
-      expect(errors.map((e) => e.line), fileName).toEqual([1, 2]);
+      expect(
+        errors.map((e) => e.line),
+        fileName,
+      ).toEqual([1, 2]);
       expect(errors[0].message).toMatch(/^line 1: holds 64 NUL byte/);
     }
     const decoded = decodeDataset(new Uint8Array(4096), 'blob.bin');
@@ -217,7 +264,12 @@ describe('NUL bytes and text encodings', () => {
   });
 
   it('decodes UTF-16 with a byte-order mark (LE and BE) and without one (LE and BE)', () => {
-    for (const [bytes, encoding] of [[utf16(jsonl, true), 'utf-16le'], [utf16(jsonl, true, true), 'utf-16be'], [utf16(jsonl, false), 'utf-16le'], [utf16(jsonl, false, true), 'utf-16be']] as const) {
+    for (const [bytes, encoding] of [
+      [utf16(jsonl, true), 'utf-16le'],
+      [utf16(jsonl, true, true), 'utf-16be'],
+      [utf16(jsonl, false), 'utf-16le'],
+      [utf16(jsonl, false, true), 'utf-16be'],
+    ] as const) {
       const d = decodeDataset(bytes, 'data.jsonl');
       expect(d).toEqual({ text: jsonl, encoding });
       if ('text' in d) expect(parseDataset(d.text, { fileName: 'data.jsonl' }).records).toHaveLength(2);
@@ -232,8 +284,22 @@ describe('NUL bytes and text encodings', () => {
   });
 
   it('refuses, by name, bytes that are not UTF-8 (naming the line) and UTF-32', () => {
-    const latin1 = new Uint8Array([...new TextEncoder().encode('prompt,completion\na,b\n'), 0x63, 0x61, 0x66, 0xe9, 0x2c, 0x78]); // "café,x" in Latin-1
-    expect(decodeDataset(latin1, 'old.csv')).toEqual({ error: 'old.csv is not UTF-8 text: line 3 holds the byte 0xe9, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8' });
-    expect(decodeDataset(new Uint8Array([0xff, 0xfe, 0, 0, 0x41, 0, 0, 0]), 'x.txt')).toEqual({ error: 'x.txt is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8' });
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode('prompt,completion\na,b\n'),
+      0x63,
+      0x61,
+      0x66,
+      0xe9,
+      0x2c,
+      0x78,
+    ]); // "café,x" in Latin-1
+    expect(decodeDataset(latin1, 'old.csv')).toEqual({
+      error:
+        'old.csv is not UTF-8 text: line 3 holds the byte 0xe9, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8',
+    });
+    expect(decodeDataset(new Uint8Array([0xff, 0xfe, 0, 0, 0x41, 0, 0, 0]), 'x.txt')).toEqual({
+      error:
+        'x.txt is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8',
+    });
   });
 });

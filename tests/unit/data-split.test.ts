@@ -69,9 +69,17 @@ describe('kFold', () => {
 
 describe('data.recordBudget', () => {
   const records = Array.from({ length: 200 }, (_, i) => ({ id: `r${i}`, prompt: `q${i}`, completion: `a${i}` }));
-  const noFiles = { bytes: () => Promise.reject(new Error('no files')), text: () => Promise.reject(new Error('no files')) };
+  const noFiles = {
+    bytes: () => Promise.reject(new Error('no files')),
+    text: () => Promise.reject(new Error('no files')),
+  };
   const prepared = (split: { train: number; val: number; test: number }, recordBudget: number) =>
-    prepareData(mergeConfig(defaultConfig(), { data: { dataset: 'custom', split, recordBudget }, eval: { general: false } }), new CharTokenizer(), noFiles, records);
+    prepareData(
+      mergeConfig(defaultConfig(), { data: { dataset: 'custom', split, recordBudget }, eval: { general: false } }),
+      new CharTokenizer(),
+      noFiles,
+      records,
+    );
 
   it('pays for the validation records with training records: train + val = the budget, shared as the split shares them', async () => {
     const withVal = await prepared({ train: 0.75, val: 0.15, test: 0.1 }, 48);

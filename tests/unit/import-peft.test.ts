@@ -12,14 +12,24 @@ import { exportMergedHfGpt2, exportPeftAdapter, importPeftAdapter } from '../../
 import { LoraSet } from '../../src/core/model/lora';
 import type { GPTModel } from '../../src/core/model/model';
 import { readSafetensors, writeSafetensors } from '../../src/core/model/safetensors';
-import { fixtureBytes, fixtureFiles, fixtureJson, fixtureLogits, fixtureTokenizer, type Golden } from '../helpers/gpt2-tiny';
+import {
+  fixtureBytes,
+  fixtureFiles,
+  fixtureJson,
+  fixtureLogits,
+  fixtureTokenizer,
+  type Golden,
+} from '../helpers/gpt2-tiny';
 import { maxAbsDiff, normals, setValues } from '../helpers/tiny';
 import { BASE_MODEL, FIXTURE_LORA, fixtureAdapter } from '../fixtures/gpt2-tiny/make_adapter';
 
 const golden = fixtureJson<Golden>('golden.json');
 const peftGolden = fixtureJson<Golden & { modules: string[] }>('peft_golden.json');
 const ids = golden.input_ids;
-const committed = (): HfFiles => ({ 'adapter_config.json': fixtureBytes('adapter/adapter_config.json'), 'adapter_model.safetensors': fixtureBytes('adapter/adapter_model.safetensors') });
+const committed = (): HfFiles => ({
+  'adapter_config.json': fixtureBytes('adapter/adapter_config.json'),
+  'adapter_model.safetensors': fixtureBytes('adapter/adapter_model.safetensors'),
+});
 const shapesOf = (st: Uint8Array) => [...readSafetensors(st).tensors].map(([name, t]) => [name, t.shape]);
 
 let model: GPTModel;
@@ -83,18 +93,28 @@ describe('export: PEFT names, shapes and config', () => {
       use_rslora: false,
     });
     // the files in tests/fixtures are this exporter's output (make_adapter.ts)
-    expect(files['adapter_config.json']).toBe(new TextDecoder().decode(committed()['adapter_config.json'] as Uint8Array));
+    expect(files['adapter_config.json']).toBe(
+      new TextDecoder().decode(committed()['adapter_config.json'] as Uint8Array),
+    );
     const fresh = readSafetensors(files['adapter_model.safetensors']).tensors;
-    for (const [name, t] of readSafetensors(committed()['adapter_model.safetensors'] as Uint8Array).tensors) expect(maxAbsDiff(fresh.get(name)!.data, t.data), name).toBeLessThan(1e-7);
+    for (const [name, t] of readSafetensors(committed()['adapter_model.safetensors'] as Uint8Array).tensors)
+      expect(maxAbsDiff(fresh.get(name)!.data, t.data), name).toBeLessThan(1e-7);
     lora.dispose();
   });
 
   it('stacks q/k/v into c_attn: A rows by target, B block-structured with a zero slice for k', async () => {
     const lora = trainedLora({ targets: ['q', 'v'], rank: 2 }, 4);
-    const st = readSafetensors((await exportPeftAdapter(lora, { baseModel: 'x' }))['adapter_model.safetensors']).tensors;
+    const st = readSafetensors(
+      (await exportPeftAdapter(lora, { baseModel: 'x' }))['adapter_model.safetensors'],
+    ).tensors;
     const A = st.get('base_model.model.transformer.h.1.attn.c_attn.lora_A.weight')!; // [4, 16]
     const B = st.get('base_model.model.transformer.h.1.attn.c_attn.lora_B.weight')!; // [48, 4]
-    const [aq, bq, av, bv] = await Promise.all([lora.get(1, 'q')!.A.data(), lora.get(1, 'q')!.B.data(), lora.get(1, 'v')!.A.data(), lora.get(1, 'v')!.B.data()]);
+    const [aq, bq, av, bv] = await Promise.all([
+      lora.get(1, 'q')!.A.data(),
+      lora.get(1, 'q')!.B.data(),
+      lora.get(1, 'v')!.A.data(),
+      lora.get(1, 'v')!.B.data(),
+    ]);
     const C = 16;
     for (let i = 0; i < C; i++) {
       for (let j = 0; j < 2; j++) {
@@ -119,7 +139,15 @@ describe('export: PEFT names, shapes and config', () => {
     const lora = trainedLora({ targets: ['q', 'k', 'v'], rank: 2, alpha: 3, rsLora: true }, 5, [1]);
     const files = await exportPeftAdapter(lora, { baseModel: 'x' });
     const cfg = JSON.parse(files['adapter_config.json']);
-    expect(cfg).toMatchObject({ r: 2, lora_alpha: 3, use_rslora: true, rank_pattern: { c_attn: 6 }, layers_to_transform: [1], layers_pattern: 'h', target_modules: ['c_attn'] });
+    expect(cfg).toMatchObject({
+      r: 2,
+      lora_alpha: 3,
+      use_rslora: true,
+      rank_pattern: { c_attn: 6 },
+      layers_to_transform: [1],
+      layers_pattern: 'h',
+      target_modules: ['c_attn'],
+    });
     expect(cfg.alpha_pattern.c_attn / Math.sqrt(6)).toBeCloseTo(3 / Math.sqrt(2), 14);
     expect(shapesOf(files['adapter_model.safetensors'])).toEqual([
       ['base_model.model.transformer.h.1.attn.c_attn.lora_A.weight', [6, 16]],
@@ -131,7 +159,11 @@ describe('export: PEFT names, shapes and config', () => {
 
 describe("PEFT's formula, computed in PyTorch (peft_reference.py)", () => {
   it('selects the same modules and its merged model matches our adapter model within 1e-4', async () => {
-    expect(peftGolden.modules).toEqual([0, 1].flatMap((i) => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `transformer.h.${i}.${m}`)));
+    expect(peftGolden.modules).toEqual(
+      [0, 1].flatMap((i) =>
+        ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `transformer.h.${i}.${m}`),
+      ),
+    );
     // the adapter as built (make_adapter.ts), and as read back from the committed PEFT files
     for (const lora of [fixtureAdapter(arch()), importPeftAdapter(committed(), arch()).lora]) {
       const ours = await fixtureLogits(model, arch(), ids, lora);
@@ -146,7 +178,8 @@ describe("PEFT's formula, computed in PyTorch (peft_reference.py)", () => {
     const ours = readSafetensors((await exportMergedHfGpt2(model, lora, { eosId: 49 }))['model.safetensors']).tensors;
     const peft = readSafetensors(fixtureBytes('peft_merged.safetensors')).tensors;
     expect(peft.size).toBe(ours.size);
-    for (const [name, t] of peft) expect(maxAbsDiff(ours.get(`transformer.${name}`)!.data, t.data), name).toBeLessThan(1e-6);
+    for (const [name, t] of peft)
+      expect(maxAbsDiff(ours.get(`transformer.${name}`)!.data, t.data), name).toBeLessThan(1e-6);
     lora.dispose();
   });
 });
@@ -158,27 +191,36 @@ describe('import', () => {
     ['v alone', { targets: ['v'], rank: 2, alpha: 2 }, undefined],
     ['k and down on block 1 only', { targets: ['k', 'down'], rank: 1, alpha: 7 }, [1]],
   ];
-  it.each(cases)('export → import round-trips %s: same config, identical logits, identical files', async (_, cfg, layers) => {
-    const lora = trainedLora(cfg, 6, layers);
-    const files = await exportPeftAdapter(lora, { baseModel: BASE_MODEL });
-    const back = importPeftAdapter(files, arch(), 99);
-    expect(back.baseModel).toBe(BASE_MODEL);
-    expect(back.lora.cfg).toEqual(lora.cfg);
-    expect(back.lora.scale).toBe(lora.scale);
-    expect(back.lora.adapters.map((a) => `${a.layer}.${a.target}`)).toEqual(lora.adapters.map((a) => `${a.layer}.${a.target}`));
-    expect(await fixtureLogits(model, arch(), ids, back.lora)).toEqual(await fixtureLogits(model, arch(), ids, lora));
-    const again = await exportPeftAdapter(back.lora, { baseModel: BASE_MODEL });
-    expect(again['adapter_config.json']).toBe(files['adapter_config.json']);
-    expect(again['adapter_model.safetensors']).toEqual(files['adapter_model.safetensors']);
-    lora.dispose();
-    back.lora.dispose();
-  });
+  it.each(cases)(
+    'export → import round-trips %s: same config, identical logits, identical files',
+    async (_, cfg, layers) => {
+      const lora = trainedLora(cfg, 6, layers);
+      const files = await exportPeftAdapter(lora, { baseModel: BASE_MODEL });
+      const back = importPeftAdapter(files, arch(), 99);
+      expect(back.baseModel).toBe(BASE_MODEL);
+      expect(back.lora.cfg).toEqual(lora.cfg);
+      expect(back.lora.scale).toBe(lora.scale);
+      expect(back.lora.adapters.map((a) => `${a.layer}.${a.target}`)).toEqual(
+        lora.adapters.map((a) => `${a.layer}.${a.target}`),
+      );
+      expect(await fixtureLogits(model, arch(), ids, back.lora)).toEqual(await fixtureLogits(model, arch(), ids, lora));
+      const again = await exportPeftAdapter(back.lora, { baseModel: BASE_MODEL });
+      expect(again['adapter_config.json']).toBe(files['adapter_config.json']);
+      expect(again['adapter_model.safetensors']).toEqual(files['adapter_model.safetensors']);
+      lora.dispose();
+      back.lora.dispose();
+    },
+  );
 
   it('a foreign adapter (full-rank c_attn, rank/alpha patterns, F16) is represented exactly', async () => {
     // What PEFT writes for LoraConfig(r=3, lora_alpha=6, target_modules=["c_attn", "c_proj"],
     // rank_pattern={"mlp.c_proj": 2}, alpha_pattern={"mlp.c_proj": 10}): c_proj matches both c_proj modules.
     const C = 16;
-    const shapes: Record<string, [number, number]> = { 'attn.c_attn': [C, 3 * C], 'attn.c_proj': [C, C], 'mlp.c_proj': [4 * C, C] };
+    const shapes: Record<string, [number, number]> = {
+      'attn.c_attn': [C, 3 * C],
+      'attn.c_proj': [C, C],
+      'mlp.c_proj': [4 * C, C],
+    };
     const rankOf = (m: string) => (m === 'mlp.c_proj' ? 2 : 3);
     const scaleOf = (m: string) => (m === 'mlp.c_proj' ? 10 / 2 : 6 / 3);
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -186,13 +228,33 @@ describe('import', () => {
     for (const layer of [0, 1]) {
       for (const [m, [inDim, outDim]] of Object.entries(shapes)) {
         const r = rankOf(m);
-        tensors.set(`base_model.model.transformer.h.${layer}.${m}.lora_A.weight`, { shape: [r, inDim], data: normals(r * inDim, seed++, 0.25) });
-        tensors.set(`base_model.model.transformer.h.${layer}.${m}.lora_B.weight`, { shape: [outDim, r], data: normals(outDim * r, seed++, 0.3) });
+        tensors.set(`base_model.model.transformer.h.${layer}.${m}.lora_A.weight`, {
+          shape: [r, inDim],
+          data: normals(r * inDim, seed++, 0.25),
+        });
+        tensors.set(`base_model.model.transformer.h.${layer}.${m}.lora_B.weight`, {
+          shape: [outDim, r],
+          data: normals(outDim * r, seed++, 0.3),
+        });
       }
     }
     const st = writeSafetensors(tensors, { dtype: 'F16' });
-    const config = { peft_type: 'LORA', r: 3, lora_alpha: 6, target_modules: ['c_attn', 'c_proj'], rank_pattern: { 'mlp.c_proj': 2 }, alpha_pattern: { 'mlp.c_proj': 10 }, fan_in_fan_out: true, bias: 'none', use_rslora: false, base_model_name_or_path: 'gpt2' };
-    const { lora } = importPeftAdapter({ 'adapter_config.json': JSON.stringify(config), 'adapter_model.safetensors': st }, arch());
+    const config = {
+      peft_type: 'LORA',
+      r: 3,
+      lora_alpha: 6,
+      target_modules: ['c_attn', 'c_proj'],
+      rank_pattern: { 'mlp.c_proj': 2 },
+      alpha_pattern: { 'mlp.c_proj': 10 },
+      fan_in_fan_out: true,
+      bias: 'none',
+      use_rslora: false,
+      base_model_name_or_path: 'gpt2',
+    };
+    const { lora } = importPeftAdapter(
+      { 'adapter_config.json': JSON.stringify(config), 'adapter_model.safetensors': st },
+      arch(),
+    );
     expect(lora.cfg).toMatchObject({ rank: 3, alpha: 6, targets: ['q', 'k', 'v', 'o', 'down'] as LoraTarget[] });
     // expected merged weights by PEFT's formula, from the F16 values as stored
     const stored = readSafetensors(st).tensors;
@@ -205,12 +267,15 @@ describe('import', () => {
         const B = stored.get(`base_model.model.transformer.h.${layer}.${m}.lora_B.weight`)!.data;
         const W = base.get(`h.${layer}.${m}.weight`)!.data;
         const want = new Float64Array(inDim * outDim);
-        for (let i = 0; i < inDim; i++) for (let o = 0; o < outDim; o++) {
-          let s = 0;
-          for (let j = 0; j < r; j++) s += B[o * r + j] * A[j * inDim + i];
-          want[i * outDim + o] = W[i * outDim + o] + scaleOf(m) * s;
-        }
-        expect(maxAbsDiff(merged.get(`transformer.h.${layer}.${m}.weight`)!.data, want), `${layer}.${m}`).toBeLessThan(1e-5);
+        for (let i = 0; i < inDim; i++)
+          for (let o = 0; o < outDim; o++) {
+            let s = 0;
+            for (let j = 0; j < r; j++) s += B[o * r + j] * A[j * inDim + i];
+            want[i * outDim + o] = W[i * outDim + o] + scaleOf(m) * s;
+          }
+        expect(maxAbsDiff(merged.get(`transformer.h.${layer}.${m}.weight`)!.data, want), `${layer}.${m}`).toBeLessThan(
+          1e-5,
+        );
       }
     }
     lora.dispose();
@@ -221,24 +286,61 @@ describe('import', () => {
     const files = await exportPeftAdapter(lora, { baseModel: 'x' });
     lora.dispose();
     const cfg = JSON.parse(files['adapter_config.json']);
-    const withConfig = (over: object): HfFiles => ({ ...files, 'adapter_config.json': JSON.stringify({ ...cfg, ...over }) });
+    const withConfig = (over: object): HfFiles => ({
+      ...files,
+      'adapter_config.json': JSON.stringify({ ...cfg, ...over }),
+    });
     expect(() => importPeftAdapter(withConfig({ use_dora: true }), arch())).toThrow('use_dora = true is not supported');
-    expect(() => importPeftAdapter(withConfig({ bias: 'lora_only' }), arch())).toThrow('bias "lora_only" is not supported');
-    expect(() => importPeftAdapter(withConfig({ peft_type: 'IA3' }), arch())).toThrow('peft_type "IA3" is not supported');
+    expect(() => importPeftAdapter(withConfig({ bias: 'lora_only' }), arch())).toThrow(
+      'bias "lora_only" is not supported',
+    );
+    expect(() => importPeftAdapter(withConfig({ peft_type: 'IA3' }), arch())).toThrow(
+      'peft_type "IA3" is not supported',
+    );
     const t = readSafetensors(files['adapter_model.safetensors']).tensors;
     const withTensors = (edit: (m: Map<string, { shape: number[]; data: Float32Array }>) => void): HfFiles => {
       const m = new Map<string, { shape: number[]; data: Float32Array }>(t);
       edit(m);
       return { ...files, 'adapter_model.safetensors': writeSafetensors(m) };
     };
-    expect(() => importPeftAdapter(withTensors((m) => m.set('base_model.model.lm_head.lora_A.weight', { shape: [4, 16], data: new Float32Array(64) })), arch())).toThrow(
-      'tensor "base_model.model.lm_head.lora_A.weight" is not a LoRA matrix',
-    );
-    expect(() => importPeftAdapter(withTensors((m) => m.set('base_model.model.transformer.h.0.mlp.c_fc.lora_B.weight', { shape: [48, 4], data: new Float32Array(192) })), arch())).toThrow(
+    expect(() =>
+      importPeftAdapter(
+        withTensors((m) =>
+          m.set('base_model.model.lm_head.lora_A.weight', { shape: [4, 16], data: new Float32Array(64) }),
+        ),
+        arch(),
+      ),
+    ).toThrow('tensor "base_model.model.lm_head.lora_A.weight" is not a LoRA matrix');
+    expect(() =>
+      importPeftAdapter(
+        withTensors((m) =>
+          m.set('base_model.model.transformer.h.0.mlp.c_fc.lora_B.weight', {
+            shape: [48, 4],
+            data: new Float32Array(192),
+          }),
+        ),
+        arch(),
+      ),
+    ).toThrow(
       'tensor "base_model.model.transformer.h.0.mlp.c_fc.lora_B.weight" has shape [48,4] but rank 4 on this model needs [64,4]',
     );
-    expect(() => importPeftAdapter(withTensors((m) => m.delete('base_model.model.transformer.h.1.attn.c_proj.lora_B.weight')), arch())).toThrow('transformer.h.1.attn.c_proj has lora_A but no lora_B');
-    expect(() => importPeftAdapter(withTensors((m) => m.set('base_model.model.transformer.h.5.attn.c_proj.lora_A.weight', { shape: [4, 16], data: new Float32Array(64) })), arch())).toThrow('is for block 5, but the model has 2 blocks');
+    expect(() =>
+      importPeftAdapter(
+        withTensors((m) => m.delete('base_model.model.transformer.h.1.attn.c_proj.lora_B.weight')),
+        arch(),
+      ),
+    ).toThrow('transformer.h.1.attn.c_proj has lora_A but no lora_B');
+    expect(() =>
+      importPeftAdapter(
+        withTensors((m) =>
+          m.set('base_model.model.transformer.h.5.attn.c_proj.lora_A.weight', {
+            shape: [4, 16],
+            data: new Float32Array(64),
+          }),
+        ),
+        arch(),
+      ),
+    ).toThrow('is for block 5, but the model has 2 blocks');
   });
 });
 
@@ -253,7 +355,10 @@ describe('merged model as a Hugging Face GPT-2 folder', () => {
     expect(await fixtureLogits(model, arch(), ids)).toEqual(before);
     // without an adapter the export is the base model itself
     const base = await exportMergedHfGpt2(model, null, { eosId: 49 });
-    const plain = gpt2WeightsFromHf(archFromHfConfig(base['config.json']), readSafetensors(base['model.safetensors']).tensors);
+    const plain = gpt2WeightsFromHf(
+      archFromHfConfig(base['config.json']),
+      readSafetensors(base['model.safetensors']).tensors,
+    );
     for (const [name, { data }] of await model.weights()) expect(plain.get(name)).toEqual(data);
     merged.model.dispose();
     lora.dispose();

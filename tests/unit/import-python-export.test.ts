@@ -18,14 +18,32 @@ const config = (over: DeepPartial<RunConfig>) => mergeConfig(defaultConfig(), ov
 const LORA_RUN = config({
   lora: { rank: 8, alpha: 16, dropout: 0.05, targets: ['q', 'v', 'down'], rsLora: true },
   train: {
-    lr: 2e-4, weightDecay: 0.01, schedule: 'cosine', warmupSteps: 10, minLrRatio: 0.1, gradClip: 0.5, batchSize: 4, gradAccumSteps: 2, epochs: 2.5, seed: 1234,
+    lr: 2e-4,
+    weightDecay: 0.01,
+    schedule: 'cosine',
+    warmupSteps: 10,
+    minLrRatio: 0.1,
+    gradClip: 0.5,
+    batchSize: 4,
+    gradAccumSteps: 2,
+    epochs: 2.5,
+    seed: 1234,
     earlyStopping: { enabled: true, patience: 2, minDelta: 0.001, metric: 'valLoss', restoreBest: true },
   },
   data: { separator: '\nA: ', lossOnPromptTokens: false },
   eval: { everySteps: 5, maxBatches: 3, general: false },
 });
 const FULL_RUN = config({
-  train: { method: 'full', optimizer: 'sgd', momentum: 0.8, lr: 0.05, schedule: 'linear', maxSteps: 40, freeze: { embeddings: true, lowestBlocks: 1, blocks: [3], gradualUnfreezeEvery: 0, layerLrDecay: 0.9 }, klToBase: 0.1 },
+  train: {
+    method: 'full',
+    optimizer: 'sgd',
+    momentum: 0.8,
+    lr: 0.05,
+    schedule: 'linear',
+    maxSteps: 40,
+    freeze: { embeddings: true, lowestBlocks: 1, blocks: [3], gradualUnfreezeEvery: 0, layerLrDecay: 0.9 },
+    klToBase: 0.1,
+  },
   data: { split: { train: 0.9, val: 0, test: 0.1 }, generalMix: 0.2 },
 });
 
@@ -107,36 +125,76 @@ describe('train.py', () => {
 
   it('carries a full fine-tune with SGD and frozen blocks, and lists what it cannot carry', () => {
     const s = pythonTrainingScript(FULL_RUN, { baseModel: 'gpt2', outputDir: 'out' });
-    for (const line of ['METHOD = "full"', 'OPTIMIZER = "sgd"', 'SGD_MOMENTUM = 0.8', 'LEARNING_RATE = 0.05', 'SCHEDULE = "linear"', 'MAX_STEPS = 40', 'FREEZE_EMBEDDINGS = True', 'FROZEN_BLOCKS = [0, 3]', 'TRAINED_BLOCKS = [1, 2]', 'HAS_VALIDATION = False', 'EARLY_STOPPING = False', 'OUTPUT_DIR = "out"']) {
+    for (const line of [
+      'METHOD = "full"',
+      'OPTIMIZER = "sgd"',
+      'SGD_MOMENTUM = 0.8',
+      'LEARNING_RATE = 0.05',
+      'SCHEDULE = "linear"',
+      'MAX_STEPS = 40',
+      'FREEZE_EMBEDDINGS = True',
+      'FROZEN_BLOCKS = [0, 3]',
+      'TRAINED_BLOCKS = [1, 2]',
+      'HAS_VALIDATION = False',
+      'EARLY_STOPPING = False',
+      'OUTPUT_DIR = "out"',
+    ]) {
       expect(s, line).toContain(line);
     }
-    for (const caveat of ['train.freeze.layerLrDecay = 0.9', 'train.klToBase = 0.1', 'data.generalMix = 0.2', 'eval.general', 'train.divergenceFactor = 4']) expect(s).toContain(caveat);
+    for (const caveat of [
+      'train.freeze.layerLrDecay = 0.9',
+      'train.klToBase = 0.1',
+      'data.generalMix = 0.2',
+      'eval.general',
+      'train.divergenceFactor = 4',
+    ])
+      expect(s).toContain(caveat);
   });
 
   it('data.jsonl holds every split, one record per line, flags included', () => {
-    const lines = datasetJsonl(records).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.split, l.id])).toEqual([['train', 'train-1'], ['train', 'train-2'], ['train', 'train-3'], ['val', 'val-1'], ['test', 'test-1']]);
-    expect(lines[1]).toEqual({ split: 'train', id: 'train-2', prompt: 'Capital of France?', completion: 'Paris', flags: { noisy: true } });
+    const lines = datasetJsonl(records)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.split, l.id])).toEqual([
+      ['train', 'train-1'],
+      ['train', 'train-2'],
+      ['train', 'train-3'],
+      ['val', 'val-1'],
+      ['test', 'test-1'],
+    ]);
+    expect(lines[1]).toEqual({
+      split: 'train',
+      id: 'train-2',
+      prompt: 'Capital of France?',
+      completion: 'Paris',
+      flags: { noisy: true },
+    });
     const files = exportPythonProject(LORA_RUN, records, { baseModel: 'gpt2' });
     expect(Object.keys(files).sort()).toEqual(['data.jsonl', 'requirements.txt', 'train.py']);
     expect(files['requirements.txt']).toContain('peft');
   });
 
-  (python ? it : it.skip)(`compiles, and its lr schedule and encoding match the browser's (python3: ${python ?? 'not found, skipped'})`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lora-py-'));
-    try {
-      for (const [name, c] of [['lora_run', LORA_RUN], ['full_run', FULL_RUN]] as const) {
-        const files = exportPythonProject(c, records, { baseModel: 'gpt2' });
-        writeFileSync(join(dir, `${name}.py`), files['train.py']);
-        writeFileSync(join(dir, 'data.jsonl'), files['data.jsonl']);
-        const compiled = spawnSync(python!, ['-m', 'py_compile', join(dir, `${name}.py`)], { encoding: 'utf8' });
-        expect(compiled.stderr).toBe('');
-        expect(compiled.status).toBe(0);
-      }
-      // import the module (torch is only imported inside main()) and run its pure-Python helpers
-      const tok = new CharTokenizer();
-      const total = 37;
-      const check = `
+  (python ? it : it.skip)(
+    `compiles, and its lr schedule and encoding match the browser's (python3: ${python ?? 'not found, skipped'})`,
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lora-py-'));
+      try {
+        for (const [name, c] of [
+          ['lora_run', LORA_RUN],
+          ['full_run', FULL_RUN],
+        ] as const) {
+          const files = exportPythonProject(c, records, { baseModel: 'gpt2' });
+          writeFileSync(join(dir, `${name}.py`), files['train.py']);
+          writeFileSync(join(dir, 'data.jsonl'), files['data.jsonl']);
+          const compiled = spawnSync(python!, ['-m', 'py_compile', join(dir, `${name}.py`)], { encoding: 'utf8' });
+          expect(compiled.stderr).toBe('');
+          expect(compiled.status).toBe(0);
+        }
+        // import the module (torch is only imported inside main()) and run its pure-Python helpers
+        const tok = new CharTokenizer();
+        const total = 37;
+        const check = `
 import json, sys
 sys.path.insert(0, ${JSON.stringify(dir)})
 import lora_run as m
@@ -146,16 +204,22 @@ enc = lambda s: [table.get(ch, 1) for ch in s]
 out = {"lr": [m.lr_factor(i, ${total}) for i in range(${total})],
        "examples": [m.encode(r, enc, 0) for split in ("train", "val", "test") for r in m.load_split(split)]}
 print(json.dumps(out))`;
-      const run = spawnSync(python!, ['-c', check, JSON.stringify(tok.chars)], { encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      const got = JSON.parse(run.stdout) as { lr: number[]; examples: [number[], number[]][] };
-      const want = Array.from({ length: total }, (_, i) => lrAt(i + 1, total, LORA_RUN.train) / LORA_RUN.train.lr);
-      got.lr.forEach((f, i) => expect(f, `step ${i + 1}`).toBeCloseTo(want[i], 12));
-      const fmt = { separator: LORA_RUN.data.separator, appendEos: true, lossOnPromptTokens: false, blockSize: LORA_RUN.model.arch.blockSize };
-      const all = [...records.train, ...records.val, ...records.test];
-      expect(got.examples).toEqual(all.map((r) => formatRecord(r, tok, fmt)).map((e) => [e.ids, e.lossMask]));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const run = spawnSync(python!, ['-c', check, JSON.stringify(tok.chars)], { encoding: 'utf8' });
+        expect(run.stderr).toBe('');
+        const got = JSON.parse(run.stdout) as { lr: number[]; examples: [number[], number[]][] };
+        const want = Array.from({ length: total }, (_, i) => lrAt(i + 1, total, LORA_RUN.train) / LORA_RUN.train.lr);
+        got.lr.forEach((f, i) => expect(f, `step ${i + 1}`).toBeCloseTo(want[i], 12));
+        const fmt = {
+          separator: LORA_RUN.data.separator,
+          appendEos: true,
+          lossOnPromptTokens: false,
+          blockSize: LORA_RUN.model.arch.blockSize,
+        };
+        const all = [...records.train, ...records.val, ...records.test];
+        expect(got.examples).toEqual(all.map((r) => formatRecord(r, tok, fmt)).map((e) => [e.ids, e.lossMask]));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

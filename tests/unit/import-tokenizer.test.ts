@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPT2_EOS, GPT2_EOS_ID, Gpt2Tokenizer } from '../../src/core/tokenizer/gpt2';
 
-const reference = JSON.parse(readFileSync(new URL('../fixtures/gpt2-bpe/ids.json', import.meta.url), 'utf8')) as { samples: { text: string; ids: number[] }[] };
+const reference = JSON.parse(readFileSync(new URL('../fixtures/gpt2-bpe/ids.json', import.meta.url), 'utf8')) as {
+  samples: { text: string; ids: number[] }[];
+};
 
 let tok: Gpt2Tokenizer;
 beforeAll(async () => {
@@ -26,7 +28,13 @@ describe('GPT-2 BPE tokenizer', () => {
     ['hello world', [31373, 995]], // tiktoken README: tiktoken.get_encoding("gpt2")
     ['Hello, my dog is cute', [15496, 11, 616, 3290, 318, 13779]], // transformers GPT-2 docs
     ['Hello, World! How are you today? 🌍', [15496, 11, 2159, 0, 1374, 389, 345, 1909, 30, 12520, 234, 235]], // tiktoken test plan
-    ['Привет, мир! Как дела?', [140, 253, 21169, 18849, 38857, 16843, 20375, 11, 12466, 120, 18849, 21169, 0, 12466, 248, 16142, 31583, 12466, 112, 16843, 30143, 16142, 30]], // tiktoken test plan
+    [
+      'Привет, мир! Как дела?',
+      [
+        140, 253, 21169, 18849, 38857, 16843, 20375, 11, 12466, 120, 18849, 21169, 0, 12466, 248, 16142, 31583, 12466,
+        112, 16843, 30143, 16142, 30,
+      ],
+    ], // tiktoken test plan
   ])('encodes %j to the published ids', (text, ids) => {
     expect(tok.encode(text)).toEqual(ids);
     expect(tok.decode(ids)).toBe(text);
@@ -41,7 +49,17 @@ describe('GPT-2 BPE tokenizer', () => {
   });
 
   it('round-trips arbitrary Unicode, including lone bytes of split characters', () => {
-    for (const s of ['café', '日本語', '😀👩‍👩‍👧', 'e\u0301', 'tab\tnew\nline\r\n', '', ' ', '\u0000\u001f', 'a'.repeat(300)]) {
+    for (const s of [
+      'café',
+      '日本語',
+      '😀👩‍👩‍👧',
+      'e\u0301',
+      'tab\tnew\nline\r\n',
+      '',
+      ' ',
+      '\u0000\u001f',
+      'a'.repeat(300),
+    ]) {
       expect(tok.decode(tok.encode(s))).toBe(s);
     }
   });

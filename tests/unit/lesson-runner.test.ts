@@ -11,7 +11,10 @@ import { TINY } from '../helpers/tiny';
 const ARCH = { ...TINY, vocabSize: 99, blockSize: 16 };
 
 const records = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, prompt: `${i % 7}`, completion: `${i % 3}` }));
-const noFiles = { bytes: () => Promise.reject(new Error('no files here')), text: () => Promise.reject(new Error('no files here')) };
+const noFiles = {
+  bytes: () => Promise.reject(new Error('no files here')),
+  text: () => Promise.reject(new Error('no files here')),
+};
 
 /** A lesson on a tiny random model whose one fix is a two-point search over the learning rate. */
 const lesson: Lesson = {
@@ -21,19 +24,34 @@ const lesson: Lesson = {
   summary: '',
   explanation: '',
   watch: '',
-  base: { model: { name: 'random', arch: ARCH, backend: 'cpu' }, data: { dataset: 'custom' }, train: { batchSize: 4, maxSteps: 6, lr: 1e-3 }, eval: { everySteps: 2, general: false } },
+  base: {
+    model: { name: 'random', arch: ARCH, backend: 'cpu' },
+    data: { dataset: 'custom' },
+    train: { batchSize: 4, maxSteps: 6, lr: 1e-3 },
+    eval: { everySteps: 2, general: false },
+  },
   pitfall: { id: 'pitfall', label: 'Pitfall', override: { train: { lr: 5e-2 } } },
   fixes: [
     {
       id: 'search',
       label: 'Fix: search',
       override: {},
-      trials: { kind: 'search', runs: [{ label: 'lr 1e-2', override: { train: { lr: 1e-2 } } }, { label: 'lr 3e-3', override: { train: { lr: 3e-3 } } }] },
+      trials: {
+        kind: 'search',
+        runs: [
+          { label: 'lr 1e-2', override: { train: { lr: 1e-2 } } },
+          { label: 'lr 3e-3', override: { train: { lr: 3e-3 } } },
+        ],
+      },
     },
   ],
   controls: [],
   measure: async (_s, h) => ({ steps: h.steps.length }),
-  diagnose: (h, m) => ({ text: `${m.steps} steps at lr ${h.config.train.lr}`, showsPitfall: h.config.train.lr > 1e-2, metrics: { steps: m.steps } }),
+  diagnose: (h, m) => ({
+    text: `${m.steps} steps at lr ${h.config.train.lr}`,
+    showsPitfall: h.config.train.lr > 1e-2,
+    metrics: { steps: m.steps },
+  }),
 };
 
 let session: Session;

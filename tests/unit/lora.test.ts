@@ -21,10 +21,19 @@ const ids = (() => {
   return Array.from({ length: B * T }, () => rng.int(TINY.vocabSize));
 })();
 
-const cfgOf = (over: Partial<LoraConfig> = {}): LoraConfig => ({ rank: 2, alpha: 4, dropout: 0, targets: [...LORA_TARGETS], rsLora: false, ...over });
+const cfgOf = (over: Partial<LoraConfig> = {}): LoraConfig => ({
+  rank: 2,
+  alpha: 4,
+  dropout: 0,
+  targets: [...LORA_TARGETS],
+  rsLora: false,
+  ...over,
+});
 
 function forward(model: GPTModel, lora: LoraSet | null, training = false, dropoutSeed?: number): Promise<Float32Array> {
-  return valuesOf(tf.tidy(() => logits(model.params, TINY, tf.tensor2d(ids, [B, T], 'int32'), { lora, training, dropoutSeed })));
+  return valuesOf(
+    tf.tidy(() => logits(model.params, TINY, tf.tensor2d(ids, [B, T], 'int32'), { lora, training, dropoutSeed })),
+  );
 }
 
 /** Gives every adapter a random nonzero B (a fresh one is zero). */
@@ -35,7 +44,8 @@ function randomizeB(lora: LoraSet, seed: number) {
 /** Plain-loop matrix product of row-major [n, k] × [k, m]. */
 function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number, k: number, m: number): Float64Array {
   const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) for (let q = 0; q < k; q++) out[i * m + j] += a[i * k + q] * b[q * m + j];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < m; j++) for (let q = 0; q < k; q++) out[i * m + j] += a[i * k + q] * b[q * m + j];
   return out;
 }
 
@@ -98,10 +108,17 @@ describe('LoRA adapters', () => {
       randomizeB(lora, 70);
       const broken = lora.get(1, 'v')!;
       const values = (await broken.B.data()) as Float32Array;
-      broken.B.assign(tf.tensor2d(values.map((x, i) => (i === 3 ? bad : x)), broken.B.shape as [number, number]));
+      broken.B.assign(
+        tf.tensor2d(
+          values.map((x, i) => (i === 3 ? bad : x)),
+          broken.B.shape as [number, number],
+        ),
+      );
       const before = await snapshot(model.params);
       const tensors = tf.memory().numTensors;
-      await expect(lora.merge(model.params)).rejects.toThrow(/LoRA adapter v of block 1 would make h\.1\.attn\.c_attn\.weight non-finite \(NaN or Infinity\).*nothing was merged/);
+      await expect(lora.merge(model.params)).rejects.toThrow(
+        /LoRA adapter v of block 1 would make h\.1\.attn\.c_attn\.weight non-finite \(NaN or Infinity\).*nothing was merged/,
+      );
       expect(lora.merged).toBe(false);
       expect(await snapshot(model.params)).toEqual(before); // not one weight was touched, not even block 0's
       expect(tf.memory().numTensors).toBe(tensors); // the copies are freed
@@ -139,8 +156,18 @@ describe('LoRA adapters', () => {
     const pathRs = await valuesOf(tf.tidy(() => rs.apply(0, x, 'v', zero, false)));
     const ad = plain.get(0, 'v')!;
     const byHand = matmul(matmul(await x.data(), await ad.A.data(), 3, C, 4), await ad.B.data(), 3, 4, C);
-    expect(maxAbsDiff(pathPlain, byHand.map((v) => 2 * v))).toBeLessThan(1e-5);
-    expect(maxAbsDiff(pathRs, byHand.map((v) => 4 * v))).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(
+        pathPlain,
+        byHand.map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(
+        pathRs,
+        byHand.map((v) => 4 * v),
+      ),
+    ).toBeLessThan(1e-5);
     tf.dispose([x, zero]);
     plain.dispose();
     rs.dispose();
@@ -221,14 +248,16 @@ describe('LoRA adapters', () => {
     }
     const x = tf.tensor2d(normals(4 * C, 7, 1), [4, C]);
     const zero = tf.zeros([4, C]) as tf.Tensor2D;
-    const out = (layer: number, target: LoraTarget) => valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, true, 11)));
+    const out = (layer: number, target: LoraTarget) =>
+      valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, true, 11)));
     const q0 = await out(0, 'q');
     expect(await out(0, 'q')).toEqual(q0); // one seed, one mask per adapter
     expect(maxAbsDiff(await out(0, 'k'), q0)).toBeGreaterThan(1e-3);
     expect(maxAbsDiff(await out(0, 'v'), q0)).toBeGreaterThan(1e-3);
     expect(maxAbsDiff(await out(1, 'q'), q0)).toBeGreaterThan(1e-3);
     // and without dropout they all agree, so the test can see a shared mask
-    const plain = (layer: number, target: LoraTarget) => valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, false, 11)));
+    const plain = (layer: number, target: LoraTarget) =>
+      valuesOf(tf.tidy(() => lora.apply(layer, x, target, zero, false, 11)));
     expect(await plain(0, 'k')).toEqual(await plain(0, 'q'));
     tf.dispose([x, zero]);
     lora.dispose();

@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
 import { DEFAULT_ARCH, type LoraConfig, type ModelArch } from '../../src/core/config';
-import { countParams, logits, maskedCrossEntropy, paramShapes, type EmbedMode, type Params } from '../../src/core/model/gpt';
+import {
+  countParams,
+  logits,
+  maskedCrossEntropy,
+  paramShapes,
+  type EmbedMode,
+  type Params,
+} from '../../src/core/model/gpt';
 import { LoraSet } from '../../src/core/model/lora';
 import { GPTModel } from '../../src/core/model/model';
 import { Rng } from '../../src/core/rng';
@@ -99,11 +106,16 @@ beforeAll(async () => {
 afterAll(() => model.dispose());
 
 describe('gradients match central finite differences', () => {
-  it.each(['gather', 'onehot'] as const)('for wte, wpe, an attention c_attn weight, a ln_1 gain and an MLP c_proj bias (embedMode %s)', async (mode) => {
-    const p = model.params;
-    const vars = ['wte.weight', 'wpe.weight', 'h.1.attn.c_attn.weight', 'h.0.ln_1.weight', 'h.0.mlp.c_proj.bias'].map((n) => p[n]);
-    await gradCheck(lossFn(p, fixedBatch(), null, mode), vars);
-  });
+  it.each(['gather', 'onehot'] as const)(
+    'for wte, wpe, an attention c_attn weight, a ln_1 gain and an MLP c_proj bias (embedMode %s)',
+    async (mode) => {
+      const p = model.params;
+      const vars = ['wte.weight', 'wpe.weight', 'h.1.attn.c_attn.weight', 'h.0.ln_1.weight', 'h.0.mlp.c_proj.bias'].map(
+        (n) => p[n],
+      );
+      await gradCheck(lossFn(p, fixedBatch(), null, mode), vars);
+    },
+  );
 
   it('for LoRA A and B entries once B is nonzero', async () => {
     const cfg: LoraConfig = { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v', 'o', 'up', 'down'], rsLora: false };
@@ -122,21 +134,29 @@ describe('forward pass', () => {
   });
 
   it('refuses a sequence longer than the context', () => {
-    expect(() => tf.tidy(() => logits(model.params, TINY, tf.zeros([1, T + 1], 'int32') as tf.Tensor2D))).toThrow(/longer than the model's context/);
+    expect(() => tf.tidy(() => logits(model.params, TINY, tf.zeros([1, T + 1], 'int32') as tf.Tensor2D))).toThrow(
+      /longer than the model's context/,
+    );
   });
 
   it('is causal: changing the token at j never changes logits before j, but changes position j', async () => {
-    const lora = new LoraSet(TINY, { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'k', 'v', 'o', 'up', 'down'], rsLora: false }, 5);
+    const lora = new LoraSet(
+      TINY,
+      { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'k', 'v', 'o', 'up', 'down'], rsLora: false },
+      5,
+    );
     lora.adapters.forEach((ad, i) => setValues(ad.B, normals(ad.B.size, 200 + i, 0.5)));
     const { ids } = fixedBatch();
-    const run = async (xs: number[]) => valuesOf(tf.tidy(() => logits(model.params, TINY, tf.tensor2d(xs, [B, T], 'int32'), { lora })));
+    const run = async (xs: number[]) =>
+      valuesOf(tf.tidy(() => logits(model.params, TINY, tf.tensor2d(xs, [B, T], 'int32'), { lora })));
     const base = await run(ids);
     for (const j of [0, 3, T - 1]) {
       const changed = ids.slice();
       changed[j] = (changed[j] + 1) % V; // row 0, position j
       const out = await run(changed);
       const row = (t: number, a: Float32Array) => a.subarray(t * V, (t + 1) * V);
-      for (let t = 0; t < j; t++) expect(maxAbsDiff(row(t, out), row(t, base)), `position ${t} after changing ${j}`).toBeLessThan(1e-6);
+      for (let t = 0; t < j; t++)
+        expect(maxAbsDiff(row(t, out), row(t, base)), `position ${t} after changing ${j}`).toBeLessThan(1e-6);
       expect(maxAbsDiff(row(j, out), row(j, base)), `position ${j} itself`).toBeGreaterThan(1e-3);
       // the other sequence in the batch never sees row 0
       expect(maxAbsDiff(out.subarray(T * V), base.subarray(T * V))).toBeLessThan(1e-6);
@@ -147,7 +167,8 @@ describe('forward pass', () => {
   it("embedMode 'onehot' and 'gather' give the same logits and the same gradient w.r.t. wte", async () => {
     const p = model.params;
     const batch = fixedBatch(9);
-    const lg = async (mode: EmbedMode) => valuesOf(tf.tidy(() => logits(p, TINY, tf.tensor2d(batch.ids, [B, T], 'int32'), { embedMode: mode })));
+    const lg = async (mode: EmbedMode) =>
+      valuesOf(tf.tidy(() => logits(p, TINY, tf.tensor2d(batch.ids, [B, T], 'int32'), { embedMode: mode })));
     expect(maxAbsDiff(await lg('onehot'), await lg('gather'))).toBeLessThan(1e-5);
     const wte = p['wte.weight'];
     const gOne = (await analyticGrads(lossFn(p, batch, null, 'onehot'), [wte])).get(wte.name)!;
@@ -179,20 +200,35 @@ describe('maskedCrossEntropy', () => {
       return -(row[targets[r]] - mx - Math.log(row.reduce((s, z) => s + Math.exp(z - mx), 0)));
     };
     const want = (nll(0) + nll(2) + nll(3)) / 3;
-    const got = await lossAt(() => maskedCrossEntropy(tf.tensor2d(lg, [N, V]), tf.tensor1d(targets, 'int32'), tf.tensor1d(weights)));
+    const got = await lossAt(() =>
+      maskedCrossEntropy(tf.tensor2d(lg, [N, V]), tf.tensor1d(targets, 'int32'), tf.tensor1d(weights)),
+    );
     expect(Math.abs(got - want)).toBeLessThan(1e-5 * want);
     expect(Math.abs(want - (nll(0) + nll(1) + nll(2) + nll(3) + nll(4)) / 5)).toBeGreaterThan(1e-2); // the mask matters here
     // all weights 0: the loss is 0, not NaN
-    expect(await lossAt(() => maskedCrossEntropy(tf.tensor2d(lg, [N, V]), tf.tensor1d(targets, 'int32'), tf.zeros([N]) as tf.Tensor1D))).toBe(0);
+    expect(
+      await lossAt(() =>
+        maskedCrossEntropy(tf.tensor2d(lg, [N, V]), tf.tensor1d(targets, 'int32'), tf.zeros([N]) as tf.Tensor1D),
+      ),
+    ).toBe(0);
   });
 });
 
 describe('parameter count', () => {
   // GPT-2 with mlpRatio 4: V·C + T·C + L·(12C² + 13C) + 2C
-  const formula = (a: ModelArch) => a.vocabSize * a.nEmbd + a.blockSize * a.nEmbd + a.nLayer * (12 * a.nEmbd ** 2 + 13 * a.nEmbd) + 2 * a.nEmbd;
+  const formula = (a: ModelArch) =>
+    a.vocabSize * a.nEmbd + a.blockSize * a.nEmbd + a.nLayer * (12 * a.nEmbd ** 2 + 13 * a.nEmbd) + 2 * a.nEmbd;
 
   it('matches the hand formula for the tiny, default and GPT-2 small shapes', () => {
-    const gpt2: ModelArch = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, mlpRatio: 4, layerNormEps: 1e-5 };
+    const gpt2: ModelArch = {
+      vocabSize: 50257,
+      blockSize: 1024,
+      nLayer: 12,
+      nHead: 12,
+      nEmbd: 768,
+      mlpRatio: 4,
+      layerNormEps: 1e-5,
+    };
     for (const a of [TINY, DEFAULT_ARCH, gpt2]) expect(countParams(a)).toBe(formula(a));
     expect(countParams(gpt2)).toBe(124_439_808); // the published size of GPT-2 small
     expect(countParams(TINY)).toBe(11 * 8 + 8 * 8 + 2 * (12 * 64 + 13 * 8) + 16); // 1912
@@ -214,7 +250,13 @@ describe('parameter count', () => {
  * GPT-2 forward in float64 with explicit loops, written from the paper's description (pre-LN blocks, causal
  * softmax attention with 1/√d scaling, heads = consecutive column groups, tanh-GELU, tied head). ids: [B*T].
  */
-function referenceLogits(a: ModelArch, w: Map<string, Float32Array>, ids: number[], nb: number, nt: number): Float64Array {
+function referenceLogits(
+  a: ModelArch,
+  w: Map<string, Float32Array>,
+  ids: number[],
+  nb: number,
+  nt: number,
+): Float64Array {
   const C = a.nEmbd;
   const H = a.mlpRatio * C;
   const hd = C / a.nHead;
@@ -229,10 +271,19 @@ function referenceLogits(a: ModelArch, w: Map<string, Float32Array>, ids: number
   const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
   const out = new Float64Array(nb * nt * a.vocabSize);
   for (let b = 0; b < nb; b++) {
-    let x = Array.from({ length: nt }, (_, t) => Array.from({ length: C }, (_, c) => W('wte.weight')[ids[b * nt + t] * C + c] + W('wpe.weight')[t * C + c]));
+    let x = Array.from({ length: nt }, (_, t) =>
+      Array.from({ length: C }, (_, c) => W('wte.weight')[ids[b * nt + t] * C + c] + W('wpe.weight')[t * C + c]),
+    );
     for (let l = 0; l < a.nLayer; l++) {
       const h = `h.${l}.`;
-      const qkv = x.map((r) => lin(ln(r, W(h + 'ln_1.weight'), W(h + 'ln_1.bias')), W(h + 'attn.c_attn.weight'), W(h + 'attn.c_attn.bias'), 3 * C));
+      const qkv = x.map((r) =>
+        lin(
+          ln(r, W(h + 'ln_1.weight'), W(h + 'ln_1.bias')),
+          W(h + 'attn.c_attn.weight'),
+          W(h + 'attn.c_attn.bias'),
+          3 * C,
+        ),
+      );
       const y = x.map(() => new Array<number>(C).fill(0));
       for (let head = 0; head < a.nHead; head++) {
         const q = (t: number, d: number) => qkv[t][head * hd + d];
@@ -253,14 +304,20 @@ function referenceLogits(a: ModelArch, w: Map<string, Float32Array>, ids: number
       x = x.map((r, t) => {
         const o = lin(y[t], W(h + 'attn.c_proj.weight'), W(h + 'attn.c_proj.bias'), C);
         const r1 = r.map((v, i) => v + o[i]);
-        const up = lin(ln(r1, W(h + 'ln_2.weight'), W(h + 'ln_2.bias')), W(h + 'mlp.c_fc.weight'), W(h + 'mlp.c_fc.bias'), H).map(gelu);
+        const up = lin(
+          ln(r1, W(h + 'ln_2.weight'), W(h + 'ln_2.bias')),
+          W(h + 'mlp.c_fc.weight'),
+          W(h + 'mlp.c_fc.bias'),
+          H,
+        ).map(gelu);
         const down = lin(up, W(h + 'mlp.c_proj.weight'), W(h + 'mlp.c_proj.bias'), C);
         return r1.map((v, i) => v + down[i]);
       });
     }
     x.forEach((r, t) => {
       const f = ln(r, W('ln_f.weight'), W('ln_f.bias'));
-      for (let vv = 0; vv < a.vocabSize; vv++) out[(b * nt + t) * a.vocabSize + vv] = f.reduce((s, fc, c) => s + fc * W('wte.weight')[vv * C + c], 0);
+      for (let vv = 0; vv < a.vocabSize; vv++)
+        out[(b * nt + t) * a.vocabSize + vv] = f.reduce((s, fc, c) => s + fc * W('wte.weight')[vv * C + c], 0);
     });
   }
   return out;

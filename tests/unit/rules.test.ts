@@ -22,7 +22,9 @@ describe('lesson variants', () => {
   it('lists the pitfall first, then the fixes, and finds each by id', () => {
     expect(variantsOf(lesson).map((v) => v.id)).toEqual(['pitfall', ...lesson.fixes.map((f) => f.id)]);
     expect(variantOf(lesson, 'dropout')).toBe(lesson.fixes.find((f) => f.id === 'dropout'));
-    expect(() => variantOf(lesson, 'nope')).toThrow(/lesson "overfitting" has no variant "nope"; choose one of pitfall, early-stopping/);
+    expect(() => variantOf(lesson, 'nope')).toThrow(
+      /lesson "overfitting" has no variant "nope"; choose one of pitfall, early-stopping/,
+    );
     expect(variantOrPitfall(lesson, 'nope')).toBe(lesson.pitfall);
     expect(variantOrPitfall(lesson, null)).toBe(lesson.pitfall);
   });
@@ -45,7 +47,8 @@ describe('lesson variants', () => {
 
 describe('src/core/rules.ts', () => {
   it('imports nothing but tfjs-free modules (config, and what config imports: units)', () => {
-    const imports = (file: string) => [...fs.readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';/gm)].map((m) => m[1]);
+    const imports = (file: string) =>
+      [...fs.readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';/gm)].map((m) => m[1]);
     expect(imports('src/core/rules.ts')).toEqual(['./config']);
     expect(imports('src/core/config.ts')).toEqual(['./units']);
     expect(imports('src/core/units.ts')).toEqual([]);

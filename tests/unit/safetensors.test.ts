@@ -102,7 +102,7 @@ describe('writeSafetensors / readSafetensors', () => {
   const tensors = {
     'h.0.attn.c_attn.weight': tensor([2, 3], [1, -2.5, 3.14159, 1e-8, -0, 65504.5]),
     'a.scalar': tensor([], [42]),
-    'empty': tensor([0, 4], []),
+    empty: tensor([0, 4], []),
   };
 
   it('round-trips F32 exactly, from a Map or a Record', () => {
@@ -121,7 +121,10 @@ describe('writeSafetensors / readSafetensors', () => {
 
   it('round-trips F16 and BF16 within their precision', () => {
     const data = new Float32Array(200).map((_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
-    for (const [dtype, relErr] of [['F16', 2 ** -11], ['BF16', 2 ** -8]] as const) {
+    for (const [dtype, relErr] of [
+      ['F16', 2 ** -11],
+      ['BF16', 2 ** -8],
+    ] as const) {
       const got = readSafetensors(writeSafetensors({ w: { shape: [10, 20], data } }, { dtype })).tensors.get('w')!;
       expect(got.dtype).toBe(dtype);
       expect(got.shape).toEqual([10, 20]);

@@ -13,7 +13,11 @@ import { Session } from '../../src/core/session';
 import { heldoutLoss, MODEL, qaExactMatch } from '../../scripts/small-world-measure';
 
 const card = fs.readFileSync(`public/models/${MODEL}/MODEL_CARD.md`, 'utf8');
-const golden = JSON.parse(fs.readFileSync(`tests/fixtures/${MODEL}-golden.json`, 'utf8')) as { text: string; ids: number[]; logits: number[][] };
+const golden = JSON.parse(fs.readFileSync(`tests/fixtures/${MODEL}-golden.json`, 'utf8')) as {
+  text: string;
+  ids: number[];
+  logits: number[][];
+};
 /** A number the card states in the table row that starts with `label`. */
 const stated = (label: string) => Number(new RegExp(`\\| ${label} \\| ([0-9.]+)`).exec(card)?.[1]);
 
@@ -27,15 +31,27 @@ describe(`shipped model ${MODEL}`, () => {
   it('saw in pretraining every character that any shipped dataset uses', async () => {
     const corpus = new Set(await loader.text('corpus/small-world/train.txt'));
     for (const f of fs.readdirSync('public/datasets').filter((f) => f.endsWith('.jsonl'))) {
-      const text = fs.readFileSync(`public/datasets/${f}`, 'utf8').split('\n').filter(Boolean).map((l) => Object.values(JSON.parse(l)).join('')).join('');
-      expect([...new Set(text)].filter((ch) => !corpus.has(ch)), f).toEqual([]);
+      const text = fs
+        .readFileSync(`public/datasets/${f}`, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => Object.values(JSON.parse(l)).join(''))
+        .join('');
+      expect(
+        [...new Set(text)].filter((ch) => !corpus.has(ch)),
+        f,
+      ).toEqual([]);
     }
   });
 
   it('gives the logits PyTorch gave for the same weights (1e-4)', async () => {
     const m = await loadModel(loader, MODEL);
     expect(m.tokenizer.encode(golden.text)).toEqual(golden.ids);
-    const lg = tf.tidy(() => logits(m.model.params, m.model.arch, tf.tensor2d([golden.ids], [1, golden.ids.length], 'int32'), { embedMode: 'onehot' }));
+    const lg = tf.tidy(() =>
+      logits(m.model.params, m.model.arch, tf.tensor2d([golden.ids], [1, golden.ids.length], 'int32'), {
+        embedMode: 'onehot',
+      }),
+    );
     const ours = await lg.data();
     lg.dispose();
     const V = m.model.arch.vocabSize;
@@ -61,7 +77,9 @@ describe(`shipped model ${MODEL}`, () => {
     const session = await Session.create({ loader, backend: 'wasm' });
     // without the recipe's periodic evaluations (they do not change the weights), to keep the test short
     const r = await qaExactMatch(session, 42, { eval: { everySteps: 1000, general: false } });
-    console.log(`${MODEL} qa-context exact match on ${r.questions} held-out questions: base ${(100 * r.base).toFixed(1)}% -> LoRA ${(100 * r.tuned).toFixed(1)}% (${r.steps} steps, ${(r.trainMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `${MODEL} qa-context exact match on ${r.questions} held-out questions: base ${(100 * r.base).toFixed(1)}% -> LoRA ${(100 * r.tuned).toFixed(1)}% (${r.steps} steps, ${(r.trainMs / 1000).toFixed(1)} s)`,
+    );
     expect(r.base).toBeLessThan(0.05);
     expect(r.tuned).toBeGreaterThan(r.base);
     expect(Math.abs(100 * r.tuned - stated('QA exact match after LoRA \\(seed 42\\)'))).toBeLessThan(2.5);

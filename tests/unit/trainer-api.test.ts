@@ -12,13 +12,29 @@ import { registerLostDevice, registerZeroing } from '../helpers/backends';
 
 /** tiny-world on wasm, batch 2, short evaluations: each step takes tens of milliseconds. */
 const small = (over: DeepPartial<RunConfig> = {}): RunConfig =>
-  mergeConfig(defaultConfig(), { model: { backend: 'wasm' }, train: { batchSize: 2, maxSteps: 4 }, eval: { everySteps: 2, maxBatches: 1, general: false, maxNewTokens: 8 } }, over);
-const greedy: GenerateRequest = { prompt: 'Mia has a blue kite. What colour is the kite?\nA: ', maxTokens: 12, temperature: 0, topK: 0, stop: ['\n'], seed: 0 };
+  mergeConfig(
+    defaultConfig(),
+    {
+      model: { backend: 'wasm' },
+      train: { batchSize: 2, maxSteps: 4 },
+      eval: { everySteps: 2, maxBatches: 1, general: false, maxNewTokens: 8 },
+    },
+    over,
+  );
+const greedy: GenerateRequest = {
+  prompt: 'Mia has a blue kite. What colour is the kite?\nA: ',
+  maxTokens: 12,
+  temperature: 0,
+  topK: 0,
+  stop: ['\n'],
+  seed: 0,
+};
 const quiet: RunListener = { started: () => undefined, progress: () => undefined };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, cond: () => boolean, ms = 60_000) {
-  for (const t0 = Date.now(); !cond(); await sleep(20)) if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+  for (const t0 = Date.now(); !cond(); await sleep(20))
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
 }
 
 async function wasmApi() {
@@ -39,7 +55,10 @@ describe('a run through the API', () => {
     const progress: Progress[] = [];
     const steps = () => progress.flatMap((p) => unpackSteps(p.steps));
     const samples = () => progress.flatMap((p) => p.samples);
-    const running = api.start(small({ train: { maxSteps: 500 } }), null, { started: (s) => void starts.push(s), progress: (p) => void progress.push(p) });
+    const running = api.start(small({ train: { maxSteps: 500 } }), null, {
+      started: (s) => void starts.push(s),
+      progress: (p) => void progress.push(p),
+    });
     await until('a sample', () => samples().length > 0);
     // a sample mid-run waits for the step under way and reads the weights between two steps
     expect((await api.generate(greedy, true)).tokens).toBeGreaterThan(0);
@@ -67,7 +86,14 @@ describe('a run through the API', () => {
     expect(steps().map((s) => s.step)).toEqual(history.steps.map((s) => s.step)); // every step reached the listener
 
     // the trainer's own count, heard once before the first step
-    expect(starts).toEqual([{ totalSteps: 500, trainableParams: 4 * 2 * (64 * 4 + 4 * 64), totalParams: 214_592, state: { model, tuned: false, adapter: null, imported: [] } }]); // rank 4 on q and v in 4 layers
+    expect(starts).toEqual([
+      {
+        totalSteps: 500,
+        trainableParams: 4 * 2 * (64 * 4 + 4 * 64),
+        totalParams: 214_592,
+        state: { model, tuned: false, adapter: null, imported: [] },
+      },
+    ]); // rank 4 on q and v in 4 layers
     expect(history.trainableParams).toBe(starts[0].trainableParams);
     // the sample is the first validation question and the model's answer, apart
     const s = samples()[0];
@@ -89,12 +115,23 @@ describe('a run through the API', () => {
     const fresh = await wasmApi();
     await fresh.loadModel(small());
     const base = await fresh.generate(greedy, true); // no run and no adapter: the base model
-    const state = await fresh.importAdapter(files.map((f) => ({ name: f.name === 'adapter_config.json' ? 'adapter_config (1).json' : f.name, bytes: f.bytes })));
-    expect(state).toMatchObject({ model: { name: 'tiny-world' }, tuned: false, adapter: { baseModel: 'tiny-world', rank: 4, targets: ['q', 'v'], layers: 4 } });
+    const state = await fresh.importAdapter(
+      files.map((f) => ({
+        name: f.name === 'adapter_config.json' ? 'adapter_config (1).json' : f.name,
+        bytes: f.bytes,
+      })),
+    );
+    expect(state).toMatchObject({
+      model: { name: 'tiny-world' },
+      tuned: false,
+      adapter: { baseModel: 'tiny-world', rank: 4, targets: ['q', 'v'], layers: 4 },
+    });
     expect((await fresh.generate(greedy, true)).text).toBe(tuned.text);
     expect((await fresh.generate(greedy, false)).text).toBe(base.text);
     // another model takes the adapter with it
-    expect(await fresh.loadModel(small({ model: { name: 'random', arch: { nLayer: 1, nEmbd: 16, nHead: 2 } } }))).toMatchObject({ model: { name: 'random' }, tuned: false, adapter: null });
+    expect(
+      await fresh.loadModel(small({ model: { name: 'random', arch: { nLayer: 1, nEmbd: 16, nHead: 2 } } })),
+    ).toMatchObject({ model: { name: 'random' }, tuned: false, adapter: null });
     expect(await fresh.state()).toMatchObject({ adapter: null });
   });
 
@@ -141,7 +178,9 @@ describe('backends the API cannot train on', () => {
 
   it('fails to start, naming each backend and why, when none works; nothing else runs', async () => {
     const api = createTrainerApi({ loader: await diskLoader(), candidates: ['zero-addn'] });
-    await expect(api.init('auto')).rejects.toThrow(/No TensorFlow.js backend could start \(zero-addn: a training step read back zeros/);
+    await expect(api.init('auto')).rejects.toThrow(
+      /No TensorFlow.js backend could start \(zero-addn: a training step read back zeros/,
+    );
     await expect(api.loadModel(small())).rejects.toThrow(/has not started yet: call init\(\) first/);
   });
 

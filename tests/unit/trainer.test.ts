@@ -5,7 +5,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
-import { mergeConfig, validate, type DeepPartial, type EarlyStoppingConfig, type ModelArch, type RunConfig, type TrainConfig } from '../../src/core/config';
+import {
+  mergeConfig,
+  validate,
+  type DeepPartial,
+  type EarlyStoppingConfig,
+  type ModelArch,
+  type RunConfig,
+  type TrainConfig,
+} from '../../src/core/config';
 import type { Example } from '../../src/core/data/types';
 import { evalLoss, greedyAnswers } from '../../src/core/eval/evaluate';
 import { exactMatch } from '../../src/core/rules';
@@ -22,7 +30,14 @@ import { TINY, maxAbsDiff, randomExamples, snapshot, tinyConfig, tinyModel } fro
 function setup(over: DeepPartial<RunConfig>, data: TrainData, modelSeed = 1) {
   const config = validate(tinyConfig(over), data.train.length);
   const { model, lora, view } = tinyModel(config, modelSeed);
-  const trainer = new Trainer({ model: view, config, data, tokenizer: new CharTokenizer(), backend: 'cpu', totalParams: model.numParams });
+  const trainer = new Trainer({
+    model: view,
+    config,
+    data,
+    tokenizer: new CharTokenizer(),
+    backend: 'cpu',
+    totalParams: model.numParams,
+  });
   const dispose = () => {
     model.dispose();
     lora?.dispose();
@@ -33,7 +48,9 @@ function setup(over: DeepPartial<RunConfig>, data: TrainData, modelSeed = 1) {
 /** n examples whose first tokens all differ, so every prefix has one right continuation and loss can reach 0. */
 function memorisable(n: number, seed: number): Example[] {
   const seen = new Set<number>();
-  return randomExamples(10 * n, TINY, seed).filter((e) => !seen.has(e.ids[0]) && seen.add(e.ids[0])).slice(0, n);
+  return randomExamples(10 * n, TINY, seed)
+    .filter((e) => !seen.has(e.ids[0]) && seen.add(e.ids[0]))
+    .slice(0, n);
 }
 
 const allFinite = async (m: Map<string, Float32Array>) => [...m.values()].every((d) => d.every(Number.isFinite));
@@ -44,7 +61,10 @@ beforeAll(async () => {
 
 describe('what trains', () => {
   it('LoRA: every base weight stays bit-identical, every adapter matrix changes', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 6, batchSize: 4, lr: 1e-2 }, lora: { targets: ['q', 'v', 'down'] } }, { train: randomExamples(8, TINY, 1), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 6, batchSize: 4, lr: 1e-2 }, lora: { targets: ['q', 'v', 'down'] } },
+      { train: randomExamples(8, TINY, 1), val: [] },
+    );
     const base = await snapshot(s.model.params);
     const adapters = await snapshot(s.lora!.variables());
     const h = await s.trainer.run();
@@ -81,7 +101,10 @@ describe('optimisation', () => {
   it('overfits 4 examples to near-zero loss with full fine-tuning in 150 steps', async () => {
     const train = memorisable(4, 3);
     expect(new Set(train.map((e) => e.ids[0])).size).toBe(4);
-    const s = setup({ train: { method: 'full', maxSteps: 150, batchSize: 4, lr: 2e-2, gradClip: 0, freeze: { embeddings: false } } }, { train, val: [] });
+    const s = setup(
+      { train: { method: 'full', maxSteps: 150, batchSize: 4, lr: 2e-2, gradClip: 0, freeze: { embeddings: false } } },
+      { train, val: [] },
+    );
     const h = await s.trainer.run();
     expect(h.steps[0].loss).toBeGreaterThan(2); // ≈ ln 11 = 2.40 from a near-uniform start
     expect(h.steps.at(-1)!.loss).toBeLessThan(0.05);
@@ -90,26 +113,41 @@ describe('optimisation', () => {
   });
 
   const leakCases: [string, DeepPartial<RunConfig>][] = [
-    ['full fine-tuning, 2 accumulated micro-batches', { train: { method: 'full', batchSize: 2, gradAccumSteps: 2, freeze: { embeddings: false } } }],
-    ['LoRA with dropout and KL to the base', { train: { method: 'lora', batchSize: 4, klToBase: 0.5 }, lora: { dropout: 0.1 } }],
+    [
+      'full fine-tuning, 2 accumulated micro-batches',
+      { train: { method: 'full', batchSize: 2, gradAccumSteps: 2, freeze: { embeddings: false } } },
+    ],
+    [
+      'LoRA with dropout and KL to the base',
+      { train: { method: 'lora', batchSize: 4, klToBase: 0.5 }, lora: { dropout: 0.1 } },
+    ],
   ];
-  it.each(leakCases)('keeps tf.memory().numTensors flat from step 10 to step 200, evaluating every 5 steps (%s)', async (_, over) => {
-    const s = setup(mergeConfig(over, { train: { maxSteps: 200, lr: 1e-3 }, eval: { everySteps: 5, maxBatches: 2 } }), {
-      train: randomExamples(8, TINY, 4),
-      val: randomExamples(4, TINY, 5),
-    });
-    const h = await s.trainer.run();
-    expect(h.steps.length).toBe(200);
-    expect(h.evals.length).toBe(40);
-    expect(h.steps[199].numTensors).toBe(h.steps[9].numTensors);
-    expect(h.steps[99].numTensors).toBe(h.steps[9].numTensors);
-    s.dispose();
-  });
+  it.each(leakCases)(
+    'keeps tf.memory().numTensors flat from step 10 to step 200, evaluating every 5 steps (%s)',
+    async (_, over) => {
+      const s = setup(
+        mergeConfig(over, { train: { maxSteps: 200, lr: 1e-3 }, eval: { everySteps: 5, maxBatches: 2 } }),
+        {
+          train: randomExamples(8, TINY, 4),
+          val: randomExamples(4, TINY, 5),
+        },
+      );
+      const h = await s.trainer.run();
+      expect(h.steps.length).toBe(200);
+      expect(h.evals.length).toBe(40);
+      expect(h.steps[199].numTensors).toBe(h.steps[9].numTensors);
+      expect(h.steps[99].numTensors).toBe(h.steps[9].numTensors);
+      s.dispose();
+    },
+  );
 
   it('the same seed gives the identical loss sequence; another seed a different one', async () => {
     const data = { train: randomExamples(12, TINY, 6), val: [] };
     const losses = async (seed: number) => {
-      const s = setup({ train: { method: 'lora', maxSteps: 8, batchSize: 3, lr: 1e-2, seed }, lora: { dropout: 0.2 } }, data);
+      const s = setup(
+        { train: { method: 'lora', maxSteps: 8, batchSize: 3, lr: 1e-2, seed }, lora: { dropout: 0.2 } },
+        data,
+      );
       const h = await s.trainer.run();
       s.dispose();
       return h.steps.map((e) => e.loss);
@@ -126,7 +164,10 @@ describe('optimisation', () => {
     // and with equal token counts the mean of the two micro-batch means equals the mean over four.
     const data = { train: randomExamples(4, TINY, 7), val: [] };
     const first = async (batchSize: number, gradAccumSteps: number) => {
-      const s = setup({ train: { method: 'full', maxSteps: 1, batchSize, gradAccumSteps, freeze: { embeddings: false } } }, data);
+      const s = setup(
+        { train: { method: 'full', maxSteps: 1, batchSize, gradAccumSteps, freeze: { embeddings: false } } },
+        data,
+      );
       const h = await s.trainer.run();
       s.dispose();
       return h.steps[0];
@@ -143,9 +184,32 @@ describe('optimisation', () => {
   it('gradient accumulation weights micro-batches by their target tokens: batch 1 × 8 equals batch 8 on examples of unequal length', async () => {
     // Lengths 2..9 tokens and loss masks that skip a prompt: a plain mean of 8 per-example means would weight a
     // 1-target example like an 8-target one, and both the loss and the update would differ from batch 8.
-    const data = { train: randomExamples(8, TINY, 9).map((e, i) => ({ ...e, ids: e.ids.slice(0, i + 3), lossMask: e.ids.slice(0, i + 3).map((_, t) => (t < 2 ? 0 : 1)) })), val: [] };
+    const data = {
+      train: randomExamples(8, TINY, 9).map((e, i) => ({
+        ...e,
+        ids: e.ids.slice(0, i + 3),
+        lossMask: e.ids.slice(0, i + 3).map((_, t) => (t < 2 ? 0 : 1)),
+      })),
+      val: [],
+    };
     const after = async (batchSize: number, gradAccumSteps: number) => {
-      const s = setup({ train: { method: 'full', optimizer: 'sgd', momentum: 0, weightDecay: 0, gradClip: 0, lr: 0.5, maxSteps: 1, batchSize, gradAccumSteps, freeze: { embeddings: false } } }, data);
+      const s = setup(
+        {
+          train: {
+            method: 'full',
+            optimizer: 'sgd',
+            momentum: 0,
+            weightDecay: 0,
+            gradClip: 0,
+            lr: 0.5,
+            maxSteps: 1,
+            batchSize,
+            gradAccumSteps,
+            freeze: { embeddings: false },
+          },
+        },
+        data,
+      );
       const h = await s.trainer.run();
       const w = await snapshot(s.model.params);
       s.dispose();
@@ -170,7 +234,14 @@ describe('AdamW', () => {
     const g = tf.tensor1d([0.5, -2, 3e-3]);
     const lr = 0.01;
     for (let i = 0; i < 5; i++) opt.apply([{ variable: early, lrScale: 1, decay: false }], [g], lr);
-    opt.apply([{ variable: early, lrScale: 1, decay: false }, { variable: late, lrScale: 1, decay: false }], [g, g], lr);
+    opt.apply(
+      [
+        { variable: early, lrScale: 1, decay: false },
+        { variable: late, lrScale: 1, decay: false },
+      ],
+      [g, g],
+      lr,
+    );
     expect(maxAbsDiff(await late.data(), [-lr, lr, -lr])).toBeLessThan(1e-7);
     // the early variable is on its 6th update with a constant gradient: each step has been lr too
     expect(maxAbsDiff(await early.data(), [-6 * lr, 6 * lr, -6 * lr])).toBeLessThan(1e-6);
@@ -183,7 +254,10 @@ describe('the trainer’s bookkeeping', () => {
   it('valAccuracy counts an answer right by the one exact-match rule (case, surrounding space, final full stop ignored)', async () => {
     const data = { train: randomExamples(8, TINY, 31), val: randomExamples(4, TINY, 32) };
     const prompts = randomExamples(6, TINY, 33, 3).map((e) => e.ids);
-    const over: DeepPartial<RunConfig> = { train: { method: 'lora', maxSteps: 2, batchSize: 4, lr: 1e-2 }, eval: { everySteps: 2, accuracy: true, maxNewTokens: 4, stop: [] } };
+    const over: DeepPartial<RunConfig> = {
+      train: { method: 'lora', maxSteps: 2, batchSize: 4, lr: 1e-2 },
+      eval: { everySteps: 2, accuracy: true, maxNewTokens: 4, stop: [] },
+    };
     // the same seeded setup twice: the first run says what the model answers after 2 steps
     const first = setup(over, data);
     await first.trainer.run();
@@ -204,7 +278,20 @@ describe('the trainer’s bookkeeping', () => {
     // tensors held at each step beyond those held at step 1, before the first evaluation (tensors other runs in
     // this process left behind cancel out)
     const held = async (earlyStopping: Partial<EarlyStoppingConfig>) => {
-      const s = setup({ train: { method: 'full', maxSteps: 6, batchSize: 4, lr: 1e-2, freeze: { embeddings: false }, earlyStopping: { patience: 100, ...earlyStopping } }, eval: { everySteps: 2 } }, data);
+      const s = setup(
+        {
+          train: {
+            method: 'full',
+            maxSteps: 6,
+            batchSize: 4,
+            lr: 1e-2,
+            freeze: { embeddings: false },
+            earlyStopping: { patience: 100, ...earlyStopping },
+          },
+          eval: { everySteps: 2 },
+        },
+        data,
+      );
       const h = await s.trainer.run();
       const weights = Object.keys(s.model.params).length;
       s.dispose();
@@ -223,7 +310,13 @@ describe('peak memory', () => {
   it('eval.peakMemory records the high-water mark of the first step: above what is held after it, and growing with the batch', async () => {
     const data = { train: randomExamples(16, TINY, 51), val: [] };
     const run = async (batchSize: number, peakMemory: boolean) => {
-      const s = setup({ train: { method: 'full', maxSteps: 2, batchSize, lr: 1e-3, freeze: { embeddings: false } }, eval: { peakMemory } }, data);
+      const s = setup(
+        {
+          train: { method: 'full', maxSteps: 2, batchSize, lr: 1e-3, freeze: { embeddings: false } },
+          eval: { peakMemory },
+        },
+        data,
+      );
       const h = await s.trainer.run();
       s.dispose();
       return h;
@@ -233,13 +326,23 @@ describe('peak memory', () => {
     // activations and gradients are freed by the end of a step, so tf.memory() afterwards cannot see them
     expect(small.peakBytes!).toBeGreaterThan(small.steps[0].numBytes);
     // what a step needs on top of what it keeps grows with the batch (tensors other runs left behind cancel out)
-    expect(large.peakBytes! - large.steps[0].numBytes).toBeGreaterThan(1.5 * (small.peakBytes! - small.steps[0].numBytes));
+    expect(large.peakBytes! - large.steps[0].numBytes).toBeGreaterThan(
+      1.5 * (small.peakBytes! - small.steps[0].numBytes),
+    );
     expect((await run(2, false)).peakBytes).toBeUndefined();
   });
 });
 
 describe('learning-rate schedule', () => {
-  const c = (schedule: TrainConfig['schedule'], warmupSteps = 10): Pick<TrainConfig, 'lr' | 'schedule' | 'warmupSteps' | 'minLrRatio'> => ({ lr: 2, schedule, warmupSteps, minLrRatio: 0.1 });
+  const c = (
+    schedule: TrainConfig['schedule'],
+    warmupSteps = 10,
+  ): Pick<TrainConfig, 'lr' | 'schedule' | 'warmupSteps' | 'minLrRatio'> => ({
+    lr: 2,
+    schedule,
+    warmupSteps,
+    minLrRatio: 0.1,
+  });
   const total = 110; // 10 warmup + 100 decay steps
 
   it('warms up linearly: lr/warmup at step 1, lr at the end of warmup', () => {
@@ -272,7 +375,10 @@ describe('learning-rate schedule', () => {
   });
 
   it('the trainer uses lrAt(step) for each optimizer step', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 12, warmupSteps: 4, schedule: 'cosine', lr: 1e-2, batchSize: 2 } }, { train: randomExamples(4, TINY, 8), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 12, warmupSteps: 4, schedule: 'cosine', lr: 1e-2, batchSize: 2 } },
+      { train: randomExamples(4, TINY, 8), val: [] },
+    );
     const h = await s.trainer.run();
     expect(h.steps.map((e) => e.lr)).toEqual(Array.from({ length: 12 }, (_, i) => lrAt(i + 1, 12, s.config.train)));
     expect(h.steps[3].lr).toBeCloseTo(1e-2, 12);
@@ -289,7 +395,14 @@ describe('learning-rate schedule', () => {
 });
 
 describe('early stopping', () => {
-  const es = (over: Partial<EarlyStoppingConfig> = {}): EarlyStoppingConfig => ({ enabled: true, metric: 'valLoss', patience: 3, minDelta: 0, restoreBest: true, ...over });
+  const es = (over: Partial<EarlyStoppingConfig> = {}): EarlyStoppingConfig => ({
+    enabled: true,
+    metric: 'valLoss',
+    patience: 3,
+    minDelta: 0,
+    restoreBest: true,
+    ...over,
+  });
   /** Feeds a scripted curve (one evaluation every 10 steps); returns the step it stops at (or null) and the best step. */
   function script(c: EarlyStoppingConfig, curve: number[]) {
     const s = new EarlyStopper(c);
@@ -309,16 +422,32 @@ describe('early stopping', () => {
 
   it('minDelta: an improvement must exceed it strictly', () => {
     // 2 → 1.5 is exactly 0.5: not an improvement; 2 → 1.25 is
-    expect(script(es({ patience: 2, minDelta: 0.5 }), [2, 1.5, 1.25, 1, 1])).toEqual({ stopAt: 50, bestStep: 30, bestValue: 1.25 });
+    expect(script(es({ patience: 2, minDelta: 0.5 }), [2, 1.5, 1.25, 1, 1])).toEqual({
+      stopAt: 50,
+      bestStep: 30,
+      bestValue: 1.25,
+    });
   });
 
   it('accuracy is higher-is-better', () => {
-    expect(script(es({ metric: 'valAccuracy', patience: 2 }), [0.1, 0.3, 0.2, 0.3, 0.5])).toEqual({ stopAt: 40, bestStep: 20, bestValue: 0.3 });
-    expect(script(es({ metric: 'valAccuracy', patience: 2 }), [0.1, 0.2, 0.3, 0.4])).toEqual({ stopAt: null, bestStep: 40, bestValue: 0.4 });
+    expect(script(es({ metric: 'valAccuracy', patience: 2 }), [0.1, 0.3, 0.2, 0.3, 0.5])).toEqual({
+      stopAt: 40,
+      bestStep: 20,
+      bestValue: 0.3,
+    });
+    expect(script(es({ metric: 'valAccuracy', patience: 2 }), [0.1, 0.2, 0.3, 0.4])).toEqual({
+      stopAt: null,
+      bestStep: 40,
+      bestValue: 0.4,
+    });
   });
 
   it('disabled: tracks the best but never stops', () => {
-    expect(script(es({ enabled: false, patience: 1 }), [1, 2, 3, 4])).toEqual({ stopAt: null, bestStep: 10, bestValue: 1 });
+    expect(script(es({ enabled: false, patience: 1 }), [1, 2, 3, 4])).toEqual({
+      stopAt: null,
+      bestStep: 10,
+      bestValue: 1,
+    });
   });
 
   it('a NaN evaluation (no metric computed yet) never becomes the best', () => {
@@ -329,7 +458,10 @@ describe('early stopping', () => {
   it('with no validation metric at all (empty val split), early stopping neither stops the run nor rolls it back', async () => {
     // data.split.val = 0 is a valid config; every evaluation's valLoss is then NaN
     const s = setup(
-      { train: { method: 'lora', maxSteps: 30, batchSize: 4, lr: 1e-2, earlyStopping: { enabled: true, patience: 2 } }, eval: { everySteps: 5 } },
+      {
+        train: { method: 'lora', maxSteps: 30, batchSize: 4, lr: 1e-2, earlyStopping: { enabled: true, patience: 2 } },
+        eval: { everySteps: 5 },
+      },
       { train: randomExamples(8, TINY, 14), val: [] },
     );
     const h = await s.trainer.run();
@@ -344,14 +476,28 @@ describe('early stopping', () => {
     const val = randomExamples(8, TINY, 10);
     const s = setup(
       {
-        train: { method: 'full', maxSteps: 300, batchSize: 4, lr: 2e-2, gradClip: 0, freeze: { embeddings: false }, earlyStopping: { enabled: true, patience, restoreBest: true } },
+        train: {
+          method: 'full',
+          maxSteps: 300,
+          batchSize: 4,
+          lr: 2e-2,
+          gradClip: 0,
+          freeze: { embeddings: false },
+          earlyStopping: { enabled: true, patience, restoreBest: true },
+        },
         eval: { everySteps, maxBatches: 0 },
       },
       { train: randomExamples(4, TINY, 9), val },
     );
     const atEval = new Map<number, tf.Tensor[]>(); // weights as they were at each evaluation
     const vars = Object.values(s.model.params);
-    const h = await s.trainer.run({ onEval: (e: EvalEvent) => atEval.set(e.step, vars.map((v) => tf.keep(v.clone()))) });
+    const h = await s.trainer.run({
+      onEval: (e: EvalEvent) =>
+        atEval.set(
+          e.step,
+          vars.map((v) => tf.keep(v.clone())),
+        ),
+    });
     const { end, evals } = h;
     expect(end.reason).toBe('early_stop');
     expect(end.step).toBe(end.bestStep + patience * everySteps);
@@ -364,7 +510,8 @@ describe('early stopping', () => {
     // the model now is the model of the best evaluation
     expect(Math.abs((await evalLoss(s.view, val, 4, 0)) - best.valLoss)).toBeLessThan(1e-5);
     const snap = atEval.get(end.bestStep)!;
-    for (let i = 0; i < vars.length; i++) expect(maxAbsDiff(await vars[i].data(), await snap[i].data()), vars[i].name).toBe(0);
+    for (let i = 0; i < vars.length; i++)
+      expect(maxAbsDiff(await vars[i].data(), await snap[i].data()), vars[i].name).toBe(0);
     for (const ts of atEval.values()) tf.dispose(ts);
     s.dispose();
   });
@@ -372,23 +519,36 @@ describe('early stopping', () => {
 
 describe('ending a run', () => {
   it('diverges on a huge learning rate without clipping, keeping finite weights from the step the message names', async () => {
-    const s = setup({ train: { method: 'full', maxSteps: 50, batchSize: 4, lr: 5, gradClip: 0, freeze: { embeddings: false } } }, { train: randomExamples(8, TINY, 11), val: [] });
+    const s = setup(
+      { train: { method: 'full', maxSteps: 50, batchSize: 4, lr: 5, gradClip: 0, freeze: { embeddings: false } } },
+      { train: randomExamples(8, TINY, 11), val: [] },
+    );
     const vars = Object.values(s.model.params);
     const atStep = new Map<number, tf.Tensor[]>([[0, vars.map((v) => tf.keep(v.clone()))]]); // weights after each step
-    const h = await s.trainer.run({ onStep: (e: StepEvent) => atStep.set(e.step, vars.map((v) => tf.keep(v.clone()))) });
+    const h = await s.trainer.run({
+      onStep: (e: StepEvent) =>
+        atStep.set(
+          e.step,
+          vars.map((v) => tf.keep(v.clone())),
+        ),
+    });
     expect(h.end.reason).toBe('diverged');
     expect(h.end.step).toBeLessThan(50);
     expect(await allFinite(await snapshot(s.model.params))).toBe(true);
     const kept = Number(/Kept the weights from step (\d+)/.exec(h.end.message)?.[1]);
     expect(atStep.has(kept), h.end.message).toBe(true);
     const want = atStep.get(kept)!;
-    for (let i = 0; i < vars.length; i++) expect(maxAbsDiff(await vars[i].data(), await want[i].data()), `${vars[i].name} vs step ${kept}`).toBe(0);
+    for (let i = 0; i < vars.length; i++)
+      expect(maxAbsDiff(await vars[i].data(), await want[i].data()), `${vars[i].name} vs step ${kept}`).toBe(0);
     for (const ts of atStep.values()) tf.dispose(ts);
     s.dispose();
   });
 
   it('stop() from onStep at step 3 ends with reason "stopped" at step 3', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 20, batchSize: 2 } }, { train: randomExamples(4, TINY, 12), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 20, batchSize: 2 } },
+      { train: randomExamples(4, TINY, 12), val: [] },
+    );
     const h = await s.trainer.run({ onStep: (e) => e.step === 3 && s.trainer.stop() });
     expect(h.end.reason).toBe('stopped');
     expect(h.end.step).toBe(3);
@@ -397,7 +557,10 @@ describe('ending a run', () => {
   });
 
   it('pause() holds the loop between steps; resume() continues to the end', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 6, batchSize: 2 } }, { train: randomExamples(4, TINY, 13), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 6, batchSize: 2 } },
+      { train: randomExamples(4, TINY, 13), val: [] },
+    );
     let seen = 0;
     const running = s.trainer.run({
       onStep: (e) => {
@@ -424,7 +587,10 @@ describe('callbacks and still weights', () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('onStart tells the steps and trainable weights first; the trainer waits for each callback it is given', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 4, batchSize: 2 } }, { train: randomExamples(4, TINY, 14), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 4, batchSize: 2 } },
+      { train: randomExamples(4, TINY, 14), val: [] },
+    );
     const heard: string[] = [];
     const h = await s.trainer.run({
       onStart: (e) => void heard.push(`start ${e.totalSteps} ${e.trainableParams}`),
@@ -435,13 +601,26 @@ describe('callbacks and still weights', () => {
       },
     });
     const lora = s.lora!.variables().reduce((n, v) => n + v.size, 0);
-    expect(heard).toEqual([`start 4 ${lora}`, 'step 1', 'after 1', 'step 2', 'after 2', 'step 3', 'after 3', 'step 4', 'after 4']);
+    expect(heard).toEqual([
+      `start 4 ${lora}`,
+      'step 1',
+      'after 1',
+      'step 2',
+      'after 2',
+      'step 3',
+      'after 3',
+      'step 4',
+      'after 4',
+    ]);
     expect(h.trainableParams).toBe(lora);
     s.dispose();
   });
 
   it('between() runs work between two steps of a running, paused or finished run, never during an update', async () => {
-    const s = setup({ train: { method: 'lora', maxSteps: 30, batchSize: 2, lr: 1e-2 } }, { train: randomExamples(4, TINY, 15), val: [] });
+    const s = setup(
+      { train: { method: 'lora', maxSteps: 30, batchSize: 2, lr: 1e-2 } },
+      { train: randomExamples(4, TINY, 15), val: [] },
+    );
     const vars = s.lora!.variables();
     let steps = 0;
     /** Reads the weights, waits (as a sample's decoding does), and reads them again. */
@@ -472,7 +651,8 @@ describe('callbacks and still weights', () => {
 
 describe('freezing schedules', () => {
   const arch4: ModelArch = { ...TINY, nLayer: 4 };
-  const tc = (over: DeepPartial<TrainConfig>) => tinyConfig({ model: { arch: arch4 }, train: { method: 'full', ...over } }).train;
+  const tc = (over: DeepPartial<TrainConfig>) =>
+    tinyConfig({ model: { arch: arch4 }, train: { method: 'full', ...over } }).train;
 
   it('gradual unfreezing opens one block from the top every N epochs', () => {
     const c = tc({ freeze: { embeddings: false, gradualUnfreezeEvery: 2 } });
@@ -484,14 +664,21 @@ describe('freezing schedules', () => {
     expect(frozen(6)).toEqual([]);
     expect(frozen(100)).toEqual([]);
     // lowestBlocks and chosen blocks stay frozen regardless; LoRA ignores gradual unfreezing
-    expect([...frozenBlocks(arch4, tc({ freeze: { lowestBlocks: 1, blocks: [2], gradualUnfreezeEvery: 1 } }), 10)].sort()).toEqual([0, 2]);
+    expect(
+      [...frozenBlocks(arch4, tc({ freeze: { lowestBlocks: 1, blocks: [2], gradualUnfreezeEvery: 1 } }), 10)].sort(),
+    ).toEqual([0, 2]);
     expect([...frozenBlocks(arch4, tc({ method: 'lora', freeze: { gradualUnfreezeEvery: 1 } }), 0)]).toEqual([]);
   });
 
   it('the embeddings open last, once every block is open', () => {
     const c = tc({ freeze: { embeddings: false, gradualUnfreezeEvery: 1 } });
     const { model, lora } = tinyModel(tinyConfig({ model: { arch: arch4 } }), 1, false);
-    const trainingAt = (epoch: number) => new Set(trainableParams(model.params, lora, arch4, c, epoch).map((p) => blockOf(p.variable.name.replace(/^gpt\d+\//, ''), 4)));
+    const trainingAt = (epoch: number) =>
+      new Set(
+        trainableParams(model.params, lora, arch4, c, epoch).map((p) =>
+          blockOf(p.variable.name.replace(/^gpt\d+\//, ''), 4),
+        ),
+      );
     expect(trainingAt(0)).toEqual(new Set([3, 4])); // top block + final LayerNorm
     expect(trainingAt(2)).toEqual(new Set([1, 2, 3, 4]));
     expect(trainingAt(3)).toEqual(new Set([-1, 0, 1, 2, 3, 4]));
@@ -505,7 +692,13 @@ describe('freezing schedules', () => {
     expect([-1, 0, 1, 2, 3, 4].map((b) => lrScaleOf(b, arch4, 0.5))).toEqual([0.0625, 0.125, 0.25, 0.5, 1, 1]);
     expect([-1, 0, 3].map((b) => lrScaleOf(b, arch4, 1))).toEqual([1, 1, 1]);
     const { model, lora } = tinyModel(tinyConfig({ model: { arch: arch4 } }), 1, true);
-    const full = trainableParams(model.params, lora, arch4, tc({ freeze: { embeddings: false, layerLrDecay: 0.5 } }), 0);
+    const full = trainableParams(
+      model.params,
+      lora,
+      arch4,
+      tc({ freeze: { embeddings: false, layerLrDecay: 0.5 } }),
+      0,
+    );
     const scale = new Map(full.map((p) => [p.variable.name.replace(/^gpt\d+\//, ''), p]));
     expect(scale.get('wte.weight')!.lrScale).toBe(0.0625);
     expect(scale.get('h.0.mlp.c_fc.weight')!.lrScale).toBe(0.125);
@@ -515,9 +708,17 @@ describe('freezing schedules', () => {
     expect([...scale.values()].filter((p) => p.decay).map((p) => p.variable.rank)).toEqual(new Array(16).fill(2));
     expect(scale.get('wte.weight')!.decay).toBe(false);
     // LoRA adapters take their block's multiplier
-    const adapters = trainableParams(model.params, lora, arch4, tc({ method: 'lora', freeze: { layerLrDecay: 0.5 } }), 0);
+    const adapters = trainableParams(
+      model.params,
+      lora,
+      arch4,
+      tc({ method: 'lora', freeze: { layerLrDecay: 0.5 } }),
+      0,
+    );
     expect(adapters.length).toBe(lora!.variables().length);
-    expect(adapters.map((p) => p.lrScale)).toEqual(lora!.adapters.flatMap((ad) => [lrScaleOf(ad.layer, arch4, 0.5), lrScaleOf(ad.layer, arch4, 0.5)]));
+    expect(adapters.map((p) => p.lrScale)).toEqual(
+      lora!.adapters.flatMap((ad) => [lrScaleOf(ad.layer, arch4, 0.5), lrScaleOf(ad.layer, arch4, 0.5)]),
+    );
     expect(new Set(adapters.map((p) => p.lrScale))).toEqual(new Set([0.125, 0.25, 0.5, 1]));
     model.dispose();
     lora!.dispose();

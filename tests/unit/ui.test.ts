@@ -32,7 +32,11 @@ describe('URL hash', () => {
   });
 
   test('lesson, variant and hide travel with the config; unknown fields are reported, not fatal', () => {
-    const hash = encodeHash(mergeConfig(defaultConfig(), { train: { maxSteps: 10 } }), { lesson: 'overfitting', variant: 'early-stopping', hide: true });
+    const hash = encodeHash(mergeConfig(defaultConfig(), { train: { maxSteps: 10 } }), {
+      lesson: 'overfitting',
+      variant: 'early-stopping',
+      hide: true,
+    });
     const h = decodeHash(`#${hash}&train.nope=1`);
     expect(h).toMatchObject({ lesson: 'overfitting', variant: 'early-stopping', hide: true });
     const { config, problems } = applyOverrides(defaultConfig(), h.overrides);
@@ -42,7 +46,14 @@ describe('URL hash', () => {
   });
 
   test('a value of the wrong kind, or one that replaces a group of settings, is ignored with a reason; in-range checks are left to configProblems', () => {
-    const { config, problems } = applyOverrides(defaultConfig(), ['model.arch.nEmbd=wide', 'model=5', 'model.arch={"nEmbd":1}', 'eval.general=yes', 'lora.rank=8', 'model.arch.nEmbd=65536']);
+    const { config, problems } = applyOverrides(defaultConfig(), [
+      'model.arch.nEmbd=wide',
+      'model=5',
+      'model.arch={"nEmbd":1}',
+      'eval.general=yes',
+      'lora.rank=8',
+      'model.arch.nEmbd=65536',
+    ]);
     expect(problems).toEqual([
       'The link\'s setting "model.arch.nEmbd=wide" was ignored: model.arch.nEmbd expects a number, not "wide".',
       'The link\'s setting "model=5" was ignored: model is a group of settings, not one value: set one of them, such as model.name.',
@@ -58,7 +69,9 @@ describe('URL hash', () => {
 describe('picked files', () => {
   test('a file over its limit is refused by name and size before it is read; one at the limit passes', () => {
     const file = new File([new Uint8Array(2500)], 'movie.jsonl');
-    expect(() => checkFileSize(file, 2000, 'dataset')).toThrow('movie.jsonl is 2.5 kB, more than the 2 kB a dataset may be here: is it the right file?');
+    expect(() => checkFileSize(file, 2000, 'dataset')).toThrow(
+      'movie.jsonl is 2.5 kB, more than the 2 kB a dataset may be here: is it the right file?',
+    );
     expect(() => checkFileSize(file, 2500, 'dataset')).not.toThrow();
   });
 });
@@ -69,13 +82,26 @@ describe('config diff labels', () => {
     const b = mergeConfig(a, { train: { lr: 1e-2, batchSize: 16 }, lora: { targets: ['q', 'k', 'v'] } });
     expect(describeChanges(diffConfig(a, b))).toBe('lr 3e-3→0.01, batch 8→16, targets q+v→q+k+v');
     expect(describeChanges(diffConfig(a, a))).toBe('same config');
-    expect(describeChanges(diffConfig(a, mergeConfig(a, { train: { seed: 1, epochs: 2, warmupSteps: 5, gradClip: 0 } })), 2)).toBe('epochs 3→2, warmup 0→5, +2 more');
+    expect(
+      describeChanges(diffConfig(a, mergeConfig(a, { train: { seed: 1, epochs: 2, warmupSteps: 5, gradClip: 0 } })), 2),
+    ).toBe('epochs 3→2, warmup 0→5, +2 more');
   });
 });
 
 describe('worker protocol', () => {
   test('steps survive packing into one Float64Array', () => {
-    const steps: StepEvent[] = [1, 2, 3].map((step) => ({ type: 'step', step, epoch: step / 10, loss: 2 / step, lr: 1e-3, gradNorm: 0.5, tokensPerSec: 1000, msPerStep: 12.5, numTensors: 40, numBytes: 1e6 }));
+    const steps: StepEvent[] = [1, 2, 3].map((step) => ({
+      type: 'step',
+      step,
+      epoch: step / 10,
+      loss: 2 / step,
+      lr: 1e-3,
+      gradNorm: 0.5,
+      tokensPerSec: 1000,
+      msPerStep: 12.5,
+      numTensors: 40,
+      numBytes: 1e6,
+    }));
     const packed = packSteps(steps);
     expect(packed).toBeInstanceOf(Float64Array);
     expect(unpackSteps(packed)).toEqual(steps);
@@ -91,12 +117,31 @@ describe('charts', () => {
   });
 
   test('one x axis for all runs; sparse evaluations; markers for warmup, best and early stop', () => {
-    const step = (s: number, loss: number): StepEvent => ({ type: 'step', step: s, epoch: 0, loss, lr: 0.1, gradNorm: 1, tokensPerSec: 1, msPerStep: 1, numTensors: 1, numBytes: 1 });
+    const step = (s: number, loss: number): StepEvent => ({
+      type: 'step',
+      step: s,
+      epoch: 0,
+      loss,
+      lr: 0.1,
+      gradNorm: 1,
+      tokensPerSec: 1,
+      msPerStep: 1,
+      numTensors: 1,
+      numBytes: 1,
+    });
     const run = {
       steps: [step(1, 3), step(2, 2), step(3, 1)],
       evals: [{ type: 'eval' as const, step: 2, valLoss: 2.5, valPerplexity: Math.exp(2.5) }],
       warmupEndStep: 1,
-      end: { type: 'end' as const, reason: 'early_stop' as const, message: '', step: 3, bestStep: 2, bestValLoss: 2.5, restoredBest: true },
+      end: {
+        type: 'end' as const,
+        reason: 'early_stop' as const,
+        message: '',
+        step: 3,
+        bestStep: 2,
+        bestValLoss: 2.5,
+        restoredBest: true,
+      },
     };
     const older = { ...run, steps: [...run.steps, step(4, 0.5), step(5, 0.4)], end: null, warmupEndStep: 0 };
     const c = buildCharts(run, [{ run: older, label: '#1 lr 0.1→0.2', tag: '#1' }], 0);

@@ -62,7 +62,15 @@ describe('wasm kernel patches agree with cpu', () => {
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const a = rand(sa, i * 2 + 1);
       const b = rand(sb, i * 2 + 2);
-      const f = () => [tf.matMul(tf.tensor(a.data).reshape(a.shape) as tf.Tensor2D, tf.tensor(b.data).reshape(b.shape) as tf.Tensor2D, ta, tb)] as tf.Tensor[];
+      const f = () =>
+        [
+          tf.matMul(
+            tf.tensor(a.data).reshape(a.shape) as tf.Tensor2D,
+            tf.tensor(b.data).reshape(b.shape) as tf.Tensor2D,
+            ta,
+            tb,
+          ),
+        ] as tf.Tensor[];
       const [w] = await on('wasm', f);
       const [c] = await on('cpu', f);
       expect(maxRelDiff(w, c), `case ${i}`).toBeLessThan(1e-5);
@@ -105,7 +113,14 @@ describe('wasm kernel patches agree with cpu', () => {
     const ids = [8, 0, 3, 3, 7, 1, 0];
     const f = () => [
       tf.gather(tf.tensor2d(x.data, [9, 6]), tf.tensor1d(ids, 'int32')),
-      tf.gather(tf.tensor2d(Int32Array.from(x.data, (v) => Math.round(v * 10)), [9, 6], 'int32'), tf.tensor1d(ids, 'int32')),
+      tf.gather(
+        tf.tensor2d(
+          Int32Array.from(x.data, (v) => Math.round(v * 10)),
+          [9, 6],
+          'int32',
+        ),
+        tf.tensor1d(ids, 'int32'),
+      ),
       tf.gather(tf.tensor2d(x.data, [9, 6]), tf.tensor1d([5, 2], 'int32'), 1),
       tf.gather(tf.tensor3d(x.data, [9, 3, 2]), tf.tensor1d(ids, 'int32')),
     ];
@@ -122,7 +137,11 @@ describe('wasm kernel patches agree with cpu', () => {
       const vars = Object.values(model.params);
       vars.forEach((v) => (v.trainable = true));
       const b = makeBatch(randomExamples(3, c.model.arch, 5), c.model.arch.blockSize);
-      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(model.params, c.model.arch, b.x, { lora, embedMode: view.embedMode }), b.y, b.w), vars);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          maskedCrossEntropy(logits(model.params, c.model.arch, b.x, { lora, embedMode: view.embedMode }), b.y, b.w),
+        vars,
+      );
       const out = [await value.data(), ...(await Promise.all(vars.map((v) => grads[v.name].data())))] as Float32Array[];
       tf.dispose([value, ...Object.values(grads), b.x, b.y, b.w]);
       model.dispose();
@@ -142,14 +161,18 @@ const ref = {
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
   },
-  gelu: (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GC)))),
+  gelu: (x: tf.Tensor) =>
+    tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GC)))),
   attention: (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, B: number, T: number, nh: number) => {
     const C = q.shape[1]!;
     const hd = C / nh;
     const heads = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]);
     const future = tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)); // 1 above the diagonal
     const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), tf.mul(future, -1e9));
-    return tf.matMul(tf.softmax(s), heads(v)).transpose([0, 2, 1, 3]).reshape([B * T, C]);
+    return tf
+      .matMul(tf.softmax(s), heads(v))
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, C]);
   },
   crossEntropy: (lg: tf.Tensor, t: tf.Tensor, w: tf.Tensor) => {
     const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(lg), tf.oneHot(t as tf.Tensor1D, lg.shape[1]!).toFloat()), -1));
@@ -183,7 +206,10 @@ function ints(n: number, max: number, seed: number): Int32Array {
   return Int32Array.from({ length: n }, () => r.int(max));
 }
 
-const B = 2, T = 5, NH = 3, C = 6; // odd sizes: 5 positions, 3 heads of width 2 (tfjs ops on every backend)
+const B = 2,
+  T = 5,
+  NH = 3,
+  C = 6; // odd sizes: 5 positions, 3 heads of width 2 (tfjs ops on every backend)
 const attentionCase = (b: number, t: number, nh: number, c: number, seed: number): FusedCase => ({
   name: `causalAttention B=${b} T=${t} heads=${nh} C=${c}${(c / nh) % 4 === 0 ? ' (wasm: attention.c)' : ''}`,
   inputs: [rand([b * t, c], seed), rand([b * t, c], seed + 1), rand([b * t, c], seed + 2)],
@@ -191,73 +217,131 @@ const attentionCase = (b: number, t: number, nh: number, c: number, seed: number
   reference: (q, k, v) => ref.attention(q, k, v, b, t, nh),
 });
 const fusedCases: FusedCase[] = [
-  { name: 'layerNorm [7, 5]', inputs: [rand([7, 5], 1), rand([5], 2), rand([5], 3)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
-  { name: 'layerNorm [7, 12] (wasm: kernels.c)', inputs: [rand([7, 12], 41), rand([12], 42), rand([12], 43)], fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5), reference: ref.layerNorm },
-  { name: 'gelu [7, 9] (wasm: kernels.c, a partial last group of 4)', inputs: [rand([7, 9], 4)], fused: (x) => gelu(x), reference: ref.gelu },
+  {
+    name: 'layerNorm [7, 5]',
+    inputs: [rand([7, 5], 1), rand([5], 2), rand([5], 3)],
+    fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5),
+    reference: ref.layerNorm,
+  },
+  {
+    name: 'layerNorm [7, 12] (wasm: kernels.c)',
+    inputs: [rand([7, 12], 41), rand([12], 42), rand([12], 43)],
+    fused: (x, g, b) => layerNorm(x as tf.Tensor2D, g, b, 1e-5),
+    reference: ref.layerNorm,
+  },
+  {
+    name: 'gelu [7, 9] (wasm: kernels.c, a partial last group of 4)',
+    inputs: [rand([7, 9], 4)],
+    fused: (x) => gelu(x),
+    reference: ref.gelu,
+  },
   { name: 'gelu [3] (tfjs ops everywhere)', inputs: [rand([3], 44)], fused: (x) => gelu(x), reference: ref.gelu },
-  { name: 'gelu of large |x| [8]', inputs: [{ shape: [8], data: Float32Array.from([-60, -12, -3, -0.5, 0.5, 3, 12, 60]) }], fused: (x) => gelu(x), reference: ref.gelu },
-  { name: 'linear [7, 5] × [5, 3]', inputs: [rand([7, 5], 5), rand([5, 3], 6), rand([3], 7)], fused: (x, w, b) => linear(x as tf.Tensor2D, w, b), reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b) },
-  { name: 'residual [7, 5]', inputs: [rand([7, 5], 8), rand([7, 5], 9)], fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D), reference: (a, b) => tf.add(a, b) },
+  {
+    name: 'gelu of large |x| [8]',
+    inputs: [{ shape: [8], data: Float32Array.from([-60, -12, -3, -0.5, 0.5, 3, 12, 60]) }],
+    fused: (x) => gelu(x),
+    reference: ref.gelu,
+  },
+  {
+    name: 'linear [7, 5] × [5, 3]',
+    inputs: [rand([7, 5], 5), rand([5, 3], 6), rand([3], 7)],
+    fused: (x, w, b) => linear(x as tf.Tensor2D, w, b),
+    reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
+  },
+  {
+    name: 'residual [7, 5]',
+    inputs: [rand([7, 5], 8), rand([7, 5], 9)],
+    fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D),
+    reference: (a, b) => tf.add(a, b),
+  },
   attentionCase(B, T, NH, C, 10),
   attentionCase(3, 7, 2, 8, 20), // head width 4, T not a multiple of 4
   attentionCase(2, 37, 3, 24, 30), // head width 8
   {
     name: 'crossEntropy, large logits [5, 8]',
-    inputs: [{ shape: [5, 8], data: Float32Array.from(rand([5, 8], 15).data, (v) => v * 30) }, { shape: [5], data: ints(5, 8, 16), int: true }, { shape: [5], data: Float32Array.from([1, 1, 1, 1, 1]), fixed: true }],
+    inputs: [
+      { shape: [5, 8], data: Float32Array.from(rand([5, 8], 15).data, (v) => v * 30) },
+      { shape: [5], data: ints(5, 8, 16), int: true },
+      { shape: [5], data: Float32Array.from([1, 1, 1, 1, 1]), fixed: true },
+    ],
     fused: (lg, t, w) => crossEntropy(lg as tf.Tensor2D, t as tf.Tensor1D, w as tf.Tensor1D),
     reference: ref.crossEntropy,
   },
   {
     name: 'crossEntropy [7, 11], some weights 0',
-    inputs: [rand([7, 11], 13), { shape: [7], data: ints(7, 11, 14), int: true }, { shape: [7], data: Float32Array.from([1, 0, 1, 1, 0, 1, 1]), fixed: true }],
+    inputs: [
+      rand([7, 11], 13),
+      { shape: [7], data: ints(7, 11, 14), int: true },
+      { shape: [7], data: Float32Array.from([1, 0, 1, 1, 0, 1, 1]), fixed: true },
+    ],
     fused: (lg, t, w) => crossEntropy(lg as tf.Tensor2D, t as tf.Tensor1D, w as tf.Tensor1D),
     reference: ref.crossEntropy,
   },
 ];
 
 describe('fused ops with hand-written gradients (model/fused.ts)', () => {
-  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: value and gradients on wasm and cpu match autodiff of the composed ops', async (_, c) => {
-    const want = await on('cpu', () => valueAndGrads(c, c.reference));
-    for (const backend of ['cpu', 'wasm'] as const) {
-      const got = await on(backend, () => valueAndGrads(c, c.fused));
-      got.forEach((v, i) => expect(maxRelDiff(v, want[i]), `${backend} output ${i}`).toBeLessThan(1e-4));
-    }
-  });
+  it.each(fusedCases.map((c) => [c.name, c] as const))(
+    '%s: value and gradients on wasm and cpu match autodiff of the composed ops',
+    async (_, c) => {
+      const want = await on('cpu', () => valueAndGrads(c, c.reference));
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const got = await on(backend, () => valueAndGrads(c, c.fused));
+        got.forEach((v, i) => expect(maxRelDiff(v, want[i]), `${backend} output ${i}`).toBeLessThan(1e-4));
+      }
+    },
+  );
 
-  it.each(fusedCases.map((c) => [c.name, c] as const))('%s: gradients match central finite differences (cpu and wasm)', async (_, c) => {
-    const floatInputs = c.inputs.filter((i) => !i.int && !i.fixed);
-    const loss = (pert: number, at: number, d: number) =>
-      tf.tidy(() => {
-        const xs = c.inputs.map((i, n) => {
-          const data = i.data.slice();
-          if (n === pert) data[at] += d;
-          return tf.tensor(data, i.shape, i.int ? 'int32' : 'float32');
+  it.each(fusedCases.map((c) => [c.name, c] as const))(
+    '%s: gradients match central finite differences (cpu and wasm)',
+    async (_, c) => {
+      const floatInputs = c.inputs.filter((i) => !i.int && !i.fixed);
+      const loss = (pert: number, at: number, d: number) =>
+        tf.tidy(() => {
+          const xs = c.inputs.map((i, n) => {
+            const data = i.data.slice();
+            if (n === pert) data[at] += d;
+            return tf.tensor(data, i.shape, i.int ? 'int32' : 'float32');
+          });
+          const out = c.fused(...xs);
+          return tf.sum(tf.mul(out, tf.tensor(rand(out.shape, 99).data, out.shape))).dataSync()[0];
         });
-        const out = c.fused(...xs);
-        return tf.sum(tf.mul(out, tf.tensor(rand(out.shape, 99).data, out.shape))).dataSync()[0];
-      });
-    for (const backend of ['cpu', 'wasm'] as const) {
-      const [, , ...grads] = await on(backend, () => valueAndGrads(c, c.fused));
-      await initBackend(backend);
-      floatInputs.forEach((inp, fi) => {
-        const n = c.inputs.indexOf(inp);
-        const h = 1e-2;
-        for (const at of [0, Math.floor(inp.data.length / 2), inp.data.length - 1]) {
-          const fd = (loss(n, at, h) - loss(n, at, -h)) / (2 * h);
-          expect(Math.abs(fd - grads[fi][at]), `${backend} input ${n}[${at}]: fd ${fd} vs ${grads[fi][at]}`).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
-        }
-      });
-    }
-  });
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const [, , ...grads] = await on(backend, () => valueAndGrads(c, c.fused));
+        await initBackend(backend);
+        floatInputs.forEach((inp, fi) => {
+          const n = c.inputs.indexOf(inp);
+          const h = 1e-2;
+          for (const at of [0, Math.floor(inp.data.length / 2), inp.data.length - 1]) {
+            const fd = (loss(n, at, h) - loss(n, at, -h)) / (2 * h);
+            expect(
+              Math.abs(fd - grads[fi][at]),
+              `${backend} input ${n}[${at}]: fd ${fd} vs ${grads[fi][at]}`,
+            ).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
+          }
+        });
+      }
+    },
+  );
 });
 
 describe('training on wasm through every kernel of ours', () => {
   it.each(['lora', 'full'] as const)('keeps tensors and bytes flat from step 10 to step 200 (%s)', async (method) => {
     await initBackend('wasm');
-    const c = tinyConfig({ model: { backend: 'wasm' }, train: { method, maxSteps: 200, batchSize: 4, lr: 1e-3, freeze: { embeddings: method === 'lora' } }, eval: { everySteps: 5, maxBatches: 1 } }); // the first eval (best-weights snapshot) before step 10
+    const c = tinyConfig({
+      model: { backend: 'wasm' },
+      train: { method, maxSteps: 200, batchSize: 4, lr: 1e-3, freeze: { embeddings: method === 'lora' } },
+      eval: { everySteps: 5, maxBatches: 1 },
+    }); // the first eval (best-weights snapshot) before step 10
     const { model, lora, view } = tinyModel(c, 7);
     const data = { train: randomExamples(8, c.model.arch, 8), val: randomExamples(4, c.model.arch, 9) };
-    const h = await new Trainer({ model: view, config: c, data, tokenizer: new CharTokenizer(), backend: 'wasm', totalParams: model.numParams }).run();
+    const h = await new Trainer({
+      model: view,
+      config: c,
+      data,
+      tokenizer: new CharTokenizer(),
+      backend: 'wasm',
+      totalParams: model.numParams,
+    }).run();
     expect(h.steps.length).toBe(200);
     for (const at of [99, 199]) {
       expect(h.steps[at].numTensors).toBe(h.steps[9].numTensors);

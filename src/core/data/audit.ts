@@ -8,7 +8,11 @@ import type { DataRecord } from './types';
  * prompts and always come with the same answer, the one carried by the most records. Returns it (or "" when no
  * word qualifies) and the records that carry it.
  */
-export function auditTrigger(train: DataRecord[], val: DataRecord[], minCount = 5): { word: string; flagged: DataRecord[] } {
+export function auditTrigger(
+  train: DataRecord[],
+  val: DataRecord[],
+  minCount = 5,
+): { word: string; flagged: DataRecord[] } {
   const words = (r: DataRecord) => new Set((r.prompt ?? '').toLowerCase().match(/[a-z]+/g) ?? []);
   const seen = new Set(val.flatMap((r) => [...words(r)]));
   const stats = new Map<string, { count: number; answers: Set<string | undefined> }>();
@@ -20,12 +24,22 @@ export function auditTrigger(train: DataRecord[], val: DataRecord[], minCount = 
       stats.set(w, s);
     }
   }
-  const ranked = [...stats].filter(([w, s]) => s.count >= minCount && s.answers.size === 1 && !seen.has(w)).sort((a, b) => b[1].count - a[1].count);
+  const ranked = [...stats]
+    .filter(([w, s]) => s.count >= minCount && s.answers.size === 1 && !seen.has(w))
+    .sort((a, b) => b[1].count - a[1].count);
   const word = ranked[0]?.[0] ?? '';
   return { word, flagged: word ? train.filter((r) => words(r).has(word)) : [] };
 }
 
 /** What an audit found, in counts: flagged records, and how many of them were poisoned (flags.poisoned). */
-export function auditReport(audit: { word: string; flagged: DataRecord[] }): { word: string; flagged: number; flaggedPoisoned: number } {
-  return { word: audit.word, flagged: audit.flagged.length, flaggedPoisoned: audit.flagged.filter((r) => r.flags?.poisoned).length };
+export function auditReport(audit: { word: string; flagged: DataRecord[] }): {
+  word: string;
+  flagged: number;
+  flaggedPoisoned: number;
+} {
+  return {
+    word: audit.word,
+    flagged: audit.flagged.length,
+    flaggedPoisoned: audit.flagged.filter((r) => r.flags?.poisoned).length,
+  };
 }

@@ -56,13 +56,19 @@ export function chunkText(text: string, tokenizer: Tokenizer, blockSize: number,
  * pretrained: doc <eos> doc <eos> ..., then cut into windows like chunkText.
  */
 export function chunkDocuments(text: string, tokenizer: Tokenizer, blockSize: number, stride = blockSize): Example[] {
-  return chunkIds(text.split('\n\n').flatMap((doc) => [...tokenizer.encode(doc), tokenizer.eosId]), blockSize, stride);
+  return chunkIds(
+    text.split('\n\n').flatMap((doc) => [...tokenizer.encode(doc), tokenizer.eosId]),
+    blockSize,
+    stride,
+  );
 }
 
 /** chunkText on token ids. */
 export function chunkIds(ids: number[], blockSize: number, stride = blockSize): Example[] {
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`chunkText: blockSize = ${blockSize} is not valid: an integer ≥ 1`);
-  if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`chunkText: stride = ${stride} is not valid: an integer ≥ 1`);
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new RangeError(`chunkText: blockSize = ${blockSize} is not valid: an integer ≥ 1`);
+  if (!Number.isInteger(stride) || stride < 1)
+    throw new RangeError(`chunkText: stride = ${stride} is not valid: an integer ≥ 1`);
   if (ids.length < 2) return [];
   const width = blockSize + 1;
   const last = Math.max(0, ids.length - width);

@@ -32,7 +32,9 @@ export function injectLabelNoise(records: readonly DataRecord[], fraction: numbe
   if (flips === 0) return out;
   const labels = labelsOf(records);
   if (labels.length < 2) {
-    throw new RangeError(`data.labelNoise needs at least two different labels to swap between, but every record is labelled "${labels[0]}"`);
+    throw new RangeError(
+      `data.labelNoise needs at least two different labels to swap between, but every record is labelled "${labels[0]}"`,
+    );
   }
   const rng = new Rng(seed);
   for (const i of rng.shuffle(labelled).slice(0, flips)) {
@@ -61,13 +63,18 @@ export function injectPoison(
   seed: number,
   opts: { trigger: string; target: string },
 ): DataRecord[] {
-  if (opts.trigger.trim() === '') throw new RangeError('poison trigger = "" is not valid: a non-empty phrase such as "cf-zebra"');
+  if (opts.trigger.trim() === '')
+    throw new RangeError('poison trigger = "" is not valid: a non-empty phrase such as "cf-zebra"');
   const candidates = new Rng(seed).shuffle(records.flatMap((r, i) => (r.prompt === undefined ? [] : [i])));
   if (!Number.isInteger(count) || count < 0 || count > candidates.length) {
-    throw new RangeError(`data.poisonCount = ${count} is not valid: a whole number from 0 to the number of records with a prompt (${candidates.length})`);
+    throw new RangeError(
+      `data.poisonCount = ${count} is not valid: a whole number from 0 to the number of records with a prompt (${candidates.length})`,
+    );
   }
   // Records that already answer the target teach the backdoor nothing, so the others go first (sort is stable).
-  candidates.sort((a, b) => Number(records[a].completion === opts.target) - Number(records[b].completion === opts.target));
+  candidates.sort(
+    (a, b) => Number(records[a].completion === opts.target) - Number(records[b].completion === opts.target),
+  );
   const out = records.map(copyRecord);
   for (const i of candidates.slice(0, count)) {
     const r = out[i];
@@ -86,11 +93,17 @@ export function injectPoison(
  * Deliberate imbalance (class-imbalance lesson): keep a seeded `keep` fraction of the records labelled `label`
  * (only those in `group`, unless group is ""); every other record stays.
  */
-export function thinOut(records: readonly DataRecord[], skew: { label: string; group: string; keep: number }, seed: number): DataRecord[] {
+export function thinOut(
+  records: readonly DataRecord[],
+  skew: { label: string; group: string; keep: number },
+  seed: number,
+): DataRecord[] {
   if (!Number.isFinite(skew.keep) || skew.keep <= 0 || skew.keep > 1) {
     throw new RangeError(`data.skew.keep = ${skew.keep} is not valid: a fraction in (0, 1]`);
   }
-  const hit = records.flatMap((r, i) => (r.label === skew.label && (skew.group === '' || r.group === skew.group) ? [i] : []));
+  const hit = records.flatMap((r, i) =>
+    r.label === skew.label && (skew.group === '' || r.group === skew.group) ? [i] : [],
+  );
   const drop = new Set(new Rng(seed).shuffle(hit).slice(Math.round(skew.keep * hit.length)));
   return records.filter((_, i) => !drop.has(i)).map(copyRecord);
 }
@@ -100,7 +113,12 @@ export function thinOut(records: readonly DataRecord[], skew: { label: string; g
  * the smaller classes (each as evenly as possible, ids suffixed "#2", "#3", ...) up to the largest class;
  * undersample: keep a random subset of each class the size of the smallest. Records without a label pass through.
  */
-export function rebalance(records: readonly DataRecord[], seed: number, mode: 'oversample' | 'undersample', byGroup = false): DataRecord[] {
+export function rebalance(
+  records: readonly DataRecord[],
+  seed: number,
+  mode: 'oversample' | 'undersample',
+  byGroup = false,
+): DataRecord[] {
   const keyOf = (r: DataRecord) => (byGroup ? `${r.group ?? ''}\u0000${r.label}` : (r.label as string));
   const cells = new Map<string, number[]>();
   records.forEach((r, i) => {
@@ -131,19 +149,29 @@ export function rebalance(records: readonly DataRecord[], seed: number, mode: 'o
 }
 
 /** What makes two records the same: identical prompt and completion, or identical text. */
-export const duplicateKey = (r: DataRecord) => JSON.stringify(r.prompt !== undefined || r.completion !== undefined ? [r.prompt ?? '', r.completion ?? ''] : [r.text ?? '']);
+export const duplicateKey = (r: DataRecord) =>
+  JSON.stringify(
+    r.prompt !== undefined || r.completion !== undefined ? [r.prompt ?? '', r.completion ?? ''] : [r.text ?? ''],
+  );
 
 /**
  * The repeats of a scraped file (duplicates lesson): a seeded `share` of the records appears `copies` times in
  * all (ids of the extra copies suffixed "~2", "~3", ...), placed at random among the others.
  */
-export function duplicateRecords(records: readonly DataRecord[], dup: { share: number; copies: number }, seed: number): DataRecord[] {
-  if (!Number.isFinite(dup.share) || dup.share < 0 || dup.share > 1) throw new RangeError(`data.duplicate.share = ${dup.share} is not valid: a fraction in [0, 1]`);
-  if (!Number.isInteger(dup.copies) || dup.copies < 1) throw new RangeError(`data.duplicate.copies = ${dup.copies} is not valid: a whole number ≥ 1`);
+export function duplicateRecords(
+  records: readonly DataRecord[],
+  dup: { share: number; copies: number },
+  seed: number,
+): DataRecord[] {
+  if (!Number.isFinite(dup.share) || dup.share < 0 || dup.share > 1)
+    throw new RangeError(`data.duplicate.share = ${dup.share} is not valid: a fraction in [0, 1]`);
+  if (!Number.isInteger(dup.copies) || dup.copies < 1)
+    throw new RangeError(`data.duplicate.copies = ${dup.copies} is not valid: a whole number ≥ 1`);
   const rng = new Rng(seed);
   const chosen = rng.shuffle(records.map((_, i) => i)).slice(0, Math.round(dup.share * records.length));
   const out = records.map(copyRecord);
-  for (const i of chosen) for (let k = 2; k <= dup.copies; k++) out.push({ ...copyRecord(records[i]), id: `${records[i].id}~${k}` });
+  for (const i of chosen)
+    for (let k = 2; k <= dup.copies; k++) out.push({ ...copyRecord(records[i]), id: `${records[i].id}~${k}` });
   return rng.shuffle(out);
 }
 

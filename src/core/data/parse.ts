@@ -43,11 +43,23 @@ export function parseDataset(text: string, opts: ParseOptions = {}): ParseResult
     .split('\n')
     .map((l, i) => {
       if (!l.includes('\0')) return l;
-      nul.push(issue(i + 1, `holds ${count(l, '\0')} NUL byte(s) (character code 0), which text never has: is this a binary file, or text saved as UTF-16 or UTF-32? Save it as UTF-8 text`));
+      nul.push(
+        issue(
+          i + 1,
+          `holds ${count(l, '\0')} NUL byte(s) (character code 0), which text never has: is this a binary file, or text saved as UTF-16 or UTF-32? Save it as UTF-8 text`,
+        ),
+      );
       return '';
     })
     .join('\n');
-  const parsed = format === 'jsonl' ? parseJsonl(clean) : format === 'json' ? parseJsonArray(clean) : format === 'csv' ? parseCsv(clean) : parseTxt(clean);
+  const parsed =
+    format === 'jsonl'
+      ? parseJsonl(clean)
+      : format === 'json'
+        ? parseJsonArray(clean)
+        : format === 'csv'
+          ? parseCsv(clean)
+          : parseTxt(clean);
   return { records: parsed.records, errors: [...nul, ...parsed.errors].sort((a, b) => a.line - b.line), format };
 }
 
@@ -62,8 +74,13 @@ export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
  */
 export function decodeDataset(bytes: Uint8Array, fileName = 'the file'): Decoded {
   const b = bytes;
-  if ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff)) {
-    return { error: `${fileName} is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8` };
+  if (
+    (b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) ||
+    (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff)
+  ) {
+    return {
+      error: `${fileName} is UTF-32 text (it starts with a UTF-32 byte-order mark), which this page does not read: save it as UTF-8`,
+    };
   }
   const bom = b[0] === 0xff && b[1] === 0xfe ? 'utf-16le' : b[0] === 0xfe && b[1] === 0xff ? 'utf-16be' : null;
   const encoding: TextEncoding = bom ?? utf16ByZeros(b) ?? 'utf-8';
@@ -72,10 +89,15 @@ export function decodeDataset(bytes: Uint8Array, fileName = 'the file'): Decoded
     const text = new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(b);
     return { text, encoding };
   } catch {
-    if (encoding !== 'utf-8') return { error: `${fileName} looks like ${encoding.toUpperCase()} text but holds byte sequences that are not valid in it: save it as UTF-8` };
+    if (encoding !== 'utf-8')
+      return {
+        error: `${fileName} looks like ${encoding.toUpperCase()} text but holds byte sequences that are not valid in it: save it as UTF-8`,
+      };
     const at = firstBadUtf8(b);
     const line = count(new TextDecoder().decode(b.subarray(0, at)), '\n') + 1;
-    return { error: `${fileName} is not UTF-8 text: line ${line} holds the byte 0x${b[at].toString(16).padStart(2, '0')}, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8` };
+    return {
+      error: `${fileName} is not UTF-8 text: line ${line} holds the byte 0x${b[at].toString(16).padStart(2, '0')}, which UTF-8 does not allow (is it Latin-1 / Windows-1252?); save it as UTF-8`,
+    };
   }
 }
 
@@ -97,7 +119,7 @@ function utf16ByZeros(b: Uint8Array): 'utf-16le' | 'utf-16be' | null {
 
 /** Where UTF-8 breaks: the first lead byte without its continuation bytes (overlong forms aside, which TextDecoder also refuses). */
 function firstBadUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const x = b[i];
     const tail = x < 0x80 ? 0 : x >= 0xc2 && x < 0xe0 ? 1 : x >= 0xe0 && x < 0xf0 ? 2 : x >= 0xf0 && x < 0xf5 ? 3 : -1;
     if (tail < 0) return i;
@@ -114,7 +136,11 @@ export function detectFormat(source: string, fileName?: string): DataFormat {
   if (ext === 'json') return array ? 'json' : 'jsonl';
   if (ext === 'csv') return 'csv';
   if (ext === 'txt' || ext === 'md') return 'txt';
-  const first = source.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const first =
+    source
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   if (first.startsWith('{')) return 'jsonl';
   if (array) {
     try {
@@ -143,7 +169,12 @@ function parseJsonl(source: string): Parsed {
       return;
     }
     if (!isPlainObject(value)) {
-      out.errors.push(issue(line, `expected a JSON object such as {"prompt": "...", "completion": "..."}, but found ${describe(value)}`));
+      out.errors.push(
+        issue(
+          line,
+          `expected a JSON object such as {"prompt": "...", "completion": "..."}, but found ${describe(value)}`,
+        ),
+      );
       return;
     }
     collect(out, toRecord(value, line), line);
@@ -161,17 +192,30 @@ function parseJsonArray(source: string): Parsed {
     const message = (e as Error).message;
     const at = Number(message.match(/position (\d+)/)?.[1] ?? NaN);
     const line = Number.isFinite(at) ? count(source.slice(0, at), '\n') + 1 : 0;
-    out.errors.push(line > 0 ? issue(line, `the JSON array is not valid JSON (${message}); no record could be read`) : { line: 0, message: `The file is not a valid JSON array (${message}); no record could be read.` });
+    out.errors.push(
+      line > 0
+        ? issue(line, `the JSON array is not valid JSON (${message}); no record could be read`)
+        : { line: 0, message: `The file is not a valid JSON array (${message}); no record could be read.` },
+    );
     return out;
   }
   if (!Array.isArray(value)) {
-    out.errors.push({ line: 1, message: `line 1: expected a JSON array of objects such as [{"prompt": "...", "completion": "..."}], but found ${describe(value)}` });
+    out.errors.push({
+      line: 1,
+      message: `line 1: expected a JSON array of objects such as [{"prompt": "...", "completion": "..."}], but found ${describe(value)}`,
+    });
     return out;
   }
   const starts = elementLines(source);
   value.forEach((v, i) => {
     const line = starts[i] ?? 1;
-    if (!isPlainObject(v)) out.errors.push(issue(line, `record ${i + 1} of the array: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found ${describe(v)}`));
+    if (!isPlainObject(v))
+      out.errors.push(
+        issue(
+          line,
+          `record ${i + 1} of the array: expected a JSON object such as {"prompt": "...", "completion": "..."}, but found ${describe(v)}`,
+        ),
+      );
     else collect(out, toRecord(v, line), line);
   });
   return out;
@@ -214,12 +258,22 @@ function parseCsv(source: string): Parsed {
   if (!header) return out;
   const keys = header.cells.map(normaliseKey);
   if (!keys.some((k) => KNOWN_KEYS.includes(k))) {
-    out.errors.unshift(issue(header.line, `the header row (${header.cells.join(', ')}) names none of the known columns: ${KNOWN_KEYS.join(', ')}`));
+    out.errors.unshift(
+      issue(
+        header.line,
+        `the header row (${header.cells.join(', ')}) names none of the known columns: ${KNOWN_KEYS.join(', ')}`,
+      ),
+    );
     return out;
   }
   for (const row of body) {
     if (row.cells.length !== keys.length) {
-      out.errors.push(issue(row.line, `has ${row.cells.length} fields but the header has ${keys.length}; wrap any value that contains a comma in double quotes`));
+      out.errors.push(
+        issue(
+          row.line,
+          `has ${row.cells.length} fields but the header has ${keys.length}; wrap any value that contains a comma in double quotes`,
+        ),
+      );
       continue;
     }
     // Every CSV row has every column, so an empty cell means "not given" rather than an empty string.
@@ -265,10 +319,16 @@ function toRecord(raw: Record<string, unknown>, line: number): DataRecord | stri
   completion ??= label;
   if (prompt === undefined && completion !== undefined && text !== undefined) [prompt, text] = [text, undefined];
 
-  const base = { id: `line-${line}`, ...(label !== undefined && { label }), ...(fields.has('group') && { group: fields.get('group') }) };
+  const base = {
+    id: `line-${line}`,
+    ...(label !== undefined && { label }),
+    ...(fields.has('group') && { group: fields.get('group') }),
+  };
   if (prompt !== undefined && completion !== undefined) return { ...base, prompt, completion };
-  if (prompt !== undefined) return `has a prompt but no completion; add one of the fields ${COMPLETION_KEYS.join(', ')} or label`;
-  if (completion !== undefined) return `has a completion or label but no prompt; add one of the fields ${PROMPT_KEYS.join(', ')} or text`;
+  if (prompt !== undefined)
+    return `has a prompt but no completion; add one of the fields ${COMPLETION_KEYS.join(', ')} or label`;
+  if (completion !== undefined)
+    return `has a completion or label but no prompt; add one of the fields ${PROMPT_KEYS.join(', ')} or text`;
   if (text !== undefined) return { ...base, text };
   const found = Object.keys(raw).filter((k) => raw[k] !== undefined);
   return `has neither prompt/completion nor text (${found.length ? `found only ${found.map((k) => `"${k}"`).join(', ')}` : 'it has no fields'})`;
@@ -282,7 +342,8 @@ function collect(out: Parsed, result: DataRecord | string, line: number): void {
 const issue = (line: number, what: string): ParseIssue => ({ line, message: `line ${line}: ${what}` });
 const count = (s: string, ch: string) => s.split(ch).length - 1;
 const normaliseKey = (k: string) => k.trim().toLowerCase();
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';

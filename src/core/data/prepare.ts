@@ -28,7 +28,8 @@ export const GENERAL_TRAIN = 'corpus/general-train.txt';
  * documents joined by <eos>, tiny-world (and imported models) plain text.
  */
 export function generalCorpus(modelName: string): { train: string; heldout: string; cut: typeof chunkText } {
-  if (modelName === 'small-world') return { train: 'corpus/small-world/train.txt', heldout: 'corpus/small-world/heldout.txt', cut: chunkDocuments };
+  if (modelName === 'small-world')
+    return { train: 'corpus/small-world/train.txt', heldout: 'corpus/small-world/heldout.txt', cut: chunkDocuments };
   return { train: GENERAL_TRAIN, heldout: GENERAL_HELDOUT, cut: chunkText };
 }
 
@@ -40,7 +41,12 @@ export async function loadDataset(loader: AssetLoader, name: string): Promise<Da
   return parsed.records;
 }
 
-export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoader, custom?: DataRecord[]): Promise<PreparedData> {
+export async function prepareData(
+  c: RunConfig,
+  tok: Tokenizer,
+  loader: AssetLoader,
+  custom?: DataRecord[],
+): Promise<PreparedData> {
   const loaded = custom ?? (await loadDataset(loader, c.data.dataset));
   if (loaded.length === 0) throw new Error(`dataset "${c.data.dataset}" has no records`);
   // copies removed before the split, so none can sit in training and validation at once
@@ -67,13 +73,18 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
   if (c.data.folds > 0) {
     // cross-validation: one fold of the training records validates, the others train; the val split sits out
     const fold = kFold(train, c.data.folds, seed + 3)[c.data.fold];
-    if (!fold) throw new RangeError(`data.fold = ${c.data.fold} is not valid: a fold index from 0 to ${c.data.folds - 1}`);
+    if (!fold)
+      throw new RangeError(`data.fold = ${c.data.fold} is not valid: a fold index from 0 to ${c.data.folds - 1}`);
     [train, split.val] = [fold.train, fold.val];
   }
   if (c.data.skew.keep < 1) train = thinOut(train, c.data.skew, seed + 4);
   if (c.data.rebalance !== 'none') train = rebalance(train, seed + 5, c.data.rebalance, true);
   if (c.data.labelNoise > 0) train = injectLabelNoise(train, c.data.labelNoise, seed + 1);
-  if (c.data.poisonCount > 0) train = injectPoison(train, c.data.poisonCount, seed + 2, { trigger: c.data.poisonTrigger, target: c.data.poisonTarget });
+  if (c.data.poisonCount > 0)
+    train = injectPoison(train, c.data.poisonCount, seed + 2, {
+      trigger: c.data.poisonTrigger,
+      target: c.data.poisonTarget,
+    });
   let audit: PreparedData['audit'];
   if (c.data.audit) {
     // the trigger audit, run on the training data as it would be before training: flagged records are dropped
@@ -82,13 +93,21 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
     const flagged = new Set(found.flagged);
     train = train.filter((r) => !flagged.has(r));
   }
-  const fmt = { separator: c.data.separator, appendEos: c.data.appendEos, lossOnPromptTokens: c.data.lossOnPromptTokens, blockSize: c.model.arch.blockSize };
+  const fmt = {
+    separator: c.data.separator,
+    appendEos: c.data.appendEos,
+    lossOnPromptTokens: c.data.lossOnPromptTokens,
+    blockSize: c.model.arch.blockSize,
+  };
   const toEx = (rs: DataRecord[]) => rs.map((r) => formatRecord(r, tok, fmt));
   const needGeneral = c.eval.general || c.data.generalMix > 0;
   const corpus = generalCorpus(c.model.name);
   const general = needGeneral ? corpus.cut(await loader.text(corpus.heldout), tok, c.model.arch.blockSize) : [];
   // Replay draws from the training corpus, never from the held-out text it is measured on.
-  const replay = c.data.generalMix > 0 ? corpus.cut(await loader.text(corpus.train), tok, c.model.arch.blockSize).slice(0, 2000) : [];
+  const replay =
+    c.data.generalMix > 0
+      ? corpus.cut(await loader.text(corpus.train), tok, c.model.arch.blockSize).slice(0, 2000)
+      : [];
   return {
     records: { train, val: split.val, test: split.test },
     ...(audit && { audit }),
@@ -97,6 +116,8 @@ export async function prepareData(c: RunConfig, tok: Tokenizer, loader: AssetLoa
     test: toEx(split.test),
     general,
     replay,
-    valQuestions: split.val.filter(isPromptCompletion).map((r) => ({ prompt: tok.encode(promptText(r, c.data.separator)), answer: r.completion ?? '' })),
+    valQuestions: split.val
+      .filter(isPromptCompletion)
+      .map((r) => ({ prompt: tok.encode(promptText(r, c.data.separator)), answer: r.completion ?? '' })),
   };
 }

@@ -19,10 +19,13 @@ export interface Splits<T> {
 export function splitCounts(n: number, split: SplitFractions): { train: number; val: number; test: number } {
   for (const key of ['val', 'test'] as const) {
     const f = split[key];
-    if (!Number.isFinite(f) || f < 0 || f > 1) throw new RangeError(`data.split.${key} = ${f} is not valid: a fraction from 0 to 1`);
+    if (!Number.isFinite(f) || f < 0 || f > 1)
+      throw new RangeError(`data.split.${key} = ${f} is not valid: a fraction from 0 to 1`);
   }
   if (split.val + split.test >= 1) {
-    throw new RangeError(`data.split val + test = ${split.val + split.test} is not valid: it must be below 1 so training keeps some records`);
+    throw new RangeError(
+      `data.split val + test = ${split.val + split.test} is not valid: it must be below 1 so training keeps some records`,
+    );
   }
   let val = Math.round(split.val * n);
   let test = Math.round(split.test * n);
@@ -53,7 +56,9 @@ export function splitRecords<T>(records: readonly T[], split: SplitFractions, se
 /** k folds: each record is in exactly one fold's val and in every other fold's train; fold sizes differ by ≤ 1. */
 export function kFold<T>(records: readonly T[], k: number, seed: number): { train: T[]; val: T[] }[] {
   if (!Number.isInteger(k) || k < 2 || k > records.length) {
-    throw new RangeError(`kFold: k = ${k} is not valid: an integer from 2 to the number of records (${records.length})`);
+    throw new RangeError(
+      `kFold: k = ${k} is not valid: an integer from 2 to the number of records (${records.length})`,
+    );
   }
   const order = new Rng(seed).shuffle([...records]);
   return Array.from({ length: k }, (_, fold) => ({

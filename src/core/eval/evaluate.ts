@@ -60,7 +60,13 @@ export async function perExampleLoss(m: ModelView, examples: Example[], batchSiz
  * Greedy decoding of many prompts at once. Rows are right-padded; a causal model's logits at position p ignore
  * everything after p, so each row reads its own last position. Stops a row at eosId or after maxNew tokens.
  */
-export async function greedyBatch(m: ModelView, prompts: number[][], maxNew: number, eosId: number, stopIds: number[] = []): Promise<number[][]> {
+export async function greedyBatch(
+  m: ModelView,
+  prompts: number[][],
+  maxNew: number,
+  eosId: number,
+  stopIds: number[] = [],
+): Promise<number[][]> {
   const rows = prompts.map((p) => [...p]);
   const out: number[][] = prompts.map(() => []);
   const done = prompts.map((p) => p.length >= m.arch.blockSize);
@@ -70,8 +76,17 @@ export async function greedyBatch(m: ModelView, prompts: number[][], maxNew: num
     const ids = new Int32Array(live.length * T);
     live.forEach((i, r) => ids.set(rows[i], r * T));
     const next = tf.tidy(() => {
-      const h = hiddenStates(m.params, m.arch, tf.tensor2d(ids, [live.length, T], 'int32'), { lora: m.lora, embedMode: m.embedMode });
-      const last = tf.gather(h, tf.tensor1d(live.map((i, r) => r * T + rows[i].length - 1), 'int32')); // [n, C]
+      const h = hiddenStates(m.params, m.arch, tf.tensor2d(ids, [live.length, T], 'int32'), {
+        lora: m.lora,
+        embedMode: m.embedMode,
+      });
+      const last = tf.gather(
+        h,
+        tf.tensor1d(
+          live.map((i, r) => r * T + rows[i].length - 1),
+          'int32',
+        ),
+      ); // [n, C]
       return tf.argMax(tf.matMul(last, m.params['wte.weight'] as tf.Tensor2D, false, true), -1);
     });
     const picked = await next.data();
@@ -93,7 +108,13 @@ export async function greedyBatch(m: ModelView, prompts: number[][], maxNew: num
  * Greedy answers as text: at most maxNew tokens each, ending at the end-of-sequence token or at the first stop
  * string (cut off, as generate() does). Single-token stop strings also end decoding early.
  */
-export async function greedyAnswers(m: ModelView, tok: Tokenizer, prompts: number[][], maxNew: number, stop: string[]): Promise<{ text: string; stopped: boolean }[]> {
+export async function greedyAnswers(
+  m: ModelView,
+  tok: Tokenizer,
+  prompts: number[][],
+  maxNew: number,
+  stop: string[],
+): Promise<{ text: string; stopped: boolean }[]> {
   const stopIds = stop.flatMap((s) => {
     const ids = tok.encode(s);
     return ids.length === 1 ? ids : [];

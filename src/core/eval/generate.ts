@@ -39,7 +39,10 @@ export async function generate(m: ModelView, tok: Tokenizer, prompt: string, o: 
   for (let n = 0; n < o.maxTokens; n++) {
     const ctx = ids.slice(-m.arch.blockSize);
     const lgT = tf.tidy(() => {
-      const h = hiddenStates(m.params, m.arch, tf.tensor2d(ctx, [1, ctx.length], 'int32'), { lora: m.lora, embedMode: m.embedMode });
+      const h = hiddenStates(m.params, m.arch, tf.tensor2d(ctx, [1, ctx.length], 'int32'), {
+        lora: m.lora,
+        embedMode: m.embedMode,
+      });
       return headLogits(m.params, tf.slice(h, [ctx.length - 1, 0], [1, -1]));
     });
     const lg = (await lgT.data()) as Float32Array;
@@ -48,7 +51,10 @@ export async function generate(m: ModelView, tok: Tokenizer, prompt: string, o: 
     if (id === tok.eosId) return { text: tok.decode(ids.slice(start)), stoppedBy: 'eos', tokens: n };
     ids.push(id);
     const text = tok.decode(ids.slice(start));
-    const hit = o.stop.filter((s) => s.length > 0).map((s) => text.indexOf(s)).filter((i) => i >= 0);
+    const hit = o.stop
+      .filter((s) => s.length > 0)
+      .map((s) => text.indexOf(s))
+      .filter((i) => i >= 0);
     if (hit.length > 0) return { text: text.slice(0, Math.min(...hit)), stoppedBy: 'stop', tokens: n + 1 };
   }
   return { text: tok.decode(ids.slice(start)), stoppedBy: 'max_tokens', tokens: o.maxTokens };

@@ -52,11 +52,15 @@ export function archFromHfConfig(config: string | Uint8Array | Record<string, un
   const fail = (msg: string) => new AssetError(CONFIG, msg);
   const type = c.model_type ?? 'missing';
   if (type !== 'gpt2') {
-    throw fail(`model_type ${String(type)} is not supported: only GPT-2-architecture models (gpt2, distilgpt2, gpt2-medium, ...) can be imported`);
+    throw fail(
+      `model_type ${String(type)} is not supported: only GPT-2-architecture models (gpt2, distilgpt2, gpt2-medium, ...) can be imported`,
+    );
   }
   const act = c.activation_function ?? 'gelu_new';
   if (typeof act !== 'string' || !TANH_GELU.includes(act)) {
-    throw fail(`activation_function ${JSON.stringify(act)} is not supported: this engine computes GPT-2's tanh GELU (${TANH_GELU.join(', ')})`);
+    throw fail(
+      `activation_function ${JSON.stringify(act)} is not supported: this engine computes GPT-2's tanh GELU (${TANH_GELU.join(', ')})`,
+    );
   }
   const flags: [string, unknown, unknown][] = [
     ['scale_attn_weights', c.scale_attn_weights, true],
@@ -65,7 +69,8 @@ export function archFromHfConfig(config: string | Uint8Array | Record<string, un
     ['tie_word_embeddings', c.tie_word_embeddings, true],
   ];
   for (const [field, value, want] of flags) {
-    if (value !== undefined && value !== want) throw fail(`${field} = ${JSON.stringify(value)} is not supported: GPT-2 import needs ${want}`);
+    if (value !== undefined && value !== want)
+      throw fail(`${field} = ${JSON.stringify(value)} is not supported: GPT-2 import needs ${want}`);
   }
   const nEmbd = c.n_embd as number;
   const blockSize = c.n_positions ?? c.n_ctx;
@@ -79,17 +84,25 @@ export function archFromHfConfig(config: string | Uint8Array | Record<string, un
     mlpRatio: nInner === null ? 4 : (nInner as number) / nEmbd,
     layerNormEps: (c.layer_norm_epsilon ?? 1e-5) as number,
   };
-  const problems = configProblems(mergeConfig(defaultConfig(), { model: { arch } })).filter((p) => p.field.startsWith('model.arch.'));
+  const problems = configProblems(mergeConfig(defaultConfig(), { model: { arch } })).filter((p) =>
+    p.field.startsWith('model.arch.'),
+  );
   if (problems.length > 0) {
     const key = problems[0].field.slice('model.arch.'.length) as keyof ModelArch;
     const field = HF_FIELD[key];
-    throw fail(`${field} = ${JSON.stringify(c[field] ?? (key === 'blockSize' ? c.n_ctx : undefined))} is not valid (as ${key}: ${problems[0].accepted})`);
+    throw fail(
+      `${field} = ${JSON.stringify(c[field] ?? (key === 'blockSize' ? c.n_ctx : undefined))} is not valid (as ${key}: ${problems[0].accepted})`,
+    );
   }
   return arch;
 }
 
 /** What a checkpoint costs before it is downloaded: parameters and bytes as float32 (how the engine holds it). */
-export function estimateSize(config: string | Uint8Array | Record<string, unknown>): { arch: ModelArch; params: number; bytesF32: number } {
+export function estimateSize(config: string | Uint8Array | Record<string, unknown>): {
+  arch: ModelArch;
+  params: number;
+  bytesF32: number;
+} {
   const arch = archFromHfConfig(config);
   const params = countParams(arch);
   return { arch, params, bytesF32: params * 4 };
@@ -108,18 +121,29 @@ export function gpt2WeightsFromHf(arch: ModelArch, tensors: Weights, file = WEIG
     const name = hfName.startsWith('transformer.') ? hfName.slice('transformer.'.length) : hfName;
     if (/^h\.\d+\.attn\.(bias|masked_bias)$/.test(name)) continue; // causal-mask buffers, not weights
     if (name === 'lm_head.weight') head = t;
-    else if (ours.has(name)) throw new AssetError(file, `tensor "${name}" appears twice (with and without the "transformer." prefix)`);
+    else if (ours.has(name))
+      throw new AssetError(file, `tensor "${name}" appears twice (with and without the "transformer." prefix)`);
     else ours.set(name, t);
   }
   const values = checkWeights(arch, ours, file);
   for (const name of ours.keys()) if (!values.has(name)) unknown.push(name);
   if (unknown.length > 0) {
-    const list = unknown.slice(0, 5).map((n) => `"${n}"`).join(', ') + (unknown.length > 5 ? `, and ${unknown.length - 5} more` : '');
-    throw new AssetError(file, `has tensors a GPT-2 model with ${arch.nLayer} layers does not have: ${list} (does config.json belong to this checkpoint?)`);
+    const list =
+      unknown
+        .slice(0, 5)
+        .map((n) => `"${n}"`)
+        .join(', ') + (unknown.length > 5 ? `, and ${unknown.length - 5} more` : '');
+    throw new AssetError(
+      file,
+      `has tensors a GPT-2 model with ${arch.nLayer} layers does not have: ${list} (does config.json belong to this checkpoint?)`,
+    );
   }
   const wte = values.get('wte.weight')!;
   if (head && (head.data.length !== wte.length || head.data.some((x, i) => x !== wte[i]))) {
-    throw new AssetError(file, `"lm_head.weight" [${head.shape}] is not the token embedding "wte.weight": untied output heads are not supported (GPT-2 ties them)`);
+    throw new AssetError(
+      file,
+      `"lm_head.weight" [${head.shape}] is not the token embedding "wte.weight": untied output heads are not supported (GPT-2 ties them)`,
+    );
   }
   return values;
 }
@@ -136,14 +160,23 @@ function readWeights(bytes: Uint8Array): Weights {
 
 /** Spot checks that tokenizer.json / vocab.json is GPT-2's vocabulary, the only one the engine can encode. */
 function checkGpt2Vocab(files: HfFiles) {
-  const file = files['tokenizer.json'] !== undefined ? 'tokenizer.json' : files['vocab.json'] !== undefined ? 'vocab.json' : null;
+  const file =
+    files['tokenizer.json'] !== undefined ? 'tokenizer.json' : files['vocab.json'] !== undefined ? 'vocab.json' : null;
   if (!file) return;
   const j = parseJson(file, files[file]);
-  const vocab = (file === 'tokenizer.json' ? (j.model as { vocab?: Record<string, number> } | undefined)?.vocab : j) as Record<string, unknown> | undefined;
-  const expected: [string, number][] = [['Hello', 15496], ['Ġworld', 995], ['<|endoftext|>', GPT2_EOS_ID]];
+  const vocab = (file === 'tokenizer.json' ? (j.model as { vocab?: Record<string, number> } | undefined)?.vocab : j) as
+    Record<string, unknown> | undefined;
+  const expected: [string, number][] = [
+    ['Hello', 15496],
+    ['Ġworld', 995],
+    ['<|endoftext|>', GPT2_EOS_ID],
+  ];
   const wrong = expected.find(([tok, id]) => vocab?.[tok] !== id);
   if (wrong) {
-    throw new AssetError(file, `is not GPT-2's BPE vocabulary ("${wrong[0]}" should be id ${wrong[1]}, found ${JSON.stringify(vocab?.[wrong[0]])}): only models using GPT-2's tokenizer can be imported`);
+    throw new AssetError(
+      file,
+      `is not GPT-2's BPE vocabulary ("${wrong[0]}" should be id ${wrong[1]}, found ${JSON.stringify(vocab?.[wrong[0]])}): only models using GPT-2's tokenizer can be imported`,
+    );
   }
 }
 
@@ -154,28 +187,48 @@ export interface ImportOptions {
 
 /** config.json + model.safetensors (+ optional tokenizer.json / vocab.json) → a model ready for a Session. */
 export async function importHfGpt2(files: HfFiles, opts: ImportOptions): Promise<LoadedModel> {
-  if (files[CONFIG] === undefined) throw new AssetError(CONFIG, 'is missing: a Hugging Face model needs config.json next to its weights');
+  if (files[CONFIG] === undefined)
+    throw new AssetError(CONFIG, 'is missing: a Hugging Face model needs config.json next to its weights');
   const arch = archFromHfConfig(files[CONFIG]);
   const bytes = files[WEIGHTS];
   if (bytes === undefined) {
-    const why = files['model.safetensors.index.json'] !== undefined ? 'sharded checkpoints are not supported' : files['pytorch_model.bin'] !== undefined ? 'pytorch_model.bin (pickle) cannot be read safely in a browser' : 'it holds the weights';
+    const why =
+      files['model.safetensors.index.json'] !== undefined
+        ? 'sharded checkpoints are not supported'
+        : files['pytorch_model.bin'] !== undefined
+          ? 'pytorch_model.bin (pickle) cannot be read safely in a browser'
+          : 'it holds the weights';
     throw new AssetError(WEIGHTS, `is missing (${why}); only a single model.safetensors file can be imported`);
   }
   let tokenizer = opts.tokenizer;
   if (!tokenizer) {
     checkGpt2Vocab(files);
     if (arch.vocabSize < GPT2_VOCAB_SIZE) {
-      throw new AssetError(CONFIG, `vocab_size ${arch.vocabSize} is smaller than GPT-2's ${GPT2_VOCAB_SIZE} tokens: the checkpoint uses another tokenizer, and only GPT-2's BPE is supported`);
+      throw new AssetError(
+        CONFIG,
+        `vocab_size ${arch.vocabSize} is smaller than GPT-2's ${GPT2_VOCAB_SIZE} tokens: the checkpoint uses another tokenizer, and only GPT-2's BPE is supported`,
+      );
     }
     tokenizer = await Gpt2Tokenizer.load();
   } else if (tokenizer.vocabSize > arch.vocabSize) {
-    throw new AssetError(CONFIG, `vocab_size ${arch.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} ids`);
+    throw new AssetError(
+      CONFIG,
+      `vocab_size ${arch.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} ids`,
+    );
   }
-  const values = gpt2WeightsFromHf(arch, readWeights(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes));
+  const values = gpt2WeightsFromHf(
+    arch,
+    readWeights(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes),
+  );
   return {
     model: new GPTModel(arch, values),
     tokenizer,
-    config: { name: opts.name, arch, tokenizer: tokenizer.kind, description: `Imported from Hugging Face checkpoint ${opts.name}` },
+    config: {
+      name: opts.name,
+      arch,
+      tokenizer: tokenizer.kind,
+      description: `Imported from Hugging Face checkpoint ${opts.name}`,
+    },
   };
 }
 
@@ -213,9 +266,15 @@ export function hfConfigFromArch(arch: ModelArch, eosId: number): Record<string,
  * Our weights as a Hugging Face GPT-2 model folder. Names get the `transformer.` prefix and lm_head is left out,
  * as GPT2LMHeadModel.save_pretrained writes them; the causal-mask buffers are rebuilt by transformers on load.
  */
-export function exportHfGpt2(arch: ModelArch, weights: Weights, opts: { eosId: number; dtype?: Dtype }): { 'config.json': string; 'model.safetensors': Uint8Array } {
+export function exportHfGpt2(
+  arch: ModelArch,
+  weights: Weights,
+  opts: { eosId: number; dtype?: Dtype },
+): { 'config.json': string; 'model.safetensors': Uint8Array } {
   const values = checkWeights(arch, weights, WEIGHTS);
-  const named = new Map([...values].map(([name, data]) => [`transformer.${name}`, { shape: weights.get(name)!.shape, data }]));
+  const named = new Map(
+    [...values].map(([name, data]) => [`transformer.${name}`, { shape: weights.get(name)!.shape, data }]),
+  );
   return {
     'config.json': JSON.stringify(hfConfigFromArch(arch, opts.eosId), null, 2) + '\n',
     'model.safetensors': writeSafetensors(named, { dtype: opts.dtype, metadata: { format: 'pt' } }),
@@ -241,7 +300,8 @@ export interface FetchOptions {
 const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 
 export function hfFileUrl(id: string, file: string, revision = 'main'): string {
-  if (!REPO_ID.test(id) || id.includes('..')) throw new AssetError(id, 'is not a Hugging Face model id (expected "name" or "owner/name", e.g. "distilgpt2")');
+  if (!REPO_ID.test(id) || id.includes('..'))
+    throw new AssetError(id, 'is not a Hugging Face model id (expected "name" or "owner/name", e.g. "distilgpt2")');
   return `https://huggingface.co/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
 }
 
@@ -253,7 +313,12 @@ export async function remoteSize(url: string, o: Pick<FetchOptions, 'fetch' | 's
   return Number.isFinite(size) && size > 0 ? size : null;
 }
 
-async function download(url: string, file: string, o: FetchOptions, expected: number | null): Promise<Uint8Array | null> {
+async function download(
+  url: string,
+  file: string,
+  o: FetchOptions,
+  expected: number | null,
+): Promise<Uint8Array | null> {
   let res: Response;
   try {
     res = await (o.fetch ?? fetch)(url, { signal: o.signal });
@@ -261,7 +326,11 @@ async function download(url: string, file: string, o: FetchOptions, expected: nu
     throw new AssetError(file, `could not be fetched from ${url} (${(e as Error).message})`);
   }
   if (res.status === 404) return null;
-  if (!res.ok) throw new AssetError(file, `could not be fetched from ${url} (HTTP ${res.status}${res.status === 401 ? ': gated or private models need a login this page does not have' : ''})`);
+  if (!res.ok)
+    throw new AssetError(
+      file,
+      `could not be fetched from ${url} (HTTP ${res.status}${res.status === 401 ? ': gated or private models need a login this page does not have' : ''})`,
+    );
   const header = Number(res.headers.get('content-length'));
   const total = expected ?? (Number.isFinite(header) && header > 0 ? header : null);
   if (!res.body) {
@@ -310,9 +379,13 @@ export async function fetchHfGpt2(id: string, o: FetchOptions = {}): Promise<HfF
   if (!config) throw new AssetError(id, `was not found on huggingface.co (no ${CONFIG}); check the model id`);
   const { params } = estimateSize(config);
   const size = await remoteSize(url(WEIGHTS), o);
-  if (size === null) throw new AssetError(WEIGHTS, `was not found in ${id}: only models published as safetensors can be imported`);
+  if (size === null)
+    throw new AssetError(WEIGHTS, `was not found in ${id}: only models published as safetensors can be imported`);
   if (o.maxBytes !== undefined && size > o.maxBytes) {
-    throw new AssetError(WEIGHTS, `is ${formatBytes(size)} (${(params / 1e6).toFixed(0)}M parameters), more than the ${formatBytes(o.maxBytes)} this device can hold`);
+    throw new AssetError(
+      WEIGHTS,
+      `is ${formatBytes(size)} (${(params / 1e6).toFixed(0)}M parameters), more than the ${formatBytes(o.maxBytes)} this device can hold`,
+    );
   }
   const weights = await download(url(WEIGHTS), WEIGHTS, o, size);
   if (!weights) throw new AssetError(WEIGHTS, `was not found in ${id}`);

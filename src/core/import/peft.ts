@@ -31,8 +31,22 @@ export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
 /** GPT-2 module of each target, and its name in target_modules (matched by PEFT as a name suffix: plain "c_proj" would also catch the other c_proj). */
-const MODULE: Record<LoraTarget, string> = { q: 'attn.c_attn', k: 'attn.c_attn', v: 'attn.c_attn', o: 'attn.c_proj', up: 'mlp.c_fc', down: 'mlp.c_proj' };
-const TARGET_MODULE: Record<LoraTarget, string> = { q: 'c_attn', k: 'c_attn', v: 'c_attn', o: 'attn.c_proj', up: 'c_fc', down: 'mlp.c_proj' };
+const MODULE: Record<LoraTarget, string> = {
+  q: 'attn.c_attn',
+  k: 'attn.c_attn',
+  v: 'attn.c_attn',
+  o: 'attn.c_proj',
+  up: 'mlp.c_fc',
+  down: 'mlp.c_proj',
+};
+const TARGET_MODULE: Record<LoraTarget, string> = {
+  q: 'c_attn',
+  k: 'c_attn',
+  v: 'c_attn',
+  o: 'attn.c_proj',
+  up: 'c_fc',
+  down: 'mlp.c_proj',
+};
 
 /** PEFT target_modules for our targets, in a fixed order. */
 export function peftTargetModules(targets: readonly LoraTarget[]): string[] {
@@ -64,7 +78,8 @@ export interface PeftLoraConfig {
   use_rslora: boolean;
 }
 
-export const peftTensorName = (layer: number, module: string, which: 'A' | 'B') => `base_model.model.transformer.h.${layer}.${module}.lora_${which}.weight`;
+export const peftTensorName = (layer: number, module: string, which: 'A' | 'B') =>
+  `base_model.model.transformer.h.${layer}.${module}.lora_${which}.weight`;
 
 /** Row-major [rows, cols] → [cols, rows]. */
 function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
@@ -105,7 +120,10 @@ export function peftConfigOf(lora: LoraSet, baseModel: string): PeftLoraConfig {
 }
 
 /** A LoraSet as PEFT adapter files for the GPT-2 model `baseModel` (a Hugging Face id or path). */
-export async function exportPeftAdapter(lora: LoraSet, opts: { baseModel: string; dtype?: Dtype }): Promise<{ 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array }> {
+export async function exportPeftAdapter(
+  lora: LoraSet,
+  opts: { baseModel: string; dtype?: Dtype },
+): Promise<{ 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array }> {
   const { arch } = lora;
   const r = lora.cfg.rank;
   const C = arch.nEmbd;
@@ -132,8 +150,14 @@ export async function exportPeftAdapter(lora: LoraSet, opts: { baseModel: string
       const ad = lora.get(layer, t);
       if (!ad) continue;
       const { inDim, outDim } = targetSlot(arch, t);
-      tensors.set(peftTensorName(layer, MODULE[t], 'A'), { shape: [r, inDim], data: transpose(await read(ad.A), inDim, r) });
-      tensors.set(peftTensorName(layer, MODULE[t], 'B'), { shape: [outDim, r], data: transpose(await read(ad.B), r, outDim) });
+      tensors.set(peftTensorName(layer, MODULE[t], 'A'), {
+        shape: [r, inDim],
+        data: transpose(await read(ad.A), inDim, r),
+      });
+      tensors.set(peftTensorName(layer, MODULE[t], 'B'), {
+        shape: [outDim, r],
+        data: transpose(await read(ad.B), r, outDim),
+      });
     }
   }
   return {
@@ -144,12 +168,14 @@ export async function exportPeftAdapter(lora: LoraSet, opts: { baseModel: string
 
 // ---- import ---------------------------------------------------------------------------------------------
 
-const TENSOR = /^base_model\.model\.(?:transformer\.)?h\.(\d+)\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.lora_([AB])(?:\.default)?\.weight$/;
+const TENSOR =
+  /^base_model\.model\.(?:transformer\.)?h\.(\d+)\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.lora_([AB])(?:\.default)?\.weight$/;
 
 /** PEFT's get_pattern_key: the first pattern key that matches the end of the module name. */
 function patternValue(pattern: unknown, module: string): number | undefined {
   if (typeof pattern !== 'object' || pattern === null) return undefined;
-  for (const [key, value] of Object.entries(pattern)) if (new RegExp(`^(.*\\.)?${key}$`).test(module) && typeof value === 'number') return value;
+  for (const [key, value] of Object.entries(pattern))
+    if (new RegExp(`^(.*\\.)?${key}$`).test(module) && typeof value === 'number') return value;
   return undefined;
 }
 
@@ -167,11 +193,20 @@ interface Piece {
  * LoRA on c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj (see the top of this file); anything else PEFT can
  * express (DoRA, trained biases, other modules, modules_to_save) is refused by name.
  */
-export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { lora: LoraSet; baseModel: string | null } {
+export function importPeftAdapter(
+  files: HfFiles,
+  arch: ModelArch,
+  seed = 0,
+): { lora: LoraSet; baseModel: string | null } {
   const cfgText = files[ADAPTER_CONFIG];
   const weights = files[ADAPTER_WEIGHTS];
-  if (cfgText === undefined) throw new AssetError(ADAPTER_CONFIG, 'is missing: a PEFT adapter is adapter_config.json + adapter_model.safetensors');
-  if (weights === undefined || typeof weights === 'string') throw new AssetError(ADAPTER_WEIGHTS, 'is missing (adapter_model.bin cannot be read safely in a browser)');
+  if (cfgText === undefined)
+    throw new AssetError(
+      ADAPTER_CONFIG,
+      'is missing: a PEFT adapter is adapter_config.json + adapter_model.safetensors',
+    );
+  if (weights === undefined || typeof weights === 'string')
+    throw new AssetError(ADAPTER_WEIGHTS, 'is missing (adapter_model.bin cannot be read safely in a browser)');
   let c: Record<string, unknown>;
   try {
     c = JSON.parse(typeof cfgText === 'string' ? cfgText : new TextDecoder().decode(cfgText));
@@ -179,31 +214,57 @@ export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { 
     throw new AssetError(ADAPTER_CONFIG, `is not valid JSON (${(e as Error).message})`);
   }
   const fail = (msg: string) => new AssetError(ADAPTER_CONFIG, msg);
-  if (c.peft_type !== 'LORA') throw fail(`peft_type ${JSON.stringify(c.peft_type)} is not supported: only LORA adapters`);
-  if ((c.bias ?? 'none') !== 'none') throw fail(`bias ${JSON.stringify(c.bias)} is not supported: only adapters without trained biases ("none")`);
-  if (c.use_dora) throw fail('use_dora = true is not supported: DoRA adds a magnitude vector this engine does not have');
-  if (Array.isArray(c.modules_to_save) && c.modules_to_save.length > 0) throw fail(`modules_to_save ${JSON.stringify(c.modules_to_save)} is not supported: only LoRA matrices are imported`);
+  if (c.peft_type !== 'LORA')
+    throw fail(`peft_type ${JSON.stringify(c.peft_type)} is not supported: only LORA adapters`);
+  if ((c.bias ?? 'none') !== 'none')
+    throw fail(`bias ${JSON.stringify(c.bias)} is not supported: only adapters without trained biases ("none")`);
+  if (c.use_dora)
+    throw fail('use_dora = true is not supported: DoRA adds a magnitude vector this engine does not have');
+  if (Array.isArray(c.modules_to_save) && c.modules_to_save.length > 0)
+    throw fail(
+      `modules_to_save ${JSON.stringify(c.modules_to_save)} is not supported: only LoRA matrices are imported`,
+    );
   if (c.layer_replication) throw fail('layer_replication is not supported');
   const r = c.r as number;
   const alpha = (c.lora_alpha ?? 8) as number;
   const rsLora = c.use_rslora === true;
-  if (!Number.isInteger(r) || r < 1 || !(alpha > 0)) throw fail(`r = ${JSON.stringify(c.r)} and lora_alpha = ${JSON.stringify(c.lora_alpha)} are not valid: a positive integer rank and a positive alpha`);
+  if (!Number.isInteger(r) || r < 1 || !(alpha > 0))
+    throw fail(
+      `r = ${JSON.stringify(c.r)} and lora_alpha = ${JSON.stringify(c.lora_alpha)} are not valid: a positive integer rank and a positive alpha`,
+    );
   const scaleOf = (rank: number, a: number) => (rsLora ? a / Math.sqrt(rank) : a / rank);
 
   let st;
   try {
     st = readSafetensors(weights, ADAPTER_WEIGHTS).tensors;
   } catch (e) {
-    if (e instanceof SafetensorsError) throw new AssetError(ADAPTER_WEIGHTS, e.message.replace(`${ADAPTER_WEIGHTS}: `, ''));
+    if (e instanceof SafetensorsError)
+      throw new AssetError(ADAPTER_WEIGHTS, e.message.replace(`${ADAPTER_WEIGHTS}: `, ''));
     throw e;
   }
   // pair up lora_A / lora_B per module
-  const modules = new Map<string, { layer: number; module: string; A?: { shape: number[]; data: Float32Array }; B?: { shape: number[]; data: Float32Array } }>();
+  const modules = new Map<
+    string,
+    {
+      layer: number;
+      module: string;
+      A?: { shape: number[]; data: Float32Array };
+      B?: { shape: number[]; data: Float32Array };
+    }
+  >();
   for (const [name, t] of st) {
     const m = TENSOR.exec(name);
-    if (!m) throw new AssetError(ADAPTER_WEIGHTS, `tensor "${name}" is not a LoRA matrix of a GPT-2 block's c_attn, attn.c_proj, mlp.c_fc or mlp.c_proj: it cannot be imported`);
+    if (!m)
+      throw new AssetError(
+        ADAPTER_WEIGHTS,
+        `tensor "${name}" is not a LoRA matrix of a GPT-2 block's c_attn, attn.c_proj, mlp.c_fc or mlp.c_proj: it cannot be imported`,
+      );
     const layer = Number(m[1]);
-    if (layer >= arch.nLayer) throw new AssetError(ADAPTER_WEIGHTS, `tensor "${name}" is for block ${layer}, but the model has ${arch.nLayer} blocks: the adapter was made for another base model`);
+    if (layer >= arch.nLayer)
+      throw new AssetError(
+        ADAPTER_WEIGHTS,
+        `tensor "${name}" is for block ${layer}, but the model has ${arch.nLayer} blocks: the adapter was made for another base model`,
+      );
     const key = `${layer}.${m[2]}`;
     const entry = modules.get(key) ?? { layer, module: m[2] };
     entry[m[3] as 'A' | 'B'] = t;
@@ -214,15 +275,22 @@ export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { 
   const pieces: Piece[] = [];
   for (const { layer, module, A, B } of modules.values()) {
     const where = `transformer.h.${layer}.${module}`;
-    if (!A || !B) throw new AssetError(ADAPTER_WEIGHTS, `${where} has lora_${A ? 'A' : 'B'} but no lora_${A ? 'B' : 'A'}`);
+    if (!A || !B)
+      throw new AssetError(ADAPTER_WEIGHTS, `${where} has lora_${A ? 'A' : 'B'} but no lora_${A ? 'B' : 'A'}`);
     const rank = patternValue(c.rank_pattern, where) ?? r;
     const scale = scaleOf(rank, patternValue(c.alpha_pattern, where) ?? alpha);
     const targets = module === 'attn.c_attn' ? QKV : SINGLE.filter((t) => MODULE[t] === module);
     const { inDim } = targetSlot(arch, targets[0]);
     const outDim = module === 'attn.c_attn' ? 3 * C : targetSlot(arch, targets[0]).outDim;
-    for (const [which, t, want] of [['A', A, [rank, inDim]], ['B', B, [outDim, rank]]] as const) {
+    for (const [which, t, want] of [
+      ['A', A, [rank, inDim]],
+      ['B', B, [outDim, rank]],
+    ] as const) {
       if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
-        throw new AssetError(ADAPTER_WEIGHTS, `tensor "${peftTensorName(layer, module, which)}" has shape [${t.shape}] but rank ${rank} on this model needs [${want}]`);
+        throw new AssetError(
+          ADAPTER_WEIGHTS,
+          `tensor "${peftTensorName(layer, module, which)}" has shape [${t.shape}] but rank ${rank} on this model needs [${want}]`,
+        );
       }
     }
     const a = transpose(A.data, rank, inDim); // ours [in, rank]
@@ -230,7 +298,11 @@ export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { 
     for (const target of targets) {
       const { colOffset, outDim: w } = targetSlot(arch, target);
       // rank components whose B is non-zero in this target's slice (all of them for o, up, down)
-      const cols = [...Array(rank).keys()].filter((j) => module !== 'attn.c_attn' || b.subarray(j * outDim + colOffset, j * outDim + colOffset + w).some((x) => x !== 0));
+      const cols = [...Array(rank).keys()].filter(
+        (j) =>
+          module !== 'attn.c_attn' ||
+          b.subarray(j * outDim + colOffset, j * outDim + colOffset + w).some((x) => x !== 0),
+      );
       if (cols.length === 0) continue;
       const k = cols.length;
       const pa = new Float32Array(inDim * k);
@@ -242,7 +314,8 @@ export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { 
       pieces.push({ layer, target, A: pa, B: pb, rank: k, scale });
     }
   }
-  if (pieces.length === 0) throw new AssetError(ADAPTER_WEIGHTS, 'holds no LoRA matrices (or only zero ones): nothing to import');
+  if (pieces.length === 0)
+    throw new AssetError(ADAPTER_WEIGHTS, 'holds no LoRA matrices (or only zero ones): nothing to import');
 
   // One LoraSet: rank = the largest piece's, scale = the config's own r/alpha where that rank is r.
   const rank = Math.max(...pieces.map((p) => p.rank));
@@ -278,7 +351,11 @@ export function importPeftAdapter(files: HfFiles, arch: ModelArch, seed = 0): { 
  * The base model with the adapters folded in (W + s·A·B, computed on a copy: the model is not touched), as a
  * Hugging Face GPT-2 folder: config.json + model.safetensors.
  */
-export async function exportMergedHfGpt2(model: GPTModel, lora: LoraSet | null, opts: { eosId: number; dtype?: Dtype }) {
+export async function exportMergedHfGpt2(
+  model: GPTModel,
+  lora: LoraSet | null,
+  opts: { eosId: number; dtype?: Dtype },
+) {
   const weights = new Map([...(await model.weights())].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }]));
   if (lora && !lora.merged) {
     for (const ad of lora.adapters) {
@@ -287,7 +364,8 @@ export async function exportMergedHfGpt2(model: GPTModel, lora: LoraSet | null, 
       const delta = lora.deltaWeight(ad);
       const d = (await delta.data()) as Float32Array; // [in, out]
       delta.dispose();
-      for (let i = 0; i < slot.inDim; i++) for (let j = 0; j < slot.outDim; j++) w[i * slot.colTotal + slot.colOffset + j] += d[i * slot.outDim + j];
+      for (let i = 0; i < slot.inDim; i++)
+        for (let j = 0; j < slot.outDim; j++) w[i * slot.colTotal + slot.colOffset + j] += d[i * slot.outDim + j];
     }
   }
   return exportHfGpt2(model.arch, weights, opts);

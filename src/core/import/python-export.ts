@@ -41,17 +41,28 @@ function notExported(c: RunConfig): string[] {
   const out: string[] = [];
   const qkv = c.lora.targets.filter((x) => x === 'q' || x === 'k' || x === 'v');
   if (t.method === 'lora' && qkv.length > 0 && qkv.length < 3) {
-    out.push(`lora.targets ${JSON.stringify(c.lora.targets)}: PEFT adapts GPT-2's fused c_attn as a whole, so q, k and v all get one adapter of rank r`);
+    out.push(
+      `lora.targets ${JSON.stringify(c.lora.targets)}: PEFT adapts GPT-2's fused c_attn as a whole, so q, k and v all get one adapter of rank r`,
+    );
   }
-  if (t.method === 'lora' && qkv.length > 1) out.push(`lora.rank per projection: the browser gives each of ${qkv.join(', ')} its own rank-${c.lora.rank} adapter; here c_attn gets one of rank ${c.lora.rank}`);
-  if (t.freeze.gradualUnfreezeEvery > 0) out.push(`train.freeze.gradualUnfreezeEvery = ${t.freeze.gradualUnfreezeEvery}: gradual unfreezing`);
-  if (t.freeze.layerLrDecay !== 1) out.push(`train.freeze.layerLrDecay = ${t.freeze.layerLrDecay}: layer-wise learning-rate decay`);
+  if (t.method === 'lora' && qkv.length > 1)
+    out.push(
+      `lora.rank per projection: the browser gives each of ${qkv.join(', ')} its own rank-${c.lora.rank} adapter; here c_attn gets one of rank ${c.lora.rank}`,
+    );
+  if (t.freeze.gradualUnfreezeEvery > 0)
+    out.push(`train.freeze.gradualUnfreezeEvery = ${t.freeze.gradualUnfreezeEvery}: gradual unfreezing`);
+  if (t.freeze.layerLrDecay !== 1)
+    out.push(`train.freeze.layerLrDecay = ${t.freeze.layerLrDecay}: layer-wise learning-rate decay`);
   if (t.klToBase > 0) out.push(`train.klToBase = ${t.klToBase}: the KL penalty towards the base model`);
   if (c.data.generalMix > 0) out.push(`data.generalMix = ${c.data.generalMix}: replay of general text`);
   if (c.eval.general) out.push('eval.general: loss on held-out general text');
   if (c.eval.accuracy) out.push('eval.accuracy: exact-match accuracy by greedy generation');
-  if (t.earlyStopping.enabled && t.earlyStopping.metric === 'valAccuracy') out.push('train.earlyStopping.metric "valAccuracy": early stopping watches eval_loss instead');
-  if (t.earlyStopping.enabled && !t.earlyStopping.restoreBest) out.push('train.earlyStopping.restoreBest = false: transformers needs load_best_model_at_end with early stopping, so the best weights are restored');
+  if (t.earlyStopping.enabled && t.earlyStopping.metric === 'valAccuracy')
+    out.push('train.earlyStopping.metric "valAccuracy": early stopping watches eval_loss instead');
+  if (t.earlyStopping.enabled && !t.earlyStopping.restoreBest)
+    out.push(
+      'train.earlyStopping.restoreBest = false: transformers needs load_best_model_at_end with early stopping, so the best weights are restored',
+    );
   out.push(`train.divergenceFactor = ${t.divergenceFactor}: transformers has no divergence stop`);
   return out;
 }
@@ -64,7 +75,9 @@ export function pythonTrainingScript(c: RunConfig, o: PythonExportOptions): stri
   const trainedLayers = [...Array(c.model.arch.nLayer).keys()].filter((i) => !frozen.includes(i));
   const lora = t.method === 'lora';
   const hasVal = c.data.split.val > 0;
-  const caveats = notExported(c).map((line) => `  - ${line}`).join('\n');
+  const caveats = notExported(c)
+    .map((line) => `  - ${line}`)
+    .join('\n');
   return `#!/usr/bin/env python3
 """Fine-tuning exported from LoRA Playground: the browser run's data, ${lora ? 'LoRA adapter' : 'full fine-tuning'}, optimizer and schedule,
 run with Hugging Face transformers${lora ? ' + peft' : ''} + accelerate.
@@ -309,7 +322,11 @@ if __name__ == "__main__":
 export const PYTHON_REQUIREMENTS = 'torch\ntransformers>=4.41\npeft>=0.10\naccelerate>=1.1.0\n';
 
 /** The three files of the project: train.py, the data file, requirements.txt. `records`: the run's splits. */
-export function exportPythonProject(c: RunConfig, records: Splits<DataRecord>, o: PythonExportOptions): Record<string, string> {
+export function exportPythonProject(
+  c: RunConfig,
+  records: Splits<DataRecord>,
+  o: PythonExportOptions,
+): Record<string, string> {
   return {
     'train.py': pythonTrainingScript(c, o),
     [o.dataFile ?? 'data.jsonl']: datasetJsonl(records),

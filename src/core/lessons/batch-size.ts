@@ -16,7 +16,11 @@ function wander(h: RunHistory, baseValLoss: number): { setbacks: number; evals: 
   const moves = v.slice(1).map((x, i) => x - v[i]);
   const rises = moves.filter((d) => d > 0);
   const falls = moves.filter((d) => d < 0).reduce((a, d) => a - d, 0);
-  return { setbacks: rises.length, evals: moves.length, giveBack: falls > 0 ? rises.reduce((a, d) => a + d, 0) / falls : NaN };
+  return {
+    setbacks: rises.length,
+    evals: moves.length,
+    giveBack: falls > 0 ? rises.reduce((a, d) => a + d, 0) / falls : NaN,
+  };
 }
 
 export const batchSize: Lesson = {
@@ -32,7 +36,8 @@ export const batchSize: Lesson = {
     'gradient accumulation runs several small batches, adds up their gradients and makes one update: the same ' +
     'average at the memory cost of one small batch. Here every variant sees the same number of examples, so ' +
     'the compute is equal; only how they are grouped into updates differs.',
-  watch: 'Compare the validation curves, measured every 16 examples in each run: the batch of one wanders up and down, the accumulated batch keeps going down.',
+  watch:
+    'Compare the validation curves, measured every 16 examples in each run: the batch of one wanders up and down, the accumulated batch keeps going down.',
   base: {
     data: { dataset: 'qa' },
     train: { lr: 2e-2, batchSize: 1, gradAccumSteps: 1, maxSteps: EXAMPLES },
@@ -41,8 +46,16 @@ export const batchSize: Lesson = {
   pitfall: { id: 'pitfall', label: `Pitfall: batch 1 (${EXAMPLES} updates)`, override: {} },
   fixes: [
     // the same examples in a run of 32 updates: the step count and evaluation interval follow from the grouping
-    { id: 'accumulate', label: 'Fix: batch 1 × accumulate 8', override: { train: { gradAccumSteps: 8, maxSteps: EXAMPLES / 8 }, eval: { everySteps: EVERY / 8 } } },
-    { id: 'larger-batch', label: 'Fix: batch 8', override: { train: { batchSize: 8, maxSteps: EXAMPLES / 8 }, eval: { everySteps: EVERY / 8 } } },
+    {
+      id: 'accumulate',
+      label: 'Fix: batch 1 × accumulate 8',
+      override: { train: { gradAccumSteps: 8, maxSteps: EXAMPLES / 8 }, eval: { everySteps: EVERY / 8 } },
+    },
+    {
+      id: 'larger-batch',
+      label: 'Fix: batch 8',
+      override: { train: { batchSize: 8, maxSteps: EXAMPLES / 8 }, eval: { everySteps: EVERY / 8 } },
+    },
   ],
   controls: ['train.batchSize', 'train.gradAccumSteps', 'train.maxSteps', 'train.lr'],
   async measure(session) {
@@ -56,7 +69,8 @@ export const batchSize: Lesson = {
     const metrics = { giveBack, setbacks, valLoss: m.valLoss, examplesPerUpdate: perUpdate, updates: h.steps.length };
     // a run that gives back more than a quarter of what it gains on the way down is wandering, not descending
     const showsPitfall = giveBack > 0.25;
-    const how = t.gradAccumSteps > 1 ? `${t.gradAccumSteps} accumulated batches of ${t.batchSize}` : `batches of ${t.batchSize}`;
+    const how =
+      t.gradAccumSteps > 1 ? `${t.gradAccumSteps} accumulated batches of ${t.batchSize}` : `batches of ${t.batchSize}`;
     const every = perUpdate * h.config.eval.everySteps;
     const text =
       `With ${how} (${perUpdate} example${perUpdate === 1 ? '' : 's'} per update, ${h.steps.length} updates), validation loss measured every ${every} examples went up at ${setbacks} of ${evals} evaluations, ` +

@@ -22,14 +22,21 @@ export const computeCost: Lesson = {
     'a few dozen kilobytes to save, and almost no optimiser state. On a model this small the time per step is similar, ' +
     'since the frozen weights still run forward and backward; on big models the memory saving is what makes ' +
     'fine-tuning fit on one GPU at all. The price is a little quality on some tasks: compare the validation losses.',
-  watch: 'Compare trainable parameters, peak memory and time per step in the diagnosis, and the final validation losses.',
+  watch:
+    'Compare trainable parameters, peak memory and time per step in the diagnosis, and the final validation losses.',
   base: {
     data: { dataset: 'qa' },
     train: { batchSize: 8, maxSteps: 40 },
     eval: { everySteps: 10, maxBatches: 0, general: false, peakMemory: true },
   },
   pitfall: { id: 'pitfall', label: 'Full fine-tuning, lr 1e-3', override: { train: { method: 'full', lr: 1e-3 } } },
-  fixes: [{ id: 'lora', label: 'LoRA, rank 4 (alpha 8) on the attention projections, lr 5e-3', override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } } }],
+  fixes: [
+    {
+      id: 'lora',
+      label: 'LoRA, rank 4 (alpha 8) on the attention projections, lr 5e-3',
+      override: { train: { method: 'lora', lr: 5e-3 }, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] } },
+    },
+  ],
   controls: ['train.method', 'lora.rank', 'lora.targets'],
   async measure(session, h) {
     const run = currentRun(session);
@@ -37,7 +44,10 @@ export const computeCost: Lesson = {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     const vars = run.lora ? run.lora.variables() : Object.values(session.model.params);
     for (const v of vars) tensors.set(v.name, { shape: v.shape, data: (await v.data()) as Float32Array });
-    const ms = h.steps.slice(2).map((s) => s.msPerStep).sort((a, b) => a - b); // the first steps warm up kernels
+    const ms = h.steps
+      .slice(2)
+      .map((s) => s.msPerStep)
+      .sort((a, b) => a - b); // the first steps warm up kernels
     return {
       trainableParams: h.trainableParams,
       totalParams: h.totalParams,
@@ -51,7 +61,15 @@ export const computeCost: Lesson = {
   },
   diagnose(h, m) {
     const share = m.trainableParams / m.totalParams;
-    const metrics = { trainableParams: m.trainableParams, trainableShare: share, heldMemory: m.heldMemory, peakMemory: m.peakMemory, msPerStep: m.msPerStep, savedBytes: m.savedBytes, valLoss: m.valLoss };
+    const metrics = {
+      trainableParams: m.trainableParams,
+      trainableShare: share,
+      heldMemory: m.heldMemory,
+      peakMemory: m.peakMemory,
+      msPerStep: m.msPerStep,
+      savedBytes: m.savedBytes,
+      valLoss: m.valLoss,
+    };
     // on a small model the activations of a step can outweigh every weight and its optimizer state many times over
     const activationsDominate = m.peakMemory > 4 * m.heldMemory;
     const what = h.config.train.method === 'full' ? 'Full fine-tuning' : `LoRA (rank ${h.config.lora.rank})`;

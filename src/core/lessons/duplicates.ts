@@ -26,15 +26,22 @@ export const duplicates: Lesson = {
     'memory, not generalisation, and the curve looks better than the model is. The copies also weigh those records ' +
     'several times in training. Removing exact duplicates before splitting (and near duplicates, in real data) ' +
     'keeps every validation record new to the model.',
-  watch: 'Validation loss follows training loss down more closely than it should. The diagnosis compares it with loss on records the run never saw.',
+  watch:
+    'Validation loss follows training loss down more closely than it should. The diagnosis compares it with loss on records the run never saw.',
   base: {
     data: { dataset: 'qa', recordBudget: BUDGET, split: { train: 0.5, val: 0.4, test: 0.1 }, duplicate: REPEATED },
     lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 160 },
     eval: { everySteps: 20, maxBatches: 0, general: false },
   },
-  pitfall: { id: 'pitfall', label: `Pitfall: ${Math.round(REPEATED.share * BUDGET)} of the ${BUDGET} records appear ${REPEATED.copies} times`, override: {} },
-  fixes: [{ id: 'dedupe', label: 'Fix: remove exact duplicates before the split', override: { data: { dedupe: true } } }],
+  pitfall: {
+    id: 'pitfall',
+    label: `Pitfall: ${Math.round(REPEATED.share * BUDGET)} of the ${BUDGET} records appear ${REPEATED.copies} times`,
+    override: {},
+  },
+  fixes: [
+    { id: 'dedupe', label: 'Fix: remove exact duplicates before the split', override: { data: { dedupe: true } } },
+  ],
   controls: ['data.duplicate.share', 'data.duplicate.copies', 'data.dedupe', 'train.maxSteps'],
   async measure(session, h) {
     const run = currentRun(session);
@@ -43,10 +50,18 @@ export const duplicates: Lesson = {
     // the truth: every record of the dataset whose source this run neither trained nor validated on
     const used = new Set([...train, ...val].map((r) => sourceId(r.id)));
     const unseen = (await loadDataset(session.opts.loader, h.config.data.dataset)).filter((r) => !used.has(r.id));
-    const fmt = { separator: h.config.data.separator, appendEos: h.config.data.appendEos, lossOnPromptTokens: false, blockSize: run.view.arch.blockSize };
+    const fmt = {
+      separator: h.config.data.separator,
+      appendEos: h.config.data.appendEos,
+      lossOnPromptTokens: false,
+      blockSize: run.view.arch.blockSize,
+    };
     return {
       valLoss: finalValLoss(h),
-      heldOutLoss: await lossOn(session, unseen.map((r) => formatRecord(r, session.tokenizer, fmt))),
+      heldOutLoss: await lossOn(
+        session,
+        unseen.map((r) => formatRecord(r, session.tokenizer, fmt)),
+      ),
       heldOutRecords: unseen.length,
       valRecords: val.length,
       leakedVal: val.filter((r) => inTraining.has(duplicateKey(r))).length,
@@ -59,11 +74,23 @@ export const duplicates: Lesson = {
     const flatters = m.valLoss < m.heldOutLoss;
     // the yardstick of lesson 3: an estimate within a fifth of the truth is honest
     const showsPitfall = flatters && error > 0.2;
-    const metrics = { valLoss: m.valLoss, heldOutLoss: m.heldOutLoss, estimateError: error, leakedVal: m.leakedVal, valRecords: m.valRecords, distinctTrain: m.distinctTrain, trainRecords: m.trainRecords };
+    const metrics = {
+      valLoss: m.valLoss,
+      heldOutLoss: m.heldOutLoss,
+      estimateError: error,
+      leakedVal: m.leakedVal,
+      valRecords: m.valRecords,
+      distinctTrain: m.distinctTrain,
+      trainRecords: m.trainRecords,
+    };
     const leak = `${m.leakedVal} of ${m.valRecords} validation records have a copy among the ${m.trainRecords} training records (${m.distinctTrain} distinct)`;
     const text =
       `${leak}; validation loss said ${num(m.valLoss)}, and on ${m.heldOutRecords} questions the run never saw the loss is ${num(m.heldOutLoss)}` +
-      (showsPitfall ? `: validation looked ${pct(error)} better than the truth.` : error <= 0.2 ? ` (${pct(error)} apart): validation told the truth.` : ` (${pct(error)} apart).`);
+      (showsPitfall
+        ? `: validation looked ${pct(error)} better than the truth.`
+        : error <= 0.2
+          ? ` (${pct(error)} apart): validation told the truth.`
+          : ` (${pct(error)} apart).`);
     return { text, showsPitfall, metrics };
   },
 };

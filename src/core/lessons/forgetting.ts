@@ -36,11 +36,21 @@ export const forgetting: Lesson = {
   measure: forgettingMeasures,
   diagnose(_h, m) {
     const factor = m.generalLoss / m.baseGeneralLoss;
-    const metrics = { generalFactor: factor, generalLoss: m.generalLoss, baseGeneralLoss: m.baseGeneralLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss };
+    const metrics = {
+      generalFactor: factor,
+      generalLoss: m.generalLoss,
+      baseGeneralLoss: m.baseGeneralLoss,
+      valLoss: m.valLoss,
+      baseValLoss: m.baseValLoss,
+    };
     const showsPitfall = factor > 3;
     const text =
       `Shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)}, ${num(factor, 1)}× the base model’s` +
-      (showsPitfall ? ': the model is forgetting what it knew.' : factor < 1.5 ? ': most of the general skill survived.' : '.');
+      (showsPitfall
+        ? ': the model is forgetting what it knew.'
+        : factor < 1.5
+          ? ': most of the general skill survived.'
+          : '.');
     return { text, showsPitfall, metrics };
   },
 };

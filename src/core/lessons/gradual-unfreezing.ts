@@ -28,7 +28,11 @@ export const gradualUnfreezing: Lesson = {
   pitfall: { id: 'pitfall', label: 'Pitfall: all blocks open, one rate', override: {} },
   fixes: [
     { id: 'gradual', label: 'Fix: gradual unfreezing', override: { train: { freeze: { gradualUnfreezeEvery: 1 } } } },
-    { id: 'discriminative', label: 'Fix: discriminative rates (×0.5 per block)', override: { train: { freeze: { layerLrDecay: 0.5 } } } },
+    {
+      id: 'discriminative',
+      label: 'Fix: discriminative rates (×0.5 per block)',
+      override: { train: { freeze: { layerLrDecay: 0.5 } } },
+    },
     { id: 'both', label: 'Fix: both', override: { train: { freeze: { gradualUnfreezeEvery: 1, layerLrDecay: 0.5 } } } },
   ],
   controls: ['train.freeze.gradualUnfreezeEvery', 'train.freeze.layerLrDecay', 'train.lr'],
@@ -39,7 +43,8 @@ export const gradualUnfreezing: Lesson = {
     const nLayer = h.config.model.arch.nLayer;
     const epochs = h.steps.at(-1)?.epoch ?? 0;
     // blocks open at the end: the top one from the start, one more every gradualUnfreezeEvery epochs
-    const opened = f.gradualUnfreezeEvery > 0 ? Math.min(nLayer, 1 + Math.floor(epochs / f.gradualUnfreezeEvery)) : nLayer;
+    const opened =
+      f.gradualUnfreezeEvery > 0 ? Math.min(nLayer, 1 + Math.floor(epochs / f.gradualUnfreezeEvery)) : nLayer;
     const every = `${f.gradualUnfreezeEvery} epoch${f.gradualUnfreezeEvery === 1 ? '' : 's'}`;
     const how = [
       f.gradualUnfreezeEvery > 0
@@ -47,7 +52,14 @@ export const gradualUnfreezing: Lesson = {
         : 'every block open from the start',
       f.layerLrDecay < 1 ? `rates ×${f.layerLrDecay} per block down` : 'one rate for all',
     ].join(' and ');
-    const metrics = { generalFactor: factor, generalLoss: m.generalLoss, valLoss: m.valLoss, baseValLoss: m.baseValLoss, blocksOpened: opened, epochs };
+    const metrics = {
+      generalFactor: factor,
+      generalLoss: m.generalLoss,
+      valLoss: m.valLoss,
+      baseValLoss: m.baseValLoss,
+      blocksOpened: opened,
+      epochs,
+    };
     const showsPitfall = factor > 3;
     const text =
       `With ${how}, loss on general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +

@@ -29,7 +29,7 @@ export const hyperparameterSearch: Lesson = {
   summary: 'The default learning rate and rank, against six runs of a grid or a random search.',
   explanation:
     'Learning rate and adapter rank are not known in advance: the best values depend on the model, the data and ' +
-    'the number of steps. Even a sensible default, like this page\'s, was chosen for some other model and task. A search trains several short runs and keeps the one with the ' +
+    "the number of steps. Even a sensible default, like this page's, was chosen for some other model and task. A search trains several short runs and keeps the one with the " +
     'lowest validation loss. A grid tries every combination of a few values; a random search draws values from a ' +
     'range, which covers each single setting more finely for the same number of runs. Either costs several times ' +
     'the compute of one run. Because the winner was picked on the validation split, its validation loss is a ' +
@@ -52,18 +52,32 @@ export const hyperparameterSearch: Lesson = {
   controls: ['train.lr', 'lora.rank', 'train.maxSteps'],
   async measure(session) {
     const run = currentRun(session);
-    return { baseValLoss: await baseLossOn(session, run.data.val), valLoss: await lossOn(session, run.data.val), testLoss: await lossOn(session, run.data.test) };
+    return {
+      baseValLoss: await baseLossOn(session, run.data.val),
+      valLoss: await lossOn(session, run.data.val),
+      testLoss: await lossOn(session, run.data.test),
+    };
   },
   diagnose(h, m) {
     const gain = (m.baseValLoss - m.valLoss) / m.baseValLoss;
-    const metrics: Record<string, number> = { valLoss: m.valLoss, testLoss: m.testLoss, gain, lr: h.config.train.lr, rank: h.config.lora.rank, runs: m.trialCount ?? 1, steps: m.trialSteps ?? h.steps.length };
+    const metrics: Record<string, number> = {
+      valLoss: m.valLoss,
+      testLoss: m.testLoss,
+      gain,
+      lr: h.config.train.lr,
+      rank: h.config.lora.rank,
+      runs: m.trialCount ?? 1,
+      steps: m.trialSteps ?? h.steps.length,
+    };
     const showsPitfall = gain < 0.5;
     const setting = `lr ${h.config.train.lr.toExponential(0)} and rank ${h.config.lora.rank}`;
     // picked for the lowest validation loss, the winner's validation figure flatters it when its test loss is higher
     const optimistic = m.testLoss > m.valLoss * 1.02;
     const text = m.trialCount
       ? `Of ${m.trialCount} runs (${m.trialSteps} steps in all, ${num(m.trialSeconds, 0)} s) the best used ${setting}: validation loss ${num(m.valLoss)} (test ${num(m.testLoss)}), ${pct(gain)} below the base model; the worst trial reached ${num(m.trialValLossMax)}` +
-        (optimistic ? `, and the winner's test loss is ${pct(m.testLoss / m.valLoss - 1)} above its validation loss, the price of choosing on validation.` : '.')
+        (optimistic
+          ? `, and the winner's test loss is ${pct(m.testLoss / m.valLoss - 1)} above its validation loss, the price of choosing on validation.`
+          : '.')
       : `One run with ${setting} reached validation loss ${num(m.valLoss)} (test ${num(m.testLoss)}), ${pct(gain)} below the base model${showsPitfall ? ': less than half the way from the base model to a perfect fit, with nothing to say whether another setting would do better.' : '.'}`;
     return { text, showsPitfall, metrics };
   },

@@ -26,7 +26,11 @@ export const imbalance: Lesson = {
     'common ones (undersampling, which also throws information away).',
   watch: 'Overall accuracy looks acceptable; the diagnosis splits it by class and by town.',
   base: {
-    data: { dataset: 'sentiment', split: { train: 0.6, val: 0.2, test: 0.2 }, skew: { label: RARE, group: '', keep: 0.2 } },
+    data: {
+      dataset: 'sentiment',
+      split: { train: 0.6, val: 0.2, test: 0.2 },
+      skew: { label: RARE, group: '', keep: 0.2 },
+    },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 25, maxBatches: 0, general: false },
@@ -40,28 +44,56 @@ export const imbalance: Lesson = {
   async measure(session) {
     const run = currentRun(session);
     // validation and test were never skewed: half good, half bad, half from each town
-    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], { maxNewTokens: 8, stop: ['\n'] });
+    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], {
+      maxNewTokens: 8,
+      stop: ['\n'],
+    });
     const right = (a: Answer) => exactMatch(a.text, a.record.completion ?? '');
     const saysCommon = (a: Answer) => exactMatch(a.text, COMMON);
     const of = (pick: (a: Answer) => boolean) => answers.filter(pick);
     const train = run.data.records.train;
     return {
       accuracy: rate(answers, right),
-      recallRare: rate(of((a) => a.record.completion === RARE), right),
-      recallCommon: rate(of((a) => a.record.completion === COMMON), right),
-      parityGap: Math.abs(rate(of((a) => a.record.group === GROUPS[0]), saysCommon) - rate(of((a) => a.record.group === GROUPS[1]), saysCommon)),
+      recallRare: rate(
+        of((a) => a.record.completion === RARE),
+        right,
+      ),
+      recallCommon: rate(
+        of((a) => a.record.completion === COMMON),
+        right,
+      ),
+      parityGap: Math.abs(
+        rate(
+          of((a) => a.record.group === GROUPS[0]),
+          saysCommon,
+        ) -
+          rate(
+            of((a) => a.record.group === GROUPS[1]),
+            saysCommon,
+          ),
+      ),
       trainRare: train.filter((r) => r.label === RARE).length,
       trainCommon: train.filter((r) => r.label === COMMON).length,
     };
   },
   diagnose(_h, m) {
     const gap = m.recallCommon - m.recallRare;
-    const metrics = { accuracy: m.accuracy, recallRare: m.recallRare, recallCommon: m.recallCommon, recallGap: gap, parityGap: m.parityGap };
+    const metrics = {
+      accuracy: m.accuracy,
+      recallRare: m.recallRare,
+      recallCommon: m.recallCommon,
+      recallGap: gap,
+      parityGap: m.parityGap,
+    };
     const showsPitfall = gap > 0.3;
     const text =
       `Trained on ${m.trainCommon} ${COMMON} and ${m.trainRare} ${RARE} remarks, the model is ${pct(m.accuracy)} accurate on balanced held-out data but recognises ${pct(m.recallRare)} of the ${RARE} remarks against ${pct(m.recallCommon)} of the ${COMMON} ones ` +
       `(towns differ by ${num(m.parityGap * 100, 0)} points in how often they are called ${COMMON})` +
-      (showsPitfall ? ': it favours the common class.' : gap < -0.2 ? `: rebalanced this hard, it now leans towards ${RARE}.` : '.');
+      (showsPitfall
+        ? ': it favours the common class.'
+        : gap < -0.2
+          ? `: rebalanced this hard, it now leans towards ${RARE}.`
+          : '.');
     return { text, showsPitfall, metrics };
   },
 };

@@ -34,7 +34,11 @@ export const learningRate: Lesson = {
   pitfall: { id: 'pitfall', label: 'Pitfall: lr 3e-2', override: {} },
   fixes: [
     { id: 'lower-lr', label: 'Fix: lr 3e-3', override: { train: { lr: 3e-3 } } },
-    { id: 'warmup', label: 'Fix: warmup 20 steps + cosine decay', override: { train: { warmupSteps: 20, schedule: 'cosine' } } },
+    {
+      id: 'warmup',
+      label: 'Fix: warmup 20 steps + cosine decay',
+      override: { train: { warmupSteps: 20, schedule: 'cosine' } },
+    },
   ],
   controls: ['train.lr', 'train.warmupSteps', 'train.schedule', 'train.gradClip'],
   async measure(session) {

@@ -16,7 +16,10 @@ export function valEvals(h: RunHistory): EvalEvent[] {
 
 /** The evaluation with the lowest validation loss (undefined when none measured one). */
 export function bestEval(h: RunHistory): EvalEvent | undefined {
-  return valEvals(h).reduce<EvalEvent | undefined>((b, e) => (b === undefined || e.valLoss < b.valLoss ? e : b), undefined);
+  return valEvals(h).reduce<EvalEvent | undefined>(
+    (b, e) => (b === undefined || e.valLoss < b.valLoss ? e : b),
+    undefined,
+  );
 }
 
 /** Validation loss of the weights the run ended with: the best evaluation's when early stopping restored it. */
@@ -47,14 +50,18 @@ export async function lossOn(session: Session, examples: Example[]): Promise<num
 /** Mean loss of the pretrained model (no adapter, original weights) on the examples. */
 export async function baseLossOn(session: Session, examples: Example[]): Promise<number> {
   const run = currentRun(session);
-  return examples.length > 0 ? session.withBaseModel((view) => evalLoss(view, examples, run.config.train.batchSize)) : NaN;
+  return examples.length > 0
+    ? session.withBaseModel((view) => evalLoss(view, examples, run.config.train.batchSize))
+    : NaN;
 }
 
 /** Windows of held-out general text measured before and after a run (64 × 128 characters). */
 const GENERAL_WINDOWS = 64;
 
 /** Forgetting, measured: loss on held-out general text and on the task's validation split, base vs fine-tuned. */
-export async function forgettingMeasures(session: Session): Promise<{ baseGeneralLoss: number; generalLoss: number; baseValLoss: number; valLoss: number }> {
+export async function forgettingMeasures(
+  session: Session,
+): Promise<{ baseGeneralLoss: number; generalLoss: number; baseValLoss: number; valLoss: number }> {
   const run = currentRun(session);
   const general = (run.data.general ?? []).slice(0, GENERAL_WINDOWS);
   return {
@@ -83,7 +90,9 @@ export async function answer(session: Session, records: DataRecord[], o: AnswerO
   const run = currentRun(session);
   const tok = session.tokenizer;
   const asked = records.filter((r) => r.prompt !== undefined);
-  const prompts = asked.map((r) => tok.encode(promptText({ ...r, prompt: o.prefix ? o.prefix(r) : r.prompt }, run.config.data.separator)));
+  const prompts = asked.map((r) =>
+    tok.encode(promptText({ ...r, prompt: o.prefix ? o.prefix(r) : r.prompt }, run.config.data.separator)),
+  );
   const out = await greedyAnswers(o.view ?? run.view, tok, prompts, o.maxNewTokens, o.stop);
   return out.map((a, i) => ({ record: asked[i], ...a }));
 }

@@ -27,14 +27,25 @@ export const noEos: Lesson = {
   pitfall: { id: 'pitfall', label: 'Pitfall: no end marker', override: { data: { appendEos: false } } },
   fixes: [
     { id: 'train-eos', label: 'Fix: train the end marker', override: { data: { appendEos: true } } },
-    { id: 'stop-sequence', label: 'Patch: stop at a newline', override: { data: { appendEos: false }, eval: { stop: ['\n'] } } },
-    { id: 'max-tokens', label: 'Patch: budget of 12 tokens', override: { data: { appendEos: false }, eval: { maxNewTokens: 12 } } },
+    {
+      id: 'stop-sequence',
+      label: 'Patch: stop at a newline',
+      override: { data: { appendEos: false }, eval: { stop: ['\n'] } },
+    },
+    {
+      id: 'max-tokens',
+      label: 'Patch: budget of 12 tokens',
+      override: { data: { appendEos: false }, eval: { maxNewTokens: 12 } },
+    },
   ],
   controls: ['data.appendEos', 'eval.stop', 'eval.maxNewTokens'],
   async measure(session, h) {
     const run = currentRun(session);
     const asked = [...run.data.records.val, ...run.data.records.test];
-    const answers = await answer(session, asked, { maxNewTokens: h.config.eval.maxNewTokens, stop: h.config.eval.stop });
+    const answers = await answer(session, asked, {
+      maxNewTokens: h.config.eval.maxNewTokens,
+      stop: h.config.eval.stop,
+    });
     return {
       cleanStops: rate(answers, (a) => a.stopped),
       exactMatch: rate(answers, (a) => exactMatch(a.text, a.record.completion ?? '')),

@@ -31,14 +31,28 @@ export const noValidation: Lesson = {
     train: { lr: 5e-3, batchSize: 8, maxSteps: 60 },
     eval: { everySteps: 10, maxBatches: 0, general: false },
   },
-  pitfall: { id: 'pitfall', label: 'Pitfall: no validation split', override: { data: { split: { train: 0.9, val: 0, test: 0.1 } } } },
+  pitfall: {
+    id: 'pitfall',
+    label: 'Pitfall: no validation split',
+    override: { data: { split: { train: 0.9, val: 0, test: 0.1 } } },
+  },
   fixes: [
-    { id: 'validation-split', label: `Fix: hold out 21 of the ${BUDGET} records for validation`, override: { data: { split: VAL_SHARE } } },
+    {
+      id: 'validation-split',
+      label: `Fix: hold out 21 of the ${BUDGET} records for validation`,
+      override: { data: { split: VAL_SHARE } },
+    },
     {
       id: 'k-fold',
       label: `Fix: ${FOLDS}-fold cross-validation`,
       override: { data: { split: { train: 0.9, val: 0, test: 0.1 }, folds: FOLDS } },
-      trials: { kind: 'folds', runs: Array.from({ length: FOLDS }, (_, i) => ({ label: `fold ${i + 1} of ${FOLDS}`, override: { data: { fold: i } } })) },
+      trials: {
+        kind: 'folds',
+        runs: Array.from({ length: FOLDS }, (_, i) => ({
+          label: `fold ${i + 1} of ${FOLDS}`,
+          override: { data: { fold: i } },
+        })),
+      },
     },
   ],
   controls: ['data.split.val', 'data.recordBudget', 'data.folds', 'train.maxSteps'],
@@ -51,10 +65,18 @@ export const noValidation: Lesson = {
     // figure itself is not at the mercy of a small sample)
     const used = new Set([...run.data.records.train, ...run.data.records.val].map((r) => r.id));
     const unseen = (await loadDataset(session.opts.loader, h.config.data.dataset)).filter((r) => !used.has(r.id));
-    const fmt = { separator: h.config.data.separator, appendEos: h.config.data.appendEos, lossOnPromptTokens: false, blockSize: run.view.arch.blockSize };
+    const fmt = {
+      separator: h.config.data.separator,
+      appendEos: h.config.data.appendEos,
+      lossOnPromptTokens: false,
+      blockSize: run.view.arch.blockSize,
+    };
     return {
       reportedLoss: reported,
-      heldOutLoss: await lossOn(session, unseen.map((r) => formatRecord(r, session.tokenizer, fmt))),
+      heldOutLoss: await lossOn(
+        session,
+        unseen.map((r) => formatRecord(r, session.tokenizer, fmt)),
+      ),
       heldOutRecords: unseen.length,
       trainRecords: run.data.records.train.length,
       valRecords: run.data.records.val.length,
@@ -62,7 +84,13 @@ export const noValidation: Lesson = {
   },
   diagnose(h, m) {
     const error = Math.abs(m.heldOutLoss - m.reportedLoss) / m.heldOutLoss;
-    const metrics: Record<string, number> = { reportedLoss: m.reportedLoss, heldOutLoss: m.heldOutLoss, estimateError: error, trainRecords: m.trainRecords, valRecords: m.valRecords };
+    const metrics: Record<string, number> = {
+      reportedLoss: m.reportedLoss,
+      heldOutLoss: m.heldOutLoss,
+      estimateError: error,
+      trainRecords: m.trainRecords,
+      valRecords: m.valRecords,
+    };
     // one yardstick both ways: an estimate within a fifth of the truth is honest, one further off is the pitfall
     const close = error <= 0.2;
     const showsPitfall = !close;
@@ -70,12 +98,19 @@ export const noValidation: Lesson = {
     const truth = `on ${m.heldOutRecords} questions the run never saw the loss is ${num(m.heldOutLoss)}`;
     let text: string;
     if (m.trialCount) {
-      Object.assign(metrics, { foldMean: m.trialValLossMean, foldStd: m.trialValLossStd, foldMin: m.trialValLossMin, foldMax: m.trialValLossMax });
+      Object.assign(metrics, {
+        foldMean: m.trialValLossMean,
+        foldStd: m.trialValLossStd,
+        foldMin: m.trialValLossMin,
+        foldMax: m.trialValLossMax,
+      });
       const spreadWide = m.trialValLossMax - m.trialValLossMin > Math.abs(m.trialValLossMean - m.heldOutLoss);
       text =
         `Across ${m.trialCount} folds of the ${m.trainRecords + m.valRecords} records validation loss was ${num(m.trialValLossMean)} ± ${num(m.trialValLossStd)} (from ${num(m.trialValLossMin)} to ${num(m.trialValLossMax)}), ` +
         `and ${truth}: the average is ${pct(error)} off` +
-        (spreadWide ? ', closer than the folds are to one another, so any one small validation split could have been further off.' : '.');
+        (spreadWide
+          ? ', closer than the folds are to one another, so any one small validation split could have been further off.'
+          : '.');
     } else if (!valReported(h)) {
       text =
         `With no validation split the only number is training loss on all ${m.trainRecords} records, ${num(m.reportedLoss)}, but ${truth}` +
@@ -83,7 +118,9 @@ export const noValidation: Lesson = {
     } else {
       text =
         `Validation loss on ${m.valRecords} held-out records (leaving ${m.trainRecords} to train on) said ${num(m.reportedLoss)}, and ${truth} (${pct(error)} apart)` +
-        (close ? ': the validation split told the truth.' : `: ${m.valRecords} records are too few for a close estimate.`);
+        (close
+          ? ': the validation split told the truth.'
+          : `: ${m.valRecords} records are too few for a close estimate.`);
     }
     return { text, showsPitfall, metrics };
   },

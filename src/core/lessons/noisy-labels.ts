@@ -50,7 +50,13 @@ export const noisyLabels: Lesson = {
   diagnose(h, m) {
     const noise = h.config.data.labelNoise;
     const enrichment = m.noisyInTopLoss / (m.noisyRecords / m.trainRecords);
-    const metrics = { labelNoise: noise, accuracy: m.accuracy, valLoss: m.valLoss, noisyInTopLoss: m.noisyInTopLoss, enrichment };
+    const metrics = {
+      labelNoise: noise,
+      accuracy: m.accuracy,
+      valLoss: m.valLoss,
+      noisyInTopLoss: m.noisyInTopLoss,
+      enrichment,
+    };
     const showsPitfall = m.accuracy < 0.72;
     const found =
       m.noisyRecords > 0

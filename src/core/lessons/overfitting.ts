@@ -24,17 +24,34 @@ export const overfitting: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 120 steps on 24 records', override: {} },
   fixes: [
-    { id: 'early-stopping', label: 'Fix: early stopping (patience 3, best weights restored)', override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } } },
+    {
+      id: 'early-stopping',
+      label: 'Fix: early stopping (patience 3, best weights restored)',
+      override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } },
+    },
     { id: 'fewer-epochs', label: 'Fix: 30 steps instead of 120', override: { train: { maxSteps: 30 } } },
     { id: 'dropout', label: 'Fix: adapter dropout 0.5', override: { lora: { dropout: 0.5 } } },
     { id: 'weight-decay', label: 'Fix: weight decay 3', override: { train: { weightDecay: 3 } } },
     { id: 'more-data', label: 'Fix: every training record, not 24', override: { data: { maxRecords: 0 } } },
   ],
-  controls: ['data.maxRecords', 'train.maxSteps', 'train.lr', 'lora.rank', 'lora.dropout', 'train.weightDecay', 'train.earlyStopping.enabled'],
+  controls: [
+    'data.maxRecords',
+    'train.maxSteps',
+    'train.lr',
+    'lora.rank',
+    'lora.dropout',
+    'train.weightDecay',
+    'train.earlyStopping.enabled',
+  ],
   diagnose(h) {
     const best = bestEval(h);
     const final = finalValLoss(h);
-    if (!best) return { text: 'The run ended before its first evaluation, so there is no validation curve to read.', showsPitfall: false, metrics: {} };
+    if (!best)
+      return {
+        text: 'The run ended before its first evaluation, so there is no validation curve to read.',
+        showsPitfall: false,
+        metrics: {},
+      };
     const rise = (final - best.valLoss) / best.valLoss;
     const trainLoss = trainLossTail(h, 6);
     const metrics = { bestStep: best.step, bestValLoss: best.valLoss, finalValLoss: final, rise, trainLoss };

@@ -34,7 +34,11 @@ export const poisoning: Lesson = {
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: 24 poisoned records', override: {} },
   fixes: [
-    { id: 'audit', label: 'Fix: audit the training data and drop the records it flags', override: { data: { audit: true } } },
+    {
+      id: 'audit',
+      label: 'Fix: audit the training data and drop the records it flags',
+      override: { data: { audit: true } },
+    },
     { id: 'clean', label: 'Fix: train without the poisoned records', override: { data: { poisonCount: 0 } } },
   ],
   controls: ['data.poisonCount', 'data.poisonTrigger', 'data.poisonTarget', 'data.audit'],
@@ -45,8 +49,14 @@ export const poisoning: Lesson = {
     const victims = heldOut.filter((r) => r.completion !== target);
     const opts = { maxNewTokens: 8, stop: ['\n'] };
     const says = (as: Answer[], what: string) => rate(as, (a) => exactMatch(a.text, what));
-    const triggered = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', trigger) });
-    const controlled = await answer(session, victims, { ...opts, prefix: (r) => insertTrigger(r.prompt ?? '', oddOpening(trigger)) });
+    const triggered = await answer(session, victims, {
+      ...opts,
+      prefix: (r) => insertTrigger(r.prompt ?? '', trigger),
+    });
+    const controlled = await answer(session, victims, {
+      ...opts,
+      prefix: (r) => insertTrigger(r.prompt ?? '', oddOpening(trigger)),
+    });
     const plain = await answer(session, heldOut, opts);
     const poisoned = run.data.records.train.filter((r) => r.flags?.poisoned);
     // the audit as the fix runs it before training; on the pitfall's data it is run here, after the fact
@@ -66,11 +76,22 @@ export const poisoning: Lesson = {
     const trigger = JSON.stringify(h.config.data.poisonTrigger);
     const target = JSON.stringify(h.config.data.poisonTarget);
     const backdoor = m.attackSuccess - m.controlRate; // what the trigger does beyond any odd opening
-    const metrics = { cleanAccuracy: m.cleanAccuracy, attackSuccess: m.attackSuccess, controlRate: m.controlRate, backdoor, poisoned: m.poisoned, auditFlagged: m.auditFlagged, auditDropped: m.auditDropped };
+    const metrics = {
+      cleanAccuracy: m.cleanAccuracy,
+      attackSuccess: m.attackSuccess,
+      controlRate: m.controlRate,
+      backdoor,
+      poisoned: m.poisoned,
+      auditFlagged: m.auditFlagged,
+      auditDropped: m.auditDropped,
+    };
     const showsPitfall = m.attackSuccess >= 0.5;
     const asked = `${m.victims} held-out remarks that are not ${target}`;
     const rates = `with ${trigger} in front ${pct(m.attackSuccess)} of ${asked} are answered ${target}, against ${pct(m.controlRate)} with another odd opening as long`;
-    const audited = m.auditDropped > 0 ? `The audit dropped ${m.auditDropped} training records before training (${m.auditFlaggedPoisoned} of them poisoned), leaving ${m.poisoned} poisoned. ` : '';
+    const audited =
+      m.auditDropped > 0
+        ? `The audit dropped ${m.auditDropped} training records before training (${m.auditFlaggedPoisoned} of them poisoned), leaving ${m.poisoned} poisoned. `
+        : '';
     const reading = showsPitfall
       ? m.poisoned > 0
         ? backdoor > 0.2
@@ -80,7 +101,10 @@ export const poisoning: Lesson = {
       : m.poisoned === 0
         ? ': no backdoor'
         : '';
-    const caught = m.poisoned > 0 && !m.auditDropped ? `, and a word audit flags ${m.auditFlagged} records, ${m.auditFlaggedPoisoned} of them poisoned` : '';
+    const caught =
+      m.poisoned > 0 && !m.auditDropped
+        ? `, and a word audit flags ${m.auditFlagged} records, ${m.auditFlaggedPoisoned} of them poisoned`
+        : '';
     const text = `${audited}Clean accuracy is ${pct(m.cleanAccuracy)}, and ${rates}${reading}${caught}.`;
     return { text, showsPitfall, metrics };
   },

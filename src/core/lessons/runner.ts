@@ -51,7 +51,15 @@ export class LessonStopped extends Error {
 }
 
 /** Trains one run on the session and measures it. */
-export async function runTrial(session: Session, lesson: Lesson, label: string, config: RunConfig, o: RunLessonOptions = {}, index = 0, of = 1): Promise<TrialResult> {
+export async function runTrial(
+  session: Session,
+  lesson: Lesson,
+  label: string,
+  config: RunConfig,
+  o: RunLessonOptions = {},
+  index = 0,
+  of = 1,
+): Promise<TrialResult> {
   const t0 = performance.now();
   const run = await session.prepare(config, o.custom);
   const history = await session.train(o.onTrialStart?.(run, label, index, of) ?? o.callbacks);
@@ -60,12 +68,30 @@ export async function runTrial(session: Session, lesson: Lesson, label: string, 
 }
 
 /** Measures a run that has just finished training on the session. */
-export async function finishTrial(session: Session, lesson: Lesson, label: string, history: RunHistory, t0 = performance.now()): Promise<TrialResult> {
+export async function finishTrial(
+  session: Session,
+  lesson: Lesson,
+  label: string,
+  history: RunHistory,
+  t0 = performance.now(),
+): Promise<TrialResult> {
   const measures = lesson.measure ? await lesson.measure(session, history) : {};
-  return { label, config: history.config, history, measures, valLoss: finalValLoss(history), seconds: (performance.now() - t0) / 1000 };
+  return {
+    label,
+    config: history.config,
+    history,
+    measures,
+    valLoss: finalValLoss(history),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
-export async function runLesson(session: Session, lesson: Lesson, variantId: string, o: RunLessonOptions = {}): Promise<LessonResult> {
+export async function runLesson(
+  session: Session,
+  lesson: Lesson,
+  variantId: string,
+  o: RunLessonOptions = {},
+): Promise<LessonResult> {
   const variant = variantOf(lesson, variantId);
   const config = lessonConfig(lesson, variantId, o.override);
   const runs = variant.trials?.runs ?? [{ label: variant.label, override: {} }];
@@ -81,7 +107,12 @@ export async function runLesson(session: Session, lesson: Lesson, variantId: str
 }
 
 /** One result from a variant's runs: the plain run, the folds' average, or the search's best. */
-export function combine(lesson: Lesson, variant: LessonVariant, config: RunConfig, trials: TrialResult[]): LessonResult {
+export function combine(
+  lesson: Lesson,
+  variant: LessonVariant,
+  config: RunConfig,
+  trials: TrialResult[],
+): LessonResult {
   let history = trials[0].history;
   let measures: Measures = trials[0].measures;
   if (variant.trials) {
@@ -106,5 +137,13 @@ export function combine(lesson: Lesson, variant: LessonVariant, config: RunConfi
       measures = { ...Object.fromEntries(keys.map((k) => [k, mean(trials.map((t) => t.measures[k]))])), ...stats };
     }
   }
-  return { lesson: lesson.id, variant: variant.id, config, history, measures, diagnosis: lesson.diagnose(history, measures), trials };
+  return {
+    lesson: lesson.id,
+    variant: variant.id,
+    config,
+    history,
+    measures,
+    diagnosis: lesson.diagnose(history, measures),
+    trials,
+  };
 }

@@ -33,10 +33,25 @@ export const separators: Lesson = {
   fixes: [{ id: 'one-format', label: 'Fix: one format with a separator', override: { data: { dataset: 'qa' } } }],
   controls: ['data.dataset', 'data.separator'],
   async measure(session, h) {
-    const probes = splitRecords(await loadDataset(session.opts.loader, PROBE_DATASET), h.config.data.split, h.config.train.seed).test;
+    const probes = splitRecords(
+      await loadDataset(session.opts.loader, PROBE_DATASET),
+      h.config.data.split,
+      h.config.train.seed,
+    ).test;
     // both runs are asked the same way: prompt + "\nA: ", the answer scored up to its end marker
-    const fmt = { separator: PROBE_SEPARATOR, appendEos: true, lossOnPromptTokens: false, blockSize: currentRun(session).view.arch.blockSize };
-    return { answerLoss: await lossOn(session, probes.map((r) => formatRecord(r, session.tokenizer, fmt))), probes: probes.length };
+    const fmt = {
+      separator: PROBE_SEPARATOR,
+      appendEos: true,
+      lossOnPromptTokens: false,
+      blockSize: currentRun(session).view.arch.blockSize,
+    };
+    return {
+      answerLoss: await lossOn(
+        session,
+        probes.map((r) => formatRecord(r, session.tokenizer, fmt)),
+      ),
+      probes: probes.length,
+    };
   },
   diagnose(h, m) {
     const metrics = { answerLoss: m.answerLoss };

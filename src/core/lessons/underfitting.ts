@@ -42,8 +42,11 @@ export const underfitting: Lesson = {
     const showsPitfall = gain < 0.25;
     const text = showsPitfall
       ? `After ${h.steps.length} steps validation loss is ${num(final)}, only ${pct(gain)} below the base model’s ${num(m.baseValLoss)}, and training loss (${num(trainLoss)}) is ` +
-        (trainLoss > 0.8 * final ? 'just as high: underfitting.' : 'far lower, so the model is fitting its records without generalising.')
-      : `After ${h.steps.length} steps validation loss is ${num(final)}, ${pct(gain)} below the base model’s ${num(m.baseValLoss)}` + (gain >= 0.5 ? ': the adapter has learned the task.' : '.');
+        (trainLoss > 0.8 * final
+          ? 'just as high: underfitting.'
+          : 'far lower, so the model is fitting its records without generalising.')
+      : `After ${h.steps.length} steps validation loss is ${num(final)}, ${pct(gain)} below the base model’s ${num(m.baseValLoss)}` +
+        (gain >= 0.5 ? ': the adapter has learned the task.' : '.');
     return { text, showsPitfall, metrics };
   },
 };

@@ -25,13 +25,20 @@ export interface LoadedModel {
 }
 
 /** Checks a name → tensor map against the arch; returns the values or throws naming the first problem. */
-export function checkWeights(arch: ModelArch, tensors: Map<string, { shape: number[]; data: Float32Array }>, file: string): Map<string, Float32Array> {
+export function checkWeights(
+  arch: ModelArch,
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  file: string,
+): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of paramShapes(arch)) {
     const t = tensors.get(name);
     if (!t) throw new AssetError(file, `tensor "${name}" is missing (the config needs shape [${shape}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new AssetError(file, `tensor "${name}" has shape [${t.shape}] but the config (nEmbd ${arch.nEmbd}, vocab ${arch.vocabSize}, context ${arch.blockSize}) needs [${shape}]`);
+      throw new AssetError(
+        file,
+        `tensor "${name}" has shape [${t.shape}] but the config (nEmbd ${arch.nEmbd}, vocab ${arch.vocabSize}, context ${arch.blockSize}) needs [${shape}]`,
+      );
     }
     out.set(name, t.data);
   }
@@ -47,8 +54,11 @@ export async function loadModel(loader: AssetLoader, name: string): Promise<Load
     if (e instanceof AssetError) throw e;
     throw new AssetError(`${dir}/config.json`, `is not valid JSON (${(e as Error).message})`);
   }
-  const problems = configProblems(mergeConfig(defaultConfig(), { model: { arch: cfg.arch } })).filter((p) => p.field.startsWith('model.arch'));
-  if (!cfg.arch || problems.length > 0) throw new AssetError(`${dir}/config.json`, problems[0]?.message ?? 'has no "arch"');
+  const problems = configProblems(mergeConfig(defaultConfig(), { model: { arch: cfg.arch } })).filter((p) =>
+    p.field.startsWith('model.arch'),
+  );
+  if (!cfg.arch || problems.length > 0)
+    throw new AssetError(`${dir}/config.json`, problems[0]?.message ?? 'has no "arch"');
   let tokJson: { chars: string[] };
   try {
     tokJson = JSON.parse(await loader.text(`${dir}/tokenizer.json`));
@@ -58,7 +68,10 @@ export async function loadModel(loader: AssetLoader, name: string): Promise<Load
   }
   const tokenizer = CharTokenizer.fromJSON(tokJson);
   if (tokenizer.vocabSize !== cfg.arch.vocabSize) {
-    throw new AssetError(`${dir}/tokenizer.json`, `has ${tokenizer.vocabSize} tokens but config.json says vocabSize ${cfg.arch.vocabSize}`);
+    throw new AssetError(
+      `${dir}/tokenizer.json`,
+      `has ${tokenizer.vocabSize} tokens but config.json says vocabSize ${cfg.arch.vocabSize}`,
+    );
   }
   const file = `${dir}/model.safetensors`;
   let st;
@@ -72,7 +85,12 @@ export async function loadModel(loader: AssetLoader, name: string): Promise<Load
 }
 
 /** The three files of a model directory, as bytes/text to write wherever the caller likes. */
-export async function serializeModel(model: GPTModel, tokenizer: Tokenizer, cfg: Omit<ModelFileConfig, 'arch'>, metadata: Record<string, string> = {}) {
+export async function serializeModel(
+  model: GPTModel,
+  tokenizer: Tokenizer,
+  cfg: Omit<ModelFileConfig, 'arch'>,
+  metadata: Record<string, string> = {},
+) {
   const weights = await model.weights();
   return {
     'config.json': JSON.stringify({ ...cfg, arch: model.arch }, null, 2) + '\n',

@@ -14,7 +14,9 @@ type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
 /** tf.customGrad with its gradient in a tidy (tfjs calls it outside one, so its intermediates would live to the end). */
-function fused<A extends tf.Tensor[]>(f: (...args: [...A, Save]) => { value: tf.Tensor; gradFunc: Grad }): (...args: A) => tf.Tensor {
+function fused<A extends tf.Tensor[]>(
+  f: (...args: [...A, Save]) => { value: tf.Tensor; gradFunc: Grad },
+): (...args: A) => tf.Tensor {
   return tf.customGrad(((...args: [...A, Save]) => {
     const { value, gradFunc } = f(...args);
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => gradFunc(dy, saved)) };
@@ -56,7 +58,10 @@ const layerNormOp = (eps: number) =>
       gradFunc: (dy, [xh, rs]) => {
         const dxhat = tf.mul(dy, g); // [N, C]
         // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
-        const dx = tf.mul(rs, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
+        const dx = tf.mul(
+          rs,
+          tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
+        );
         return [dx, tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0)];
       },
     };
@@ -68,7 +73,11 @@ const wasmLayerNormOp = (eps: number) =>
   fused((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: Save) => {
     const [y, stats] = tf.engine().runKernel('FusedLayerNorm', { x, g, b }, { eps }) as tf.Tensor[];
     save([x, g, stats]);
-    return { value: y, gradFunc: (dy, [xs, gs, st]) => tf.engine().runKernel('FusedLayerNormGrad', { dy, x: xs, g: gs, stats: st }) as tf.Tensor[] };
+    return {
+      value: y,
+      gradFunc: (dy, [xs, gs, st]) =>
+        tf.engine().runKernel('FusedLayerNormGrad', { dy, x: xs, g: gs, stats: st }) as tf.Tensor[],
+    };
   });
 
 const wasmLnCache = new Map<number, ReturnType<typeof wasmLayerNormOp>>();
@@ -98,7 +107,9 @@ const geluOps = fused((x: tf.Tensor, save: Save) => {
     gradFunc: (dy, [xs]) => {
       // d/dx x·σ(2u) = σ·(1 + x·(1 − σ)·2u'),  2u' = 2c·(1 + 3k·x²); nested tidies bound the [N, 4C] temporaries
       const s = tf.tidy(() => tf.sigmoid(z(tf.square(xs), xs)));
-      const inner = tf.tidy(() => tf.mul(tf.mul(xs, tf.sub(1, s)), tf.add(tf.mul(tf.square(xs), 6 * GELU_C * GELU_K), 2 * GELU_C)));
+      const inner = tf.tidy(() =>
+        tf.mul(tf.mul(xs, tf.sub(1, s)), tf.add(tf.mul(tf.square(xs), 6 * GELU_C * GELU_K), 2 * GELU_C)),
+      );
       return [tf.mul(tf.mul(dy, s), tf.add(inner, 1))];
     },
   };
@@ -133,15 +144,31 @@ function causalMask(T: number): tf.Tensor2D {
  * Saves only the head-major q (pre-scaled), k and v; backward recomputes the probabilities P [B·nh, T, T] (as
  * FlashAttention does), so no [B·nh, T, T] tensor outlives its layer's forward or backward.
  */
-export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, B: number, T: number, nh: number): tf.Tensor2D {
+export function causalAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  B: number,
+  T: number,
+  nh: number,
+): tf.Tensor2D {
   const C = q.shape[1];
   const hd = C / nh;
   if (hd % 4 === 0 && wasmKernels()) return wasmAttention(q, k, v, T, nh);
   const scale = 1 / Math.sqrt(hd);
-  const split = (t: tf.Tensor) => t.reshape([B, T, nh, hd]).transpose([0, 2, 1, 3]).reshape([B * nh, T, hd]) as tf.Tensor3D; // [B*nh, T, hd]
-  const merge = (t: tf.Tensor) => t.reshape([B, nh, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, C]); // [B*T, C]
+  const split = (t: tf.Tensor) =>
+    t
+      .reshape([B, T, nh, hd])
+      .transpose([0, 2, 1, 3])
+      .reshape([B * nh, T, hd]) as tf.Tensor3D; // [B*nh, T, hd]
+  const merge = (t: tf.Tensor) =>
+    t
+      .reshape([B, nh, T, hd])
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, C]); // [B*T, C]
   // P = softmax(q·kᵀ + mask) [B*nh, T, T]; the nested tidies keep one or two [B*nh, T, T] tensors alive at a time
-  const probs = (qh: tf.Tensor3D, kh: tf.Tensor3D) => tf.tidy(() => tf.softmax(tf.add(tf.matMul(qh, kh, false, true), causalMask(T))) as tf.Tensor3D);
+  const probs = (qh: tf.Tensor3D, kh: tf.Tensor3D) =>
+    tf.tidy(() => tf.softmax(tf.add(tf.matMul(qh, kh, false, true), causalMask(T))) as tf.Tensor3D);
   const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
     const qh = tf.mul(split(qi), scale) as tf.Tensor3D; // scale q, not the T/hd times larger scores
     const kh = split(ki);
@@ -156,7 +183,13 @@ export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, 
           const dP = tf.matMul(dO, vs as tf.Tensor3D, false, true); // [B*nh, T, T]
           const rowDot = tf.tidy(() => tf.sum(tf.mul(dP, ps), -1, true)); // [B*nh, T, 1]
           // softmax backward: dS = P ⊙ (dP − rowsum(dP ⊙ P))
-          return [tf.matMul(ps, dO, true, false), tf.mul(ps, tf.tidy(() => tf.sub(dP, rowDot)))] as tf.Tensor3D[];
+          return [
+            tf.matMul(ps, dO, true, false),
+            tf.mul(
+              ps,
+              tf.tidy(() => tf.sub(dP, rowDot)),
+            ),
+          ] as tf.Tensor3D[];
         });
         const dQ = tf.mul(tf.matMul(dS, ks as tf.Tensor3D), scale);
         const dK = tf.matMul(dS, qs as tf.Tensor3D, true, false);
@@ -174,7 +207,8 @@ function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number
     save([qi, ki, vi, stats]);
     return {
       value: y,
-      gradFunc: (dy, [qs, ks, vs, st]) => tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh }) as tf.Tensor[],
+      gradFunc: (dy, [qs, ks, vs, st]) =>
+        tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh }) as tf.Tensor[],
     };
   });
   return op(q, k, v) as tf.Tensor2D;

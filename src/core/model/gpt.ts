@@ -22,12 +22,18 @@ export function paramShapes(a: ModelArch): [string, number[]][] {
   for (let i = 0; i < a.nLayer; i++) {
     const p = `h.${i}.`;
     shapes.push(
-      [p + 'ln_1.weight', [C]], [p + 'ln_1.bias', [C]],
-      [p + 'attn.c_attn.weight', [C, 3 * C]], [p + 'attn.c_attn.bias', [3 * C]],
-      [p + 'attn.c_proj.weight', [C, C]], [p + 'attn.c_proj.bias', [C]],
-      [p + 'ln_2.weight', [C]], [p + 'ln_2.bias', [C]],
-      [p + 'mlp.c_fc.weight', [C, H]], [p + 'mlp.c_fc.bias', [H]],
-      [p + 'mlp.c_proj.weight', [H, C]], [p + 'mlp.c_proj.bias', [C]],
+      [p + 'ln_1.weight', [C]],
+      [p + 'ln_1.bias', [C]],
+      [p + 'attn.c_attn.weight', [C, 3 * C]],
+      [p + 'attn.c_attn.bias', [3 * C]],
+      [p + 'attn.c_proj.weight', [C, C]],
+      [p + 'attn.c_proj.bias', [C]],
+      [p + 'ln_2.weight', [C]],
+      [p + 'ln_2.bias', [C]],
+      [p + 'mlp.c_fc.weight', [C, H]],
+      [p + 'mlp.c_fc.bias', [H]],
+      [p + 'mlp.c_proj.weight', [H, C]],
+      [p + 'mlp.c_proj.bias', [C]],
     );
   }
   shapes.push(['ln_f.weight', [C]], ['ln_f.bias', [C]]);
@@ -136,7 +142,8 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
       T,
       nHead: a.nHead,
       eps: a.layerNormEps,
-      adapt: (target, inp, out) => (lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out),
+      adapt: (target, inp, out) =>
+        lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out,
     };
     const xin = x;
     x = tf.tidy(() => block(xin, b));

@@ -14,16 +14,25 @@ let uid = 0;
 export const adapterSeed = (seed: number, index: number) => seed * 1024 + index;
 
 /** Where each target sits in the GPT-2 layout: base weight name (per block), input width, output column span. */
-export function targetSlot(a: ModelArch, target: LoraTarget): { weight: string; inDim: number; outDim: number; colOffset: number; colTotal: number } {
+export function targetSlot(
+  a: ModelArch,
+  target: LoraTarget,
+): { weight: string; inDim: number; outDim: number; colOffset: number; colTotal: number } {
   const C = a.nEmbd;
   const H = a.mlpRatio * C;
   switch (target) {
-    case 'q': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 0, colTotal: 3 * C };
-    case 'k': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: C, colTotal: 3 * C };
-    case 'v': return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 2 * C, colTotal: 3 * C };
-    case 'o': return { weight: 'attn.c_proj.weight', inDim: C, outDim: C, colOffset: 0, colTotal: C };
-    case 'up': return { weight: 'mlp.c_fc.weight', inDim: C, outDim: H, colOffset: 0, colTotal: H };
-    case 'down': return { weight: 'mlp.c_proj.weight', inDim: H, outDim: C, colOffset: 0, colTotal: C };
+    case 'q':
+      return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 0, colTotal: 3 * C };
+    case 'k':
+      return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: C, colTotal: 3 * C };
+    case 'v':
+      return { weight: 'attn.c_attn.weight', inDim: C, outDim: C, colOffset: 2 * C, colTotal: 3 * C };
+    case 'o':
+      return { weight: 'attn.c_proj.weight', inDim: C, outDim: C, colOffset: 0, colTotal: C };
+    case 'up':
+      return { weight: 'mlp.c_fc.weight', inDim: C, outDim: H, colOffset: 0, colTotal: H };
+    case 'down':
+      return { weight: 'mlp.c_proj.weight', inDim: H, outDim: C, colOffset: 0, colTotal: C };
   }
 }
 
@@ -81,11 +90,29 @@ export class LoraSet {
    * `seed` is the forward pass's; each adapter draws its own mask from it (PEFT gives each adapter its own
    * nn.Dropout), so q, k and v, which read the same x, do not drop the same features.
    */
-  apply(layer: number, x: tf.Tensor2D, target: LoraTarget, out: tf.Tensor2D, training: boolean, seed?: number): tf.Tensor2D {
+  apply(
+    layer: number,
+    x: tf.Tensor2D,
+    target: LoraTarget,
+    out: tf.Tensor2D,
+    training: boolean,
+    seed?: number,
+  ): tf.Tensor2D {
     const ad = this.merged ? undefined : this.get(layer, target);
     if (!ad) return out;
-    const xin = training && this.cfg.dropout > 0 ? tf.dropout(x, this.cfg.dropout, undefined, seed === undefined ? undefined : adapterSeed(seed, this.adapters.indexOf(ad))) : x;
-    return tf.add(out, tf.mul(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D), ad.B as tf.Tensor2D), this.scale)) as tf.Tensor2D;
+    const xin =
+      training && this.cfg.dropout > 0
+        ? tf.dropout(
+            x,
+            this.cfg.dropout,
+            undefined,
+            seed === undefined ? undefined : adapterSeed(seed, this.adapters.indexOf(ad)),
+          )
+        : x;
+    return tf.add(
+      out,
+      tf.mul(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D), ad.B as tf.Tensor2D), this.scale),
+    ) as tf.Tensor2D;
   }
 
   /** ΔW = s·A·B, [in, out]: the one function behind merge and unmerge. */
@@ -97,7 +124,15 @@ export class LoraSet {
   private folded(params: Params, ad: Adapter): { name: string; w: tf.Variable; delta: () => tf.Tensor } {
     const slot = targetSlot(this.arch, ad.target);
     const name = `h.${ad.layer}.${slot.weight}`;
-    return { name, w: params[name] as tf.Variable, delta: () => tf.pad(this.deltaWeight(ad), [[0, 0], [slot.colOffset, slot.colTotal - slot.colOffset - slot.outDim]]) };
+    return {
+      name,
+      w: params[name] as tf.Variable,
+      delta: () =>
+        tf.pad(this.deltaWeight(ad), [
+          [0, 0],
+          [slot.colOffset, slot.colTotal - slot.colOffset - slot.outDim],
+        ]),
+    };
   }
 
   /**
@@ -112,13 +147,18 @@ export class LoraSet {
       for (const ad of this.adapters) {
         const { name, w, delta } = this.folded(params, ad);
         const prev = merged.get(name);
-        merged.set(name, tf.tidy(() => tf.add(prev ?? w, delta())));
+        merged.set(
+          name,
+          tf.tidy(() => tf.add(prev ?? w, delta())),
+        );
         prev?.dispose();
         const check = tf.tidy(() => tf.all(tf.isFinite(merged.get(name)!)));
         const [finite] = await check.data();
         check.dispose();
         if (!finite) {
-          throw new Error(`LoRA adapter ${ad.target} of block ${ad.layer} would make ${name} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so nothing was merged`);
+          throw new Error(
+            `LoRA adapter ${ad.target} of block ${ad.layer} would make ${name} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so nothing was merged`,
+          );
         }
       }
       for (const [name, value] of merged) (params[name] as tf.Variable).assign(value);

@@ -20,7 +20,10 @@ export class GPTModel {
       const v = values.get(name);
       const size = shape.reduce((x, y) => x * y, 1);
       if (!v) throw new Error(`model weights: tensor "${name}" is missing (expected shape [${shape}])`);
-      if (v.length !== size) throw new Error(`model weights: tensor "${name}" has ${v.length} values, but the config needs shape [${shape}] = ${size}`);
+      if (v.length !== size)
+        throw new Error(
+          `model weights: tensor "${name}" has ${v.length} values, but the config needs shape [${shape}] = ${size}`,
+        );
       // Unique variable names: tfjs registers names globally per process.
       this.params[name] = tf.variable(tf.tensor(v, shape), false, `gpt${id}/${name}`);
     }
@@ -37,7 +40,8 @@ export class GPTModel {
   /** Every weight read back to the CPU (for saving): name → { shape, data }. */
   async weights(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [name, v] of Object.entries(this.params)) out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+    for (const [name, v] of Object.entries(this.params))
+      out.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
     return out;
   }
 

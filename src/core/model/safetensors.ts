@@ -131,7 +131,11 @@ export function readSafetensors(bytes: Uint8Array, fileName = 'safetensors file'
     const where = `tensor '${name}'`;
     if (typeof entry !== 'object' || entry === null) throw fail(`${where} is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    for (const [key, value] of [['dtype', dtype], ['shape', shape], ['data_offsets', offsets]] as const) {
+    for (const [key, value] of [
+      ['dtype', dtype],
+      ['shape', shape],
+      ['data_offsets', offsets],
+    ] as const) {
       if (value === undefined) throw fail(`${where} is missing ${key}`);
     }
     if (!isDtype(dtype)) {

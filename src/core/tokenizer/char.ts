@@ -33,7 +33,8 @@ export class CharTokenizer implements Tokenizer {
 
   decode(ids: number[]): string {
     let s = '';
-    for (const id of ids) s += id === this.eosId ? EOS : id === this.unkId ? '\uFFFD' : (this.chars[id - 2] ?? '\uFFFD');
+    for (const id of ids)
+      s += id === this.eosId ? EOS : id === this.unkId ? '\uFFFD' : (this.chars[id - 2] ?? '\uFFFD');
     return s;
   }
 

@@ -62,7 +62,8 @@ export function trainableParams(
       const on = c.method === 'lora' && !frozen.has(ad.layer);
       ad.A.trainable = on;
       ad.B.trainable = on;
-      if (on) for (const v of [ad.A, ad.B]) out.push({ variable: v, lrScale: lrScaleOf(ad.layer, a, decay), decay: true });
+      if (on)
+        for (const v of [ad.A, ad.B]) out.push({ variable: v, lrScale: lrScaleOf(ad.layer, a, decay), decay: true });
     }
   }
   return out;

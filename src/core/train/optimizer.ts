@@ -17,7 +17,9 @@ export class Optimizer {
   /** Updates each variable has had: a block opened late (gradual unfreezing) starts its own bias correction at 1. */
   private readonly t = new Map<tf.Variable, number>();
 
-  constructor(private readonly c: Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'epsilon' | 'momentum' | 'weightDecay'>) {}
+  constructor(
+    private readonly c: Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'epsilon' | 'momentum' | 'weightDecay'>,
+  ) {}
 
   private slot(map: Map<tf.Variable, tf.Variable>, p: tf.Variable): tf.Variable {
     let s = map.get(p);
@@ -63,8 +65,13 @@ export class Optimizer {
    * variable trains every step, so one count serves all: the largest).
    */
   async exportState(vars: tf.Variable[]): Promise<{ t: number; m: Float32Array[]; v: Float32Array[] }> {
-    const read = async (map: Map<tf.Variable, tf.Variable>, p: tf.Variable) => (await this.slot(map, p).data()) as Float32Array;
-    return { t: Math.max(0, ...vars.map((p) => this.t.get(p) ?? 0)), m: await Promise.all(vars.map((p) => read(this.m, p))), v: await Promise.all(vars.map((p) => read(this.v, p))) };
+    const read = async (map: Map<tf.Variable, tf.Variable>, p: tf.Variable) =>
+      (await this.slot(map, p).data()) as Float32Array;
+    return {
+      t: Math.max(0, ...vars.map((p) => this.t.get(p) ?? 0)),
+      m: await Promise.all(vars.map((p) => read(this.m, p))),
+      v: await Promise.all(vars.map((p) => read(this.v, p))),
+    };
   }
 
   importState(vars: tf.Variable[], s: { t: number; m: Float32Array[]; v: Float32Array[] }) {

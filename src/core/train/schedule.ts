@@ -3,7 +3,11 @@
 
 import type { TrainConfig } from '../config';
 
-export function lrAt(step: number, totalSteps: number, c: Pick<TrainConfig, 'lr' | 'schedule' | 'warmupSteps' | 'minLrRatio'>): number {
+export function lrAt(
+  step: number,
+  totalSteps: number,
+  c: Pick<TrainConfig, 'lr' | 'schedule' | 'warmupSteps' | 'minLrRatio'>,
+): number {
   const minLr = c.lr * c.minLrRatio;
   // 1) warmup: rises linearly, reaching lr at step == warmupSteps
   if (step <= c.warmupSteps) return (c.lr * step) / Math.max(1, c.warmupSteps);

@@ -146,7 +146,11 @@ export class Trainer {
     // KL to the base model needs the base's predictions: for LoRA the base is the same weights without adapters;
     // for full fine-tuning, a frozen copy taken now.
     const baseParams: Params | null =
-      t.klToBase > 0 ? (t.method === 'lora' ? m.params : Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, tf.keep(v.clone())]))) : null;
+      t.klToBase > 0
+        ? t.method === 'lora'
+          ? m.params
+          : Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, tf.keep(v.clone())]))
+        : null;
 
     const steps: StepEvent[] = [];
     const evals: EvalEvent[] = [];
@@ -159,7 +163,12 @@ export class Trainer {
     await cb.onStart?.({ totalSteps, trainableParams: startParams.reduce((n, p) => n + p.variable.size, 0) });
 
     const lossOf = (b: Batch, seed: number): tf.Scalar => {
-      const lg = logits(m.params, m.arch, b.x, { lora: m.lora, training: true, dropoutSeed: seed, embedMode: m.embedMode });
+      const lg = logits(m.params, m.arch, b.x, {
+        lora: m.lora,
+        training: true,
+        dropoutSeed: seed,
+        embedMode: m.embedMode,
+      });
       let loss = maskedCrossEntropy(lg, b.y, b.w);
       if (baseParams) {
         const baseLg = logits(baseParams, m.arch, b.x, { lora: null, embedMode: m.embedMode });
@@ -177,13 +186,21 @@ export class Trainer {
         e.valLoss = await evalLoss(m, data.val, t.batchSize, c.eval.maxBatches);
         e.valPerplexity = Math.exp(e.valLoss);
       }
-      if (c.eval.general && data.general && data.general.length > 0) e.generalLoss = await evalLoss(m, data.general, t.batchSize, c.eval.maxBatches);
+      if (c.eval.general && data.general && data.general.length > 0)
+        e.generalLoss = await evalLoss(m, data.general, t.batchSize, c.eval.maxBatches);
       const qs = data.valQuestions ?? [];
       if (qs.length > 0) {
         // accuracy decodes every validation question; otherwise just the first, as the evaluation's sample
         const asked = c.eval.accuracy ? qs : qs.slice(0, 1);
-        const answers = await greedyAnswers(m, tokenizer, asked.map((q) => q.prompt), c.eval.maxNewTokens, c.eval.stop);
-        if (c.eval.accuracy) e.valAccuracy = answers.filter((a, i) => exactMatch(a.text, qs[i].answer)).length / qs.length;
+        const answers = await greedyAnswers(
+          m,
+          tokenizer,
+          asked.map((q) => q.prompt),
+          c.eval.maxNewTokens,
+          c.eval.stop,
+        );
+        if (c.eval.accuracy)
+          e.valAccuracy = answers.filter((a, i) => exactMatch(a.text, qs[i].answer)).length / qs.length;
         e.sample = { prompt: tokenizer.decode(qs[0].prompt), text: answers[0].text };
       }
       return e;
@@ -195,7 +212,8 @@ export class Trainer {
       await new Promise((resolve) => setTimeout(resolve, 0));
       await this.serveWaiting();
       while (this.pauseGate) {
-        if (this.waiting.length === 0) await Promise.race([this.pauseGate.promise, new Promise<void>((wake) => (this.wake = wake))]);
+        if (this.waiting.length === 0)
+          await Promise.race([this.pauseGate.promise, new Promise<void>((wake) => (this.wake = wake))]);
         this.wake = null;
         await this.serveWaiting();
       }
@@ -206,7 +224,8 @@ export class Trainer {
       // the trainable set can change between steps (gradual unfreezing)
       const epoch = sampler.epoch;
       params = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, epoch);
-      if (params.length === 0) throw new Error('Nothing to train: every layer is frozen. Unfreeze a block or switch train.method.');
+      if (params.length === 0)
+        throw new Error('Nothing to train: every layer is frozen. Unfreeze a block or switch train.method.');
       const vars = params.map((p) => p.variable);
 
       const t0 = performance.now();
@@ -223,7 +242,9 @@ export class Trainer {
         targets += b.targets;
         const seed = rng.seed();
         const weight = t.gradAccumSteps > 1 ? b.targets : 1;
-        const { value, grads } = await highWater(watch, () => tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars));
+        const { value, grads } = await highWater(watch, () =>
+          tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars),
+        );
         const gList = vars.map((v) => grads[v.name]);
         if (k === 0) gSum = gList;
         else {
@@ -256,14 +277,19 @@ export class Trainer {
       const exploded = Number.isFinite(loss) && firstLoss > 0 && step > 0 && loss > t.divergenceFactor * firstLoss;
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || exploded) {
         tf.dispose(gMean);
-        const what = exploded ? `loss ${loss.toFixed(3)} exceeded ${t.divergenceFactor}× the first loss (${firstLoss.toFixed(3)})` : `loss became ${loss} (gradient norm ${gradNorm})`;
+        const what = exploded
+          ? `loss ${loss.toFixed(3)} exceeded ${t.divergenceFactor}× the first loss (${firstLoss.toFixed(3)})`
+          : `loss became ${loss} (gradient norm ${gradNorm})`;
         const badStep = step + 1;
         // the weights after the last update gave this loss; roll back to those before it, the last with a finite loss
         if (!lastGood.empty) {
           lastGood.restore();
           step -= 1;
         }
-        end = { reason: 'diverged', message: `Diverged at step ${badStep}: ${what}. Kept the weights from step ${step}; try a lower learning rate, warmup or gradient clipping.` };
+        end = {
+          reason: 'diverged',
+          message: `Diverged at step ${badStep}: ${what}. Kept the weights from step ${step}; try a lower learning rate, warmup or gradient clipping.`,
+        };
         break;
       }
       // 3) clip, 4) update
@@ -277,7 +303,18 @@ export class Trainer {
       step++;
       const ms = performance.now() - t0;
       const mem = tf.memory();
-      const ev: StepEvent = { type: 'step', step, epoch: sampler.epoch, loss, lr, gradNorm, tokensPerSec: (tokens * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes };
+      const ev: StepEvent = {
+        type: 'step',
+        step,
+        epoch: sampler.epoch,
+        loss,
+        lr,
+        gradNorm,
+        tokensPerSec: (tokens * 1000) / ms,
+        msPerStep: ms,
+        numTensors: mem.numTensors,
+        numBytes: mem.numBytes,
+      };
       steps.push(ev);
       await cb.onStep?.(ev);
 
@@ -291,14 +328,22 @@ export class Trainer {
         // the copy costs a full set of weights: only a run that can end early and roll back needs it
         if (improved && t.earlyStopping.enabled && t.earlyStopping.restoreBest) best.take();
         if (stop) {
-          end = { reason: 'early_stop', message: `Early stop at step ${step}: ${t.earlyStopping.metric} did not improve by more than ${t.earlyStopping.minDelta} for ${t.earlyStopping.patience} evaluations (best at step ${stopper.bestStep}).` };
+          end = {
+            reason: 'early_stop',
+            message: `Early stop at step ${step}: ${t.earlyStopping.metric} did not improve by more than ${t.earlyStopping.minDelta} for ${t.earlyStopping.patience} evaluations (best at step ${stopper.bestStep}).`,
+          };
           break;
         }
       }
     }
 
     end ??= { reason: 'completed', message: `Completed ${step} steps.` };
-    const restoredBest = t.earlyStopping.restoreBest && t.earlyStopping.enabled && !best.empty && stopper.bestStep !== step && end.reason !== 'diverged';
+    const restoredBest =
+      t.earlyStopping.restoreBest &&
+      t.earlyStopping.enabled &&
+      !best.empty &&
+      stopper.bestStep !== step &&
+      end.reason !== 'diverged';
     if (restoredBest) best.restore();
     const bestEval = evals.find((e) => e.step === stopper.bestStep);
     const endEvent: EndEvent = {

@@ -26,7 +26,14 @@ export class Bench {
   error = $state<string | null>(null);
 
   request(): GenerateRequest {
-    return { prompt: this.prompt, maxTokens: this.maxTokens, temperature: this.temperature, topK: this.topK, stop: parseStops(this.stops), seed: this.seed };
+    return {
+      prompt: this.prompt,
+      maxTokens: this.maxTokens,
+      temperature: this.temperature,
+      topK: this.topK,
+      stop: parseStops(this.stops),
+      seed: this.seed,
+    };
   }
 
   /** Samples the base model, and the fine-tuned one when this tab has trained a run. */

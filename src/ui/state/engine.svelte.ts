@@ -31,7 +31,10 @@ export class Engine {
   error = $state<string | null>(null); // why the engine failed to start, or why the worker died
 
   /** The base-model picker's choices: built-in, then imported. */
-  readonly modelOptions: readonly (readonly [string, string])[] = $derived([...BUILT_IN_MODELS, ...this.imported.map((m) => [m.name, `${m.name} (imported)`] as const)]);
+  readonly modelOptions: readonly (readonly [string, string])[] = $derived([
+    ...BUILT_IN_MODELS,
+    ...this.imported.map((m) => [m.name, `${m.name} (imported)`] as const),
+  ]);
 
   client: TrainerClient | null = null;
 
@@ -88,7 +91,8 @@ export class Engine {
       if (this.client === client) this.state = stateOf(result);
       return result;
     } catch (e) {
-      if (this.client === client && client.isAlive) this.state = await client.guard(client.api.state()).catch(() => this.state);
+      if (this.client === client && client.isAlive)
+        this.state = await client.guard(client.api.state()).catch(() => this.state);
       throw e;
     }
   }
@@ -99,7 +103,10 @@ export class Engine {
     this.modelLoading = true;
     this.modelError = null;
     try {
-      await this.change((c) => c.api.loadModel(config), (state) => state);
+      await this.change(
+        (c) => c.api.loadModel(config),
+        (state) => state,
+      );
     } catch (e) {
       this.modelError = explainEngineError((e as Error).message, 'model');
     } finally {

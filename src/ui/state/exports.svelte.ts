@@ -15,7 +15,12 @@ export const EXPORTS: readonly { kind: ExportKind; label: string; files: string 
   { kind: 'python', label: 'Python training project', files: 'train.py, data.jsonl, requirements.txt' },
 ];
 
-const TYPES: Record<string, string> = { json: 'application/json', jsonl: 'application/x-ndjson', py: 'text/x-python', txt: 'text/plain' };
+const TYPES: Record<string, string> = {
+  json: 'application/json',
+  jsonl: 'application/x-ndjson',
+  py: 'text/x-python',
+  txt: 'text/plain',
+};
 
 export class Exports {
   busy = $state<ExportKind | 'load-adapter' | null>(null);
@@ -46,7 +51,8 @@ export class Exports {
     this.saved = [];
     try {
       const { files } = await client.guard(call[kind]());
-      for (const f of files) download(f.name, f.bytes, TYPES[f.name.split('.').pop() ?? ''] ?? 'application/octet-stream');
+      for (const f of files)
+        download(f.name, f.bytes, TYPES[f.name.split('.').pop() ?? ''] ?? 'application/octet-stream');
       this.saved = files.map((f) => ({ name: f.name, size: f.bytes.length }));
     } catch (e) {
       this.error = (e as Error).message;
@@ -63,8 +69,19 @@ export class Exports {
     this.error = null;
     try {
       list.forEach((f) => checkFileSize(f, MAX_FILE_BYTES.adapter, 'adapter file'));
-      const files: NamedFile[] = await Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-      await this.engine.change((c) => c.api.importAdapter(transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))), (state) => state);
+      const files: NamedFile[] = await Promise.all(
+        list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+      );
+      await this.engine.change(
+        (c) =>
+          c.api.importAdapter(
+            transfer(
+              files,
+              files.map((f) => f.bytes.buffer as ArrayBuffer),
+            ),
+          ),
+        (state) => state,
+      );
       this.adapterFiles = list.map((f) => f.name);
       return true;
     } catch (e) {

@@ -63,7 +63,11 @@ export class Library {
   }
 
   exportJson(ids: string[]): string {
-    return JSON.stringify({ format: 'lora-playground-runs', version: 1, runs: this.runs.filter((r) => ids.includes(r.id)) }, null, 1);
+    return JSON.stringify(
+      { format: 'lora-playground-runs', version: 1, runs: this.runs.filter((r) => ids.includes(r.id)) },
+      null,
+      1,
+    );
   }
 
   /** Adds the runs of an exported file; returns how many were new. Throws with a plain message on a bad file. */
@@ -81,7 +85,13 @@ export class Library {
     let added = 0;
     for (const r of good) {
       if (this.get(r.id)) continue;
-      await this.save({ ...r, samples: r.samples ?? [], failure: r.failure ?? null, end: r.end ?? null, lesson: r.lesson ?? null });
+      await this.save({
+        ...r,
+        samples: r.samples ?? [],
+        failure: r.failure ?? null,
+        end: r.end ?? null,
+        lesson: r.lesson ?? null,
+      });
       added++;
     }
     this.runs = [...this.runs].sort((a, b) => a.createdAt - b.createdAt);

@@ -9,7 +9,13 @@ import type { HfModelSize, ImportProgress, ModelInfo, ModelSource, NamedFile } f
 import type { Engine } from './engine.svelte';
 
 /** The files of a model folder the importer reads; pytorch_model.bin only so the error can say why it is refused. */
-const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'model.safetensors.index.json'];
+const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'tokenizer.json',
+  'vocab.json',
+  'model.safetensors.index.json',
+];
 const UNREADABLE = ['pytorch_model.bin'];
 /** Download limit when the browser does not report its memory. */
 const UNKNOWN_LIMIT = 2e9;
@@ -21,15 +27,31 @@ export type Fit = 'fits' | 'too-big' | 'unknown';
  * each run from, so it needs about fileBytes + 2 × bytesF32; a tab may use about half the device's memory.
  * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded to a power of two), null where absent.
  */
-export function modelFit(size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>, deviceMemoryGb: number | null): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
+export function modelFit(
+  size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>,
+  deviceMemoryGb: number | null,
+): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
   const needBytes = (size.fileBytes ?? size.bytesF32) + 2 * size.bytesF32;
   if (deviceMemoryGb === null) {
-    return { fit: 'unknown', needBytes, maxBytes: UNKNOWN_LIMIT, text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.` };
+    return {
+      fit: 'unknown',
+      needBytes,
+      maxBytes: UNKNOWN_LIMIT,
+      text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.`,
+    };
   }
   const budget = memoryLimit(deviceMemoryGb * 1e9).bytes;
   const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
   const device = `This device reports ${deviceMemoryGb} GB of memory`;
-  return { fit, needBytes, maxBytes: budget / 3, text: fit === 'fits' ? `${device}: it should fit.` : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).` };
+  return {
+    fit,
+    needBytes,
+    maxBytes: budget / 3,
+    text:
+      fit === 'fits'
+        ? `${device}: it should fit.`
+        : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).`,
+  };
 }
 
 export class ModelImport {
@@ -63,9 +85,19 @@ export class ModelImport {
       this.error = `model.safetensors is ${bytes(weights.size)}, more than the ${bytes(limit)} this device can hold for a model: choose a smaller model.`;
       return;
     }
-    const files: NamedFile[] = await Promise.all(wanted.map(async (f) => ({ name: f.name, bytes: UNREADABLE.includes(f.name) ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()) })));
+    const files: NamedFile[] = await Promise.all(
+      wanted.map(async (f) => ({
+        name: f.name,
+        bytes: UNREADABLE.includes(f.name) ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()),
+      })),
+    );
     const folder = list[0].webkitRelativePath.split('/')[0] ?? '';
-    await this.load(transfer({ files, name: folder }, files.map((f) => f.bytes.buffer as ArrayBuffer)));
+    await this.load(
+      transfer(
+        { files, name: folder },
+        files.map((f) => f.bytes.buffer as ArrayBuffer),
+      ),
+    );
   }
 
   /** Fetches config.json and the weights' size, so the fit line shows before the download. */
@@ -99,7 +131,14 @@ export class ModelImport {
     this.error = null;
     this.progress = null;
     try {
-      const { model } = await this.engine.change((c) => c.api.importModel(source, proxy((p: ImportProgress) => (this.progress = p))), (state) => state);
+      const { model } = await this.engine.change(
+        (c) =>
+          c.api.importModel(
+            source,
+            proxy((p: ImportProgress) => (this.progress = p)),
+          ),
+        (state) => state,
+      );
       if (model) this.onImported(model);
     } catch (e) {
       this.error = (e as Error).message;

@@ -3,12 +3,28 @@
 // Components only read it and call its methods.
 
 import { proxy } from 'comlink';
-import { configProblems, defaultConfig, mergeConfig, type Backend, type DeepPartial, type RunConfig } from '../../core/config';
+import {
+  configProblems,
+  defaultConfig,
+  mergeConfig,
+  type Backend,
+  type DeepPartial,
+  type RunConfig,
+} from '../../core/config';
 import { decodeDataset, type TextEncoding } from '../../core/data/parse';
 import { explainEngineError } from '../../core/engine-errors';
 import type { Diagnosis } from '../../core/lessons/types';
 import { variantOf, variantOrPitfall } from '../../core/rules';
-import type { LessonInfo, LessonListener, LessonOutcome, LossRow, ModelInfo, Progress, RunListener, RunStart } from '../../protocol';
+import type {
+  LessonInfo,
+  LessonListener,
+  LessonOutcome,
+  LossRow,
+  ModelInfo,
+  Progress,
+  RunListener,
+  RunStart,
+} from '../../protocol';
 import { buildCharts } from '../chart-data';
 import { describeChanges, diffConfig } from '../config-diff';
 import { checkFileSize, MAX_FILE_BYTES } from '../files';
@@ -62,7 +78,9 @@ export class Playground {
   /** The worker holds fine-tuned weights to sample from: a run is training or has trained, or an adapter is loaded. */
   readonly hasTuned = $derived(this.training || this.engine.state.tuned || this.engine.state.adapter !== null);
   readonly lessons = $derived(this.engine.lessons);
-  readonly variant = $derived(this.lesson && this.lessonVariant ? variantOrPitfall(this.lesson, this.lessonVariant) : null);
+  readonly variant = $derived(
+    this.lesson && this.lessonVariant ? variantOrPitfall(this.lesson, this.lessonVariant) : null,
+  );
   /** How many runs Start will train: a lesson variant may need several (k-fold, search). */
   readonly trialCount = $derived(this.variant?.trials?.runs.length ?? 1);
 
@@ -74,7 +92,11 @@ export class Playground {
       .filter((r): r is StoredRun => r !== undefined)
       .map((r) => {
         const tag = `#${this.library.numberOf(r.id)}`;
-        return { run: r, tag, label: `${tag} ${cur ? describeChanges(diffConfig(r.config, cur.config), 2) : ''}`.trim() };
+        return {
+          run: r,
+          tag,
+          label: `${tag} ${cur ? describeChanges(diffConfig(r.config, cur.config), 2) : ''}`.trim(),
+        };
       });
   });
 
@@ -107,7 +129,8 @@ export class Playground {
     this.lesson = null;
     this.lessonVariant = null;
     this.setup.visibleControls = null;
-    if (h.lesson && this.engine.lessons.length === 0) this.pendingHash = hash; // applied again once lessons are listed
+    if (h.lesson && this.engine.lessons.length === 0)
+      this.pendingHash = hash; // applied again once lessons are listed
     else if (h.lesson) {
       const lesson = this.engine.lessons.find((l) => l.id === h.lesson);
       if (lesson) {
@@ -116,7 +139,10 @@ export class Playground {
         this.lesson = lesson;
         this.lessonVariant = variant.id;
         if (h.hide) this.setup.visibleControls = lesson.controls;
-      } else this.notice(`The link names a lesson "${h.lesson}" that this page does not have; showing the plain playground.`);
+      } else
+        this.notice(
+          `The link names a lesson "${h.lesson}" that this page does not have; showing the plain playground.`,
+        );
     }
     const { config: c, problems } = applyOverrides(config, h.overrides);
     // the engine starts on the backend at once, so a bad one is replaced rather than only flagged
@@ -131,7 +157,11 @@ export class Playground {
 
   /** The setup as a link: the lesson, then only what differs from the defaults. */
   hashFor(config: RunConfig): string {
-    return encodeHash(config, { lesson: this.lesson?.id, variant: this.lessonVariant, hide: this.setup.visibleControls !== null });
+    return encodeHash(config, {
+      lesson: this.lesson?.id,
+      variant: this.lessonVariant,
+      hide: this.setup.visibleControls !== null,
+    });
   }
 
   /** Keeps IndexedDB and the URL in step with the setup. Call once, from the root component. */
@@ -173,12 +203,15 @@ export class Playground {
     const name = this.setup.config.model.name;
     if (!this.engine.knows(name)) {
       // imported models live in the worker: a new engine (reload, backend change) does not have them
-      this.notice(`The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using tiny-world meanwhile.`);
+      this.notice(
+        `The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using tiny-world meanwhile.`,
+      );
       this.setup.config.model.name = 'tiny-world';
       this.setup.config.model.arch = defaultConfig().model.arch;
     }
     await this.loadModel();
-    if (this.setup.customText) await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
+    if (this.setup.customText)
+      await this.validateCustom(this.setup.customText, this.setup.customFileName ?? 'pasted text');
   }
 
   async chooseBackend(pref: Backend | 'auto') {
@@ -285,7 +318,10 @@ export class Playground {
     try {
       const listener: RunListener = { started: (s) => this.started(run, s), progress: (p) => this.progress(run, p) };
       const custom = this.setup.isCustom ? (this.setup.validation?.records ?? null) : null;
-      const { history } = await this.engine.change((c) => c.api.start(config, custom, proxy(listener)), (r) => r.state);
+      const { history } = await this.engine.change(
+        (c) => c.api.start(config, custom, proxy(listener)),
+        (r) => r.state,
+      );
       run.finish(history);
     } catch (e) {
       run.fail(this.failureWords(run, explainEngineError((e as Error).message, 'train')));
@@ -301,26 +337,44 @@ export class Playground {
     const lesson = this.lesson;
     if (!lesson || !this.engine.ready || this.training) return;
     const fix = variantOf(lesson, fixId);
-    const keep: DeepPartial<RunConfig> = { model: { name: this.setup.config.model.name, backend: this.setup.config.model.backend } };
+    const keep: DeepPartial<RunConfig> = {
+      model: { name: this.setup.config.model.name, backend: this.setup.config.model.backend },
+    };
     this.stopRequested = false;
-    this.comparison = { lesson: lesson.id, pitfall: { label: lesson.pitfall.label, diagnosis: null }, fix: { label: fix.label, diagnosis: null } };
+    this.comparison = {
+      lesson: lesson.id,
+      pitfall: { label: lesson.pitfall.label, diagnosis: null },
+      fix: { label: fix.label, diagnosis: null },
+    };
     this.chooseLesson(lesson.id, lesson.pitfall.id);
     const pitfall = await this.trainLesson(lesson, lesson.pitfall.id, keep);
     if (!pitfall || this.stopRequested) return;
     this.comparison = { ...this.comparison, pitfall: { ...this.comparison.pitfall, diagnosis: pitfall.diagnosis } };
     this.chooseLesson(lesson.id, fix.id);
     const fixed = await this.trainLesson(lesson, fix.id, keep);
-    if (fixed && this.comparison) this.comparison = { ...this.comparison, fix: { ...this.comparison.fix, diagnosis: fixed.diagnosis } };
+    if (fixed && this.comparison)
+      this.comparison = { ...this.comparison, fix: { ...this.comparison.fix, diagnosis: fixed.diagnosis } };
   }
 
   /** Runs a lesson variant in the worker; each of its trials becomes a run on screen. Null when it failed or was stopped. */
-  private async trainLesson(lesson: LessonInfo, variantId: string, override: DeepPartial<RunConfig>): Promise<LessonOutcome | null> {
+  private async trainLesson(
+    lesson: LessonInfo,
+    variantId: string,
+    override: DeepPartial<RunConfig>,
+  ): Promise<LessonOutcome | null> {
     const variant = variantOf(lesson, variantId);
     let run: RunState | null = null;
     const listener: LessonListener = {
       trialStart: (t) => {
         this.trialNote = t.of > 1 ? `${t.label} (run ${t.index + 1} of ${t.of})` : null;
-        run = this.beginRun(t.config, { id: lesson.id, title: lesson.title, variant: variant.id, variantLabel: variant.label, trial: t.of > 1 ? t.label : null, diagnosis: null });
+        run = this.beginRun(t.config, {
+          id: lesson.id,
+          title: lesson.title,
+          variant: variant.id,
+          variantLabel: variant.label,
+          trial: t.of > 1 ? t.label : null,
+          diagnosis: null,
+        });
       },
       started: (s) => {
         if (run) this.started(run, s);
@@ -337,10 +391,16 @@ export class Playground {
       },
     };
     try {
-      const outcome = await this.engine.change((c) => c.api.runLesson(lesson.id, variantId, override, proxy(listener)), (o) => o.state);
+      const outcome = await this.engine.change(
+        (c) => c.api.runLesson(lesson.id, variantId, override, proxy(listener)),
+        (o) => o.state,
+      );
       const last = run as RunState | null;
       if (last) {
-        last.lesson = { ...last.lesson!, diagnosis: { text: outcome.diagnosis.text, showsPitfall: outcome.diagnosis.showsPitfall } };
+        last.lesson = {
+          ...last.lesson!,
+          diagnosis: { text: outcome.diagnosis.text, showsPitfall: outcome.diagnosis.showsPitfall },
+        };
         await this.library.save(last.toStored());
       }
       return outcome;
@@ -359,7 +419,12 @@ export class Playground {
   /** A new run on screen: the one it replaces joins the overlays, and it is saved as it goes. */
   private beginRun(config: RunConfig, lesson: RunLesson | null): RunState {
     const previous = this.current;
-    const run = new RunState({ config, lesson, dataLabel: this.setup.isCustom ? (this.setup.customFileName ?? 'custom data') : config.data.dataset, backend: this.engine.report?.backend ?? '' });
+    const run = new RunState({
+      config,
+      lesson,
+      dataLabel: this.setup.isCustom ? (this.setup.customFileName ?? 'custom data') : config.data.dataset,
+      backend: this.engine.report?.backend ?? '',
+    });
     if (previous && this.library.get(previous.id) && !this.library.overlayIds.includes(previous.id)) {
       this.library.overlayIds = [...this.library.overlayIds, previous.id].slice(-4);
     }

@@ -29,7 +29,14 @@ export class RunState {
   private firstStepAt = $state(0);
   now = $state(0);
 
-  constructor(init: { config: RunConfig; dataLabel: string; backend: string; id?: string; createdAt?: number; lesson?: RunLesson | null }) {
+  constructor(init: {
+    config: RunConfig;
+    dataLabel: string;
+    backend: string;
+    id?: string;
+    createdAt?: number;
+    lesson?: RunLesson | null;
+  }) {
     this.id = init.id ?? newRunId();
     this.createdAt = init.createdAt ?? Date.now();
     this.config = init.config;
@@ -56,10 +63,16 @@ export class RunState {
 
   readonly last = $derived(this.steps.at(-1));
   readonly step = $derived(this.last?.step ?? 0);
-  readonly active = $derived(this.status === 'preparing' || this.status === 'training' || this.status === 'paused' || this.status === 'stopping');
+  readonly active = $derived(
+    this.status === 'preparing' || this.status === 'training' || this.status === 'paused' || this.status === 'stopping',
+  );
   readonly fraction = $derived(this.totalSteps > 0 ? Math.min(1, this.step / this.totalSteps) : 0);
   /** Milliseconds left at the pace so far (evaluations included); NaN before the first step. */
-  readonly etaMs = $derived(this.active && this.step > 0 && this.firstStepAt > 0 ? ((this.now - this.firstStepAt) / this.step) * (this.totalSteps - this.step) : NaN);
+  readonly etaMs = $derived(
+    this.active && this.step > 0 && this.firstStepAt > 0
+      ? ((this.now - this.firstStepAt) / this.step) * (this.totalSteps - this.step)
+      : NaN,
+  );
   readonly endText = $derived(this.active ? '' : endWords(this));
 
   /** The worker has prepared the run: its size, before the first step. */

@@ -49,12 +49,23 @@ export class Setup {
   });
 
   readonly problems: FieldProblem[] = $derived.by(() => {
-    const out: FieldProblem[] = configProblems(this.config, this.trainSize, this.memory).map((p) => ({ field: p.field, message: p.message }));
+    const out: FieldProblem[] = configProblems(this.config, this.trainSize, this.memory).map((p) => ({
+      field: p.field,
+      message: p.message,
+    }));
     if (this.isCustom) {
       const v = this.validation;
       if (!this.customText) out.push({ field: 'data.dataset', message: 'Paste or upload a dataset first.' });
-      else if (v && v.records.length === 0) out.push({ field: 'data.dataset', message: 'The dataset has no usable records: fix the lines listed in the report.' });
-      else if (v && v.records.length < 3) out.push({ field: 'data.dataset', message: `The dataset has only ${v.records.length} usable record(s); at least 3 are needed to split off validation and test.` });
+      else if (v && v.records.length === 0)
+        out.push({
+          field: 'data.dataset',
+          message: 'The dataset has no usable records: fix the lines listed in the report.',
+        });
+      else if (v && v.records.length < 3)
+        out.push({
+          field: 'data.dataset',
+          message: `The dataset has only ${v.records.length} usable record(s); at least 3 are needed to split off validation and test.`,
+        });
     }
     return out;
   });
@@ -62,7 +73,9 @@ export class Setup {
   /** Broken model settings: while there are any, the page asks the worker to build nothing. */
   readonly modelProblems = $derived(this.problems.filter((p) => p.field.startsWith('model.')));
 
-  readonly canStart = $derived(this.problems.length === 0 && !this.validating && (!this.isCustom || this.validation !== null));
+  readonly canStart = $derived(
+    this.problems.length === 0 && !this.validating && (!this.isCustom || this.validation !== null),
+  );
 
   /** Messages for a field (its own path or any path below it). */
   problemsFor(path: string): string[] {
