@@ -2,10 +2,8 @@
 // training and in validation, so validation loss partly measures memorised records and looks better than the
 // truth. Every record the run never saw shows the gap; removing exact duplicates before the split closes it.
 
-import { formatRecord } from '../data/format';
 import { duplicateKey } from '../data/inject';
-import { loadDataset } from '../data/prepare';
-import { currentRun, finalValLoss, lossOn, num, pct } from './measure';
+import { currentRun, finalValLoss, num, pct, unseenLoss } from './measure';
 import type { Lesson } from './types';
 
 const BUDGET = 160; // distinct records the run may use: 71 validate, 89 train (a large validation split, so its own sampling error stays small)
@@ -48,21 +46,11 @@ export const duplicates: Lesson = {
     const { train, val } = run.data.records;
     const inTraining = new Set(train.map(duplicateKey));
     // the truth: every record of the dataset whose source this run neither trained nor validated on
-    const used = new Set([...train, ...val].map((r) => sourceId(r.id)));
-    const unseen = (await loadDataset(session.opts.loader, h.config.data.dataset)).filter((r) => !used.has(r.id));
-    const fmt = {
-      separator: h.config.data.separator,
-      appendEos: h.config.data.appendEos,
-      lossOnPromptTokens: false,
-      blockSize: run.view.arch.blockSize,
-    };
+    const truth = await unseenLoss(session, h, new Set([...train, ...val].map((r) => sourceId(r.id))));
     return {
       valLoss: finalValLoss(h),
-      heldOutLoss: await lossOn(
-        session,
-        unseen.map((r) => formatRecord(r, session.tokenizer, fmt)),
-      ),
-      heldOutRecords: unseen.length,
+      heldOutLoss: truth.loss,
+      heldOutRecords: truth.records,
       valRecords: val.length,
       leakedVal: val.filter((r) => inTraining.has(duplicateKey(r))).length,
       trainRecords: train.length,

@@ -2,7 +2,8 @@
 // (losses on a split, greedy answers). Shared so every diagnosis measures the same thing the same way.
 
 import type { DataRecord, Example } from '../data/types';
-import { promptText } from '../data/format';
+import { formatRecord, promptText } from '../data/format';
+import { loadDataset } from '../data/prepare';
 import { evalLoss, greedyAnswers, type ModelView } from '../eval/evaluate';
 import type { Run, Session } from '../session';
 import type { EvalEvent, RunHistory } from '../train/types';
@@ -45,6 +46,29 @@ export function currentRun(session: Session): Run {
 export async function lossOn(session: Session, examples: Example[]): Promise<number> {
   const run = currentRun(session);
   return examples.length > 0 ? evalLoss(run.view, examples, run.config.train.batchSize) : NaN;
+}
+
+/**
+ * The truth about held-out performance: loss on every record of the run's dataset whose id is not in `used`
+ * (the records the run trained or validated on), on the completion only. A few hundred records, so the figure is
+ * not at the mercy of a small sample.
+ */
+export async function unseenLoss(
+  session: Session,
+  h: RunHistory,
+  used: Set<string>,
+): Promise<{ loss: number; records: number }> {
+  const run = currentRun(session);
+  const unseen = (await loadDataset(session.opts.loader, h.config.data.dataset)).filter((r) => !used.has(r.id));
+  const { separator, appendEos } = h.config.data;
+  const fmt = { separator, appendEos, lossOnPromptTokens: false, blockSize: run.view.arch.blockSize };
+  return {
+    loss: await lossOn(
+      session,
+      unseen.map((r) => formatRecord(r, session.tokenizer, fmt)),
+    ),
+    records: unseen.length,
+  };
 }
 
 /** Mean loss of the pretrained model (no adapter, original weights) on the examples. */

@@ -2,9 +2,7 @@
 // zero. Every record the run never saw shows how far that is from the truth; a validation split paid for out of the
 // same 64 records, or k-fold cross-validation over them, gives an honest estimate.
 
-import { formatRecord } from '../data/format';
-import { loadDataset } from '../data/prepare';
-import { currentRun, finalValLoss, lossOn, num, pct, trainLossTail } from './measure';
+import { currentRun, finalValLoss, num, pct, trainLossTail, unseenLoss } from './measure';
 import type { Lesson } from './types';
 
 const FOLDS = 3;
@@ -61,23 +59,16 @@ export const noValidation: Lesson = {
     const val = finalValLoss(h);
     // what the run itself would report: its validation loss when it has one, else its training loss
     const reported = Number.isFinite(val) ? val : trainLossTail(h, 8);
-    // the truth: every record of the dataset this run neither trained nor validated on (a few hundred, so the
-    // figure itself is not at the mercy of a small sample)
-    const used = new Set([...run.data.records.train, ...run.data.records.val].map((r) => r.id));
-    const unseen = (await loadDataset(session.opts.loader, h.config.data.dataset)).filter((r) => !used.has(r.id));
-    const fmt = {
-      separator: h.config.data.separator,
-      appendEos: h.config.data.appendEos,
-      lossOnPromptTokens: false,
-      blockSize: run.view.arch.blockSize,
-    };
+    // the truth: every record of the dataset this run neither trained nor validated on
+    const truth = await unseenLoss(
+      session,
+      h,
+      new Set([...run.data.records.train, ...run.data.records.val].map((r) => r.id)),
+    );
     return {
       reportedLoss: reported,
-      heldOutLoss: await lossOn(
-        session,
-        unseen.map((r) => formatRecord(r, session.tokenizer, fmt)),
-      ),
-      heldOutRecords: unseen.length,
+      heldOutLoss: truth.loss,
+      heldOutRecords: truth.records,
       trainRecords: run.data.records.train.length,
       valRecords: run.data.records.val.length,
     };
