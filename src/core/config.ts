@@ -71,6 +71,7 @@ export interface TrainConfig {
   earlyStopping: EarlyStoppingConfig;
   divergenceFactor: number; // stop as diverged when loss > factor × the first loss (NaN/Inf always stops)
   klToBase: number; // weight of KL(base ‖ tuned) on next-token predictions, a guard against forgetting; 0 = off
+  ewc: number; // elastic weight consolidation: λ of an importance-weighted pull towards the starting weights (importance from general text); 0 = off
 }
 
 export interface DataConfig {
@@ -149,6 +150,7 @@ export function defaultConfig(): RunConfig {
       earlyStopping: { enabled: false, metric: 'valLoss', patience: 3, minDelta: 0, restoreBest: true },
       divergenceFactor: 4,
       klToBase: 0,
+      ewc: 0,
     },
     data: {
       dataset: 'qa',
@@ -432,6 +434,7 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     ],
     ['train.divergenceFactor', t.divergenceFactor, isNum(t.divergenceFactor) && t.divergenceFactor > 1, 'a number > 1'],
     ['train.klToBase', t.klToBase, inRange(t.klToBase, 0, 100), 'a number from 0 to 100 (0 = off)'],
+    ['train.ewc', t.ewc, inRange(t.ewc, 0, 1e6), 'a number from 0 to 1,000,000 (0 = off)'],
     ['data.dataset', c.data.dataset, typeof c.data.dataset === 'string' && c.data.dataset.length > 0, 'a dataset name'],
     [
       'data.split',

@@ -21,6 +21,8 @@ export const HELP: Record<string, string> = {
   'train.seed': 'Seeds the adapter init, dropout, shuffling and splits: same seed, same curves.',
   'train.divergenceFactor': 'Stop as diverged once the loss exceeds this multiple of the first loss.',
   'train.klToBase': "Penalises drifting from the base model's predictions (guards against forgetting); 0 = off.",
+  'train.ewc':
+    'Elastic weight consolidation: before training, measures on general text which weights matter, then penalises moving them (λ, 0 = off).',
   'lora.rank': 'Inner width r of each adapter: more rank, more capacity and more trainable parameters.',
   'lora.alpha': 'Adapter scale numerator: the update is multiplied by alpha / rank.',
   'lora.dropout': 'Randomly drops adapter inputs while training, a regulariser; 0 = off.',

@@ -22,3 +22,10 @@ export async function pitfallAndFix(id: string, fixId?: string): Promise<{ pitfa
   console.log(`${id}\n  pitfall: ${pitfall.text}\n  fix:     ${fix.text}`);
   return { pitfall, fix };
 }
+
+/** One more variant's diagnosis, run on the shared session (for a lesson whose pitfall a test already ran). */
+export async function variantDiagnosis(id: string, variantId: string): Promise<Diagnosis> {
+  const d = (await runLesson(await lessonSession(), lessonById(id), variantId)).diagnosis;
+  console.log(`${id} / ${variantId}: ${d.text}`);
+  return d;
+}

@@ -2,7 +2,7 @@
 // (Compute cost asserts counts and bytes, never time: speed is measured by `npm run bench`, not by a test.)
 
 import { describe, expect, it } from 'vitest';
-import { pitfallAndFix } from '../helpers/lessons';
+import { pitfallAndFix, variantDiagnosis } from '../helpers/lessons';
 
 describe('lessons 10-15, trained on the shipped model', () => {
   it('10 class imbalance: the rare class is missed; oversampling narrows the recall gap', async () => {
@@ -13,11 +13,13 @@ describe('lessons 10-15, trained on the shipped model', () => {
     expect(fix.metrics.accuracy).toBeGreaterThan(pitfall.metrics.accuracy);
   });
 
-  it('11 catastrophic forgetting: full fine-tuning wrecks general text; LoRA forgets far less', async () => {
+  it('11 catastrophic forgetting: full fine-tuning wrecks general text; LoRA and EWC forget far less', async () => {
     const { pitfall, fix } = await pitfallAndFix('forgetting', 'lora');
     expect(pitfall.showsPitfall).toBe(true);
     expect(pitfall.metrics.generalFactor).toBeGreaterThan(3);
     expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
+    const ewc = await variantDiagnosis('forgetting', 'ewc');
+    expect(ewc.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
   });
 
   it('12 compute cost: LoRA trains and saves a few percent of what full fine-tuning does and holds less between steps; both peak far higher within a step', async () => {

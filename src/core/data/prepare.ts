@@ -103,9 +103,9 @@ export async function prepareData(
   const needGeneral = c.eval.general || c.data.generalMix > 0;
   const corpus = generalCorpus(c.model.name);
   const general = needGeneral ? corpus.cut(await loader.text(corpus.heldout), tok, c.model.arch.blockSize) : [];
-  // Replay draws from the training corpus, never from the held-out text it is measured on.
+  // Replay (and EWC's importance estimate) draws from the training corpus, never from the held-out text it is measured on.
   const replay =
-    c.data.generalMix > 0
+    c.data.generalMix > 0 || c.train.ewc > 0
       ? corpus.cut(await loader.text(corpus.train), tok, c.model.arch.blockSize).slice(0, 2000)
       : [];
   return {

@@ -54,6 +54,7 @@ function notExported(c: RunConfig): string[] {
   if (t.freeze.layerLrDecay !== 1)
     out.push(`train.freeze.layerLrDecay = ${t.freeze.layerLrDecay}: layer-wise learning-rate decay`);
   if (t.klToBase > 0) out.push(`train.klToBase = ${t.klToBase}: the KL penalty towards the base model`);
+  if (t.ewc > 0) out.push(`train.ewc = ${t.ewc}: elastic weight consolidation`);
   if (c.data.generalMix > 0) out.push(`data.generalMix = ${c.data.generalMix}: replay of general text`);
   if (c.eval.general) out.push('eval.general: loss on held-out general text');
   if (c.eval.accuracy) out.push('eval.accuracy: exact-match accuracy by greedy generation');

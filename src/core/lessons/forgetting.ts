@@ -16,8 +16,9 @@ export const forgetting: Lesson = {
     'model knew about ordinary text: its loss on held-out general text rises while the task loss falls. The ' +
     'remedies limit how far the model can move, or remind it of what it knew: LoRA trains a small add-on and ' +
     'leaves the base weights alone, a lower rate moves less, freezing the lower blocks keeps the general features, ' +
-    'replay mixes general text into every batch, and a KL penalty pulls the predictions back towards the base ' +
-    'model’s.',
+    'replay mixes general text into every batch, a KL penalty pulls the predictions back towards the base ' +
+    'model’s, and elastic weight consolidation (EWC) first measures which weights matter to general text, then ' +
+    'makes moving those weights expensive.',
   watch: 'Watch the general-text loss (dashed) climb while the validation loss falls.',
   base: {
     data: { dataset: 'shanty' },
@@ -31,8 +32,9 @@ export const forgetting: Lesson = {
     { id: 'freeze', label: 'Fix: freeze the lowest 3 blocks', override: { train: { freeze: { lowestBlocks: 3 } } } },
     { id: 'replay', label: 'Fix: replay general text (half of each batch)', override: { data: { generalMix: 0.5 } } },
     { id: 'kl', label: 'Fix: KL to the base model', override: { train: { klToBase: 1 } } },
+    { id: 'ewc', label: 'Fix: elastic weight consolidation (λ = 1)', override: { train: { ewc: 1 } } },
   ],
-  controls: ['train.method', 'train.lr', 'train.freeze.lowestBlocks', 'data.generalMix', 'train.klToBase'],
+  controls: ['train.method', 'train.lr', 'train.freeze.lowestBlocks', 'data.generalMix', 'train.klToBase', 'train.ewc'],
   measure: forgettingMeasures,
   diagnose(_h, m) {
     const factor = m.generalLoss / m.baseGeneralLoss;

@@ -14,6 +14,7 @@ import { Rng } from '../rng';
 import { exactMatch } from '../rules';
 import { BatchSampler, disposeBatch, makeBatch, type Batch } from './batch';
 import { EarlyStopper } from './early-stopping';
+import { Ewc } from './ewc';
 import { trainableParams } from './freeze';
 import { Optimizer, type OptimizerParam } from './optimizer';
 import { lrAt } from './schedule';
@@ -74,6 +75,16 @@ export function stepsFor(c: RunConfig, trainSize: number): { stepsPerEpoch: numb
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSize / perStep));
   const totalSteps = c.train.maxSteps > 0 ? c.train.maxSteps : Math.max(1, Math.ceil(c.train.epochs * stepsPerEpoch));
   return { stepsPerEpoch, totalSteps };
+}
+
+/** Batches of general text the EWC estimate averages over. */
+const EWC_BATCHES = 8;
+
+/** Up to `n` consecutive slices of `size` (the last full one at most). */
+function chunk<T>(xs: T[], size: number, n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i + size <= xs.length && out.length < n; i += size) out.push(xs.slice(i, i + size));
+  return out;
 }
 
 export class Trainer {
@@ -160,8 +171,20 @@ export class Trainer {
     let params: OptimizerParam[] = [];
     const peak = { bytes: 0 };
     const startParams = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, 0);
+    // EWC: which of the weights trainable now matter to general text, measured before the first update
+    const ewc =
+      t.ewc > 0
+        ? Ewc.estimate(
+            startParams.map((p) => p.variable),
+            chunk(data.replay ?? [], t.batchSize, EWC_BATCHES).map((xs) => makeBatch(xs, m.arch.blockSize)),
+            (b) =>
+              maskedCrossEntropy(logits(m.params, m.arch, b.x, { lora: m.lora, embedMode: m.embedMode }), b.y, b.w),
+            t.ewc,
+          )
+        : null;
     await cb.onStart?.({ totalSteps, trainableParams: startParams.reduce((n, p) => n + p.variable.size, 0) });
 
+    let vars: tf.Variable[] = [];
     const lossOf = (b: Batch, seed: number): tf.Scalar => {
       const lg = logits(m.params, m.arch, b.x, {
         lora: m.lora,
@@ -177,7 +200,7 @@ export class Trainer {
         const mean = tf.div(tf.sum(tf.mul(kl, b.w)), tf.maximum(tf.sum(b.w), 1));
         loss = tf.add(loss, tf.mul(mean, t.klToBase));
       }
-      return loss;
+      return ewc ? tf.add(loss, ewc.penalty(vars)) : loss;
     };
 
     const evaluate = async (): Promise<EvalEvent> => {
@@ -226,7 +249,7 @@ export class Trainer {
       params = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, epoch);
       if (params.length === 0)
         throw new Error('Nothing to train: every layer is frozen. Unfreeze a block or switch train.method.');
-      const vars = params.map((p) => p.variable);
+      vars = params.map((p) => p.variable);
 
       const t0 = performance.now();
       const watch = c.eval.peakMemory && step === 0 ? peak : null;
@@ -361,6 +384,7 @@ export class Trainer {
     lastGood.dispose();
     best.dispose();
     if (baseParams && baseParams !== m.params) tf.dispose(Object.values(baseParams));
+    ewc?.dispose();
     return {
       config: c,
       steps,
