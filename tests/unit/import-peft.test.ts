@@ -182,6 +182,22 @@ describe("PEFT's formula, computed in PyTorch (peft_reference.py)", () => {
       expect(maxAbsDiff(ours.get(`transformer.${name}`)!.data, t.data), name).toBeLessThan(1e-6);
     lora.dispose();
   });
+
+  it('refuses to export a merged model from an adapter with a non-finite weight, naming the adapter', async () => {
+    const lora = trainedLora({}, 6);
+    const broken = lora.adapters[lora.adapters.length - 1];
+    const values = (await broken.B.data()) as Float32Array;
+    setValues(
+      broken.B,
+      Array.from(values, (x, i) => (i === 0 ? NaN : x)),
+    );
+    await expect(exportMergedHfGpt2(model, lora, { eosId: 49 })).rejects.toThrow(
+      new RegExp(
+        `LoRA adapter ${broken.target} of block ${broken.layer} would make .* non-finite .*no merged model was exported`,
+      ),
+    );
+    lora.dispose();
+  });
 });
 
 describe('import', () => {

@@ -364,8 +364,18 @@ export async function exportMergedHfGpt2(
       const delta = lora.deltaWeight(ad);
       const d = (await delta.data()) as Float32Array; // [in, out]
       delta.dispose();
+      let finite = true;
       for (let i = 0; i < slot.inDim; i++)
-        for (let j = 0; j < slot.outDim; j++) w[i * slot.colTotal + slot.colOffset + j] += d[i * slot.outDim + j];
+        for (let j = 0; j < slot.outDim; j++) {
+          const k = i * slot.colTotal + slot.colOffset + j;
+          w[k] += d[i * slot.outDim + j];
+          finite &&= Number.isFinite(w[k]);
+        }
+      // as LoraSet.merge (PEFT's safe_merge): a broken adapter is named, and no file is written
+      if (!finite)
+        throw new Error(
+          `LoRA adapter ${ad.target} of block ${ad.layer} would make h.${ad.layer}.${slot.weight} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so no merged model was exported`,
+        );
     }
   }
   return exportHfGpt2(model.arch, weights, opts);
