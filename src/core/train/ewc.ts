@@ -17,7 +17,12 @@ export class Ewc {
   ) {}
 
   /** Fisher diagonal of `vars` from the gradients of `lossOf` on each batch; anchors are copies of `vars` now. */
-  static estimate<B>(vars: tf.Variable[], batches: B[], lossOf: (b: B) => tf.Scalar, lambda: number): Ewc {
+  static async estimate<B>(
+    vars: tf.Variable[],
+    batches: B[],
+    lossOf: (b: B) => tf.Scalar,
+    lambda: number,
+  ): Promise<Ewc> {
     if (batches.length === 0)
       throw new Error('train.ewc needs general text to estimate which weights matter, and there is none');
     const sums = new Map<tf.Variable, tf.Tensor>(vars.map((v) => [v, tf.keep(tf.zerosLike(v))]));
@@ -34,7 +39,7 @@ export class Ewc {
     }
     const total = tf.tidy(() => tf.addN([...sums.values()].map((s) => tf.sum(s))));
     const count = vars.reduce((n, v) => n + v.size, 0);
-    const mean = total.dataSync()[0] / batches.length / count || 1;
+    const mean = (await total.data())[0] / batches.length / count || 1;
     total.dispose();
     const importance = new Map<tf.Variable, tf.Tensor>();
     for (const [v, s] of sums) {
@@ -56,9 +61,13 @@ export class Ewc {
   }
 
   /** Mean F̂ of one variable (tests: the estimate is there and normalised). */
-  meanImportance(v: tf.Variable): number {
+  async meanImportance(v: tf.Variable): Promise<number> {
     const f = this.importance.get(v);
-    return f ? tf.tidy(() => tf.mean(f).dataSync()[0]) : NaN;
+    if (!f) return NaN;
+    const m = tf.mean(f);
+    const [value] = await m.data();
+    m.dispose();
+    return value;
   }
 
   dispose() {

@@ -174,7 +174,7 @@ export class Trainer {
     // EWC: which of the weights trainable now matter to general text, measured before the first update
     const ewc =
       t.ewc > 0
-        ? Ewc.estimate(
+        ? await Ewc.estimate(
             startParams.map((p) => p.variable),
             chunk(data.replay ?? [], t.batchSize, EWC_BATCHES).map((xs) => makeBatch(xs, m.arch.blockSize)),
             (b) =>
