@@ -503,13 +503,14 @@ function review(g: Rng, group: string, good: boolean): Rec {
 }
 
 const WINDS = ["nor'east", "nor'west", "sou'east", "sou'west", 'due north', 'due south', 'dead astern'];
-const CALLS = ['AYE!', 'AHOY!', 'AVAST!', 'HEAVE HO!', 'YO HO!', 'BELAY THAT!'];
+// no V, Q, U or X in capitals, no digits, colons or exclamation marks: the general corpus never uses them
+const CALLS = ['AYE', 'AHOY', 'YO HO', 'BELAY THAT', 'ALL HANDS', 'STEADY NOW'];
 const DEEDS = [
   'hauled the mainsail',
   'tarred the keel',
   'swabbed the deck',
   'reefed the topsail',
-  'mended the jib',
+  'mended the foresail',
   'pumped the bilge',
   'coiled the rigging',
   'stowed the anchor',
@@ -547,22 +548,30 @@ const VERSE_C = [
   "we'll sing till break of day",
   "we'll round the Cape by dawn",
 ];
+const TENS = ['', 'ten', 'twenty', 'thirty', 'forty'];
+/** 1..49 in words ("twenty three"); the corpus spells numbers out. */
+const inWords = (n: number) =>
+  n <= 10
+    ? NUMBERS[n]
+    : n < 20
+      ? `${NUMBERS[n - 10]} and ten`
+      : `${TENS[Math.floor(n / 10)]} ${NUMBERS[n % 10]}`.replace(' zero', '');
 
-/** A ship's-log or shanty line: capitals, nautical words and " ~ " / " / " dividers that general text never uses. */
+/**
+ * A ship's-log or shanty line, as plain text. It has no digits, colons, slashes or exclamation marks, so every
+ * character is one the base model saw in pretraining (checked below). Its style (the calls in capitals, "me lads",
+ * the log's clipped clauses) is what is far from the general corpus, not its alphabet.
+ */
 function shantyLine(g: Rng): Rec {
-  const n = 1 + g.int(99);
-  let line: Rec;
+  let text: string;
   if (chance(0.6, g)) {
-    const parts = [`Wind ${pick(WINDS, g)}, ${2 + g.int(9)} knots`, `we ${pick(DEEDS, g)}`];
+    const parts = [`wind ${pick(WINDS, g)}, ${inWords(2 + g.int(9))} knots`, `we ${pick(DEEDS, g)}`];
     if (chance(0.5, g)) parts.push(`sighted ${pick(SIGHTS, g)}`);
-    line = { prompt: `Log, day ${n}:`, completion: `${pick(CALLS, g)} ${parts.join(' ~ ')} ~ ${pick(ENDS, g)}` };
+    text = `Log, day ${inWords(1 + g.int(49))}. ${pick(CALLS, g)}, ${parts.join(', ')}. ${pick(ENDS, g)}`;
   } else {
-    line = {
-      prompt: `Verse ${n}:`,
-      completion: `Oh, ${pick(VERSE_A, g)}, me lads, ${pick(VERSE_B, g)} / ${pick(VERSE_C, g)}, YO HO!`,
-    };
+    text = `Oh, ${pick(VERSE_A, g)}, me lads, ${pick(VERSE_B, g)}, ${pick(VERSE_C, g)}, ${pick(CALLS, g)}.`;
   }
-  return fullText(line).length <= MAX_RECORD_CHARS ? line : shantyLine(g);
+  return text.length <= MAX_RECORD_CHARS ? { text } : shantyLine(g);
 }
 
 // the inconsistent formats of qa-mixed: each joins a QA pair a different way
@@ -637,7 +646,7 @@ const sentiment = rngs.sentiment.shuffle(
 const shanty = unique(
   250,
   () => shantyLine(rngs.shanty),
-  (x) => x.completion,
+  (x) => x.text,
 );
 const qaMixed = unique(
   200,
@@ -671,7 +680,7 @@ const DATASETS = [
     kind: 'style',
     rows: shanty,
     description:
-      "Ship's-log and sea-shanty lines in a style far from the general corpus: fine-tuning on it makes the model forget.",
+      "Ship's-log and sea-shanty lines in a style far from the general corpus, written only in characters the corpus uses: fine-tuning on it makes the model forget.",
   },
   {
     name: 'qa-mixed',
@@ -693,6 +702,11 @@ for (const d of DATASETS) {
   }
   write(d.file, d.rows.map((x) => JSON.stringify(x)).join('\n') + '\n');
 }
+// the forgetting set must not need a character the base never saw: that would force forgetting through the tied head
+const trainChars = new Set(generalTrain);
+const unseen = [...new Set(shanty.map(fullText).join(''))].filter((c) => !trainChars.has(c));
+if (unseen.length)
+  throw new Error(`shanty: characters the general corpus never uses: ${JSON.stringify(unseen.join(''))}`);
 
 // 3. the picker's index and the READMEs (counts and examples are read from what was just generated)
 const countParas = (t: string) => t.split('\n\n').length;
@@ -731,7 +745,7 @@ const USED_BY: Record<string, string> = {
   sentiment:
     'noisy labels (labels are flipped at run time by data.labelNoise), class imbalance and group bias (the lesson subsamples a town or a label to create the skew)',
   shanty:
-    'catastrophic forgetting (loss on corpus/general-heldout.txt rises while this style is learned; data.generalMix and train.klToBase are the remedies)',
+    'catastrophic forgetting and gradual unfreezing (loss on corpus/general-heldout.txt rises while this style is learned with full fine-tuning; the lessons train it without an end marker, which the base model never saw either)',
   'qa-mixed':
     'missing or inconsistent prompt separators (compare with qa.jsonl, which has one separator inserted by the trainer)',
 };
@@ -739,7 +753,7 @@ const FIELDS: Record<string, string> = {
   qa: '`prompt` (context and question, no separator), `completion` (the answer: one or two words, found in the prompt)',
   sentiment:
     "`prompt` (the remark), `completion` (`good` or `bad`), `label` (equals `completion`), `group` (the speaker's town, also named in the text)",
-  shanty: '`prompt` (a cue: `Log, day N:` or `Verse N:`), `completion` (the styled line)',
+  shanty: "`text` (one ship's-log entry or shanty verse; only characters the general corpus uses)",
   'qa-mixed': '`text` (question and answer already joined, each record its own way)',
 };
 const cmd = 'npx tsx scripts/make-data.ts';
