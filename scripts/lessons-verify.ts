@@ -2,7 +2,7 @@
 // variant, mean ± spread of each figure its diagnosis quotes, whether the pitfall shows on each seed, and the wall
 // time per run. A fix "helps" on a seed when its diagnosis no longer shows the pitfall that the pitfall's run of
 // the same seed shows. Real runs on the wasm backend, nothing scripted:
-//   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write]
+//   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write] [--override JSON]
 // --write merges the results into docs/lessons-verify.json (by lesson) and rewrites the table in docs/LESSONS.md
 // between its lessons:verify markers from every lesson recorded there, so parts can be run one at a time.
 
@@ -14,6 +14,7 @@ import { runLesson } from '../src/core/lessons/runner';
 import type { Lesson } from '../src/core/lessons/types';
 import { variantsOf } from '../src/core/rules';
 import { Session } from '../src/core/session';
+import { mergeConfig, type DeepPartial, type RunConfig } from '../src/core/config';
 
 const argv = process.argv.slice(2);
 const value = (n: string) => {
@@ -28,6 +29,16 @@ const seeds = (value('seeds') ?? '1,2,3').split(',').map((s) => {
   return n;
 });
 const write = argv.includes('--write');
+// --override JSON: settings on top of every variant (to try a lesson on another model or dataset); not recorded
+const extra = value('override');
+let override: DeepPartial<RunConfig> = {};
+try {
+  override = extra ? (JSON.parse(extra) as DeepPartial<RunConfig>) : {};
+} catch (e) {
+  throw new Error(`--override ${extra}: not JSON (${(e as Error).message}); e.g. '{"model":{"name":"small-world"}}'`);
+}
+if (extra && write)
+  throw new Error('--override changes what the lessons run, so its results are not written: drop --write');
 const JSON_FILE = 'docs/lessons-verify.json';
 const DOC = 'docs/LESSONS.md';
 const BEGIN = '<!-- lessons:verify -->';
@@ -103,7 +114,7 @@ for (const lesson of lessons) {
     const runs: SeedRun[] = [];
     for (const seed of seeds) {
       const t0 = performance.now();
-      const r = await runLesson(session, lesson, v.id, { override: { train: { seed } } });
+      const r = await runLesson(session, lesson, v.id, { override: mergeConfig(override, { train: { seed } }) });
       const run = {
         seed,
         showsPitfall: r.diagnosis.showsPitfall,
