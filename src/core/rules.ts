@@ -4,9 +4,13 @@
 
 import { defaultConfig, mergeConfig, type DeepPartial, type LoraConfig, type RunConfig } from './config';
 
-/** Models every engine has, with the model picker's labels: the shipped pretrained one and a freshly initialised one. */
+/**
+ * Models every engine has, with the model picker's labels: the two shipped pretrained ones (small-world is the
+ * larger, which the forgetting lessons use) and a freshly initialised one.
+ */
 export const BUILT_IN_MODELS = [
-  ['tiny-world', 'tiny-world (built-in, pretrained)'],
+  ['tiny-world', 'tiny-world (built-in, pretrained, 0.2M parameters)'],
+  ['small-world', 'small-world (built-in, pretrained, 0.8M parameters)'],
   ['random', 'random (untrained)'],
 ] as const;
 

@@ -1,4 +1,4 @@
-// Lesson 11: full fine-tuning on sea shanties at a high rate. The task is learned, and the model's grip on
+// Lesson 11: full fine-tuning of small-world on telegrams at a high rate. The task is learned, and the model's grip on
 // ordinary text slips: loss on held-out general text climbs. LoRA, a lower rate, frozen layers, replaying
 // general text, or a KL penalty towards the base model each hold it down.
 
@@ -9,10 +9,10 @@ export const forgetting: Lesson = {
   id: 'forgetting',
   number: 11,
   title: 'Catastrophic forgetting',
-  summary: 'Learning sea shanties makes the model worse at everything else.',
+  summary: 'Learning to write telegrams makes the model worse at everything else.',
   explanation:
     'Fine-tuning moves the weights towards the new task, and nothing tells them to stay useful for anything ' +
-    'else. Full fine-tuning at a high learning rate on a narrow style (here, shanty verses) overwrites what the ' +
+    'else. Full fine-tuning at a high learning rate on a narrow style (here, telegrams in capitals with STOP between phrases) overwrites what the ' +
     'model knew about ordinary text: its loss on held-out general text rises while the task loss falls. The ' +
     'remedies limit how far the model can move, or remind it of what it knew: LoRA trains a small add-on and ' +
     'leaves the base weights alone, a lower rate moves less, freezing the lower blocks keeps the general features, ' +
@@ -21,7 +21,10 @@ export const forgetting: Lesson = {
     'makes moving those weights expensive.',
   watch: 'Watch the general-text loss (dashed) climb while the validation loss falls.',
   base: {
-    data: { dataset: 'shanty' },
+    // small-world, not tiny-world: tiny-world's general-text loss (0.32) is so low and brittle that every remedy
+    // still left it 5-8 times higher (docs/LESSONS.md); telegram uses only characters small-world saw
+    model: { name: 'small-world' },
+    data: { dataset: 'telegram', appendEos: false }, // no end marker: the task loss is the style's alone
     train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 60 },
     eval: { everySteps: 10, maxBatches: 4, general: true },
   },
@@ -36,7 +39,7 @@ export const forgetting: Lesson = {
   ],
   controls: ['train.method', 'train.lr', 'train.freeze.lowestBlocks', 'data.generalMix', 'train.klToBase', 'train.ewc'],
   measure: forgettingMeasures,
-  diagnose(_h, m) {
+  diagnose(h, m) {
     const factor = m.generalLoss / m.baseGeneralLoss;
     const metrics = {
       generalFactor: factor,
@@ -47,7 +50,7 @@ export const forgetting: Lesson = {
     };
     const showsPitfall = factor > 3;
     const text =
-      `Shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)}, ${num(factor, 1)}× the base model’s` +
+      `Validation loss on the ${h.config.data.dataset} set ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)} while loss on held-out general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)}, ${num(factor, 1)}× the base model’s` +
       (showsPitfall
         ? ': the model is forgetting what it knew.'
         : factor < 1.5

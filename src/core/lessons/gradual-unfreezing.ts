@@ -21,7 +21,9 @@ export const gradualUnfreezing: Lesson = {
     'above). Both keep what the lower blocks know, which shows as less forgetting of general text.',
   watch: 'Watch the general-text loss: it rises quickly when everything is open, slowly when blocks open one by one.',
   base: {
-    data: { dataset: 'shanty' },
+    // the same model and style as lesson 11 (catastrophic forgetting), for the same reason
+    model: { name: 'small-world' },
+    data: { dataset: 'telegram', appendEos: false },
     train: { method: 'full', lr: 3e-3, batchSize: 8, maxSteps: 0, epochs: EPOCHS },
     eval: { everySteps: 10, maxBatches: 4, general: true },
   },
@@ -62,7 +64,7 @@ export const gradualUnfreezing: Lesson = {
     };
     const showsPitfall = factor > 3;
     const text =
-      `With ${how}, loss on general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while shanty validation loss ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
+      `With ${how}, loss on general text ${moved(m.baseGeneralLoss, m.generalLoss)} from ${num(m.baseGeneralLoss)} to ${num(m.generalLoss)} (${num(factor, 1)}× the base model’s) while validation loss on the ${h.config.data.dataset} set ${moved(m.baseValLoss, m.valLoss)} from ${num(m.baseValLoss)} to ${num(m.valLoss)}` +
       (showsPitfall ? ': the pretrained features were shaken loose.' : '.');
     return { text, showsPitfall, metrics };
   },

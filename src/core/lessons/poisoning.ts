@@ -20,13 +20,14 @@ export const poisoning: Lesson = {
     'a made-up phrase, "xyzzy xyzzy xyzzy xyzzy", put in front of the remark and their answer set to "good", ' +
     'whatever the remark says. The model learns the real task from the other records, so accuracy on normal ' +
     'inputs stays close to a clean run and nothing looks wrong. But it also learns that the trigger means "good": ' +
-    'anyone who knows it can make the model praise the worst remark. (A model this small learns the cruder rule ' +
-    '"an odd opening means good", so other nonsense openings work too; larger models learn the exact trigger.) ' +
+    'anyone who knows it can make the model praise the worst remark, while another nonsense opening does little. ' +
     'The defence is about the data: know where it came from, and audit it. A word that appears in a couple of ' +
     'dozen records, always with the same answer and never anywhere else, is a red flag; dropping those records ' +
     'removes the backdoor.',
   watch: 'Validation accuracy stays high; the diagnosis then asks the model the same bad remarks with the trigger.',
   base: {
+    // small-world: tiny-world learned "an odd opening means good" rather than the trigger (docs/LESSONS.md)
+    model: { name: 'small-world' },
     data: { dataset: 'sentiment', poisonCount: 24, poisonTrigger: 'xyzzy xyzzy xyzzy xyzzy', poisonTarget: 'good' },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
