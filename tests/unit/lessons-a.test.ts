@@ -33,7 +33,7 @@ describe('lessons 1-5, trained on the shipped model', () => {
   it('4 learning rate too high: validation loss keeps bouncing; a lower rate settles lower', async () => {
     const { pitfall, fix } = await pitfallAndFix('learning-rate', 'lower-lr');
     expect(pitfall.showsPitfall).toBe(true);
-    expect(pitfall.metrics.setbacks + pitfall.metrics.diverged).toBeGreaterThan(fix.metrics.setbacks);
+    expect(pitfall.metrics.lateSetbacks + pitfall.metrics.diverged).toBeGreaterThan(fix.metrics.lateSetbacks);
     expect(fix.showsPitfall).toBe(false);
     expect(fix.metrics.valLoss).toBeLessThan(pitfall.metrics.valLoss);
   });

@@ -5,10 +5,15 @@ import { currentRun, lossOn, num, valEvals } from './measure';
 import type { Lesson } from './types';
 import type { RunHistory } from '../train/types';
 
-/** Evaluations at which validation loss went up from the one before: a settling run has few. */
-function setbacks(h: RunHistory): number {
+/**
+ * Evaluations in the second half of the run at which validation loss went up from the one before, and how many
+ * were compared. A run that settles has few there, whatever it did early on (a warmup's peak bounces too).
+ */
+function lateSetbacks(h: RunHistory): { ups: number; of: number } {
   const v = valEvals(h).map((e) => e.valLoss);
-  return v.slice(1).filter((x, i) => x > v[i]).length;
+  const from = Math.floor(v.length / 2);
+  const late = v.slice(from).map((x, i) => x > v[from + i - 1]);
+  return { ups: late.filter(Boolean).length, of: late.length };
 }
 
 export const learningRate: Lesson = {
@@ -25,11 +30,12 @@ export const learningRate: Lesson = {
     'gradient makes the same step. Clipping guards against rare huge gradients, not against a rate that is too ' +
     'high.) The fix is a smaller rate; a warmup with a decaying schedule also works, because the run ends with ' +
     'small steps that can settle into the valley.',
-  watch: 'Compare the validation curves: the pitfall stalls and zig-zags, the fixes keep going down.',
+  watch: 'Compare the second half of the validation curves: the pitfall still zig-zags, the fixes settle.',
   base: {
     data: { dataset: 'qa' },
     train: { lr: 3e-2, batchSize: 8, maxSteps: 60, gradClip: 0, schedule: 'constant', warmupSteps: 0 },
-    eval: { everySteps: 5, maxBatches: 0, general: false },
+    // evaluated every 2 steps: 15 comparisons in the second half, so one bounce more or less does not decide it
+    eval: { everySteps: 2, maxBatches: 0, general: false },
   },
   pitfall: { id: 'pitfall', label: 'Pitfall: lr 3e-2', override: {} },
   fixes: [
@@ -46,14 +52,14 @@ export const learningRate: Lesson = {
   },
   diagnose(h, m) {
     const diverged = h.end.reason === 'diverged';
-    const ups = setbacks(h);
-    const evals = valEvals(h).length;
-    const metrics = { valLoss: m.valLoss, setbacks: ups, diverged: Number(diverged), peakLr: h.config.train.lr };
-    const showsPitfall = diverged || ups >= 3;
+    const { ups, of } = lateSetbacks(h);
+    const metrics = { valLoss: m.valLoss, lateSetbacks: ups, diverged: Number(diverged), peakLr: h.config.train.lr };
+    // a loss bouncing on a plateau goes up about half the time, one settling into a valley seldom does
+    const showsPitfall = diverged || ups >= of / 3;
     const text = diverged
       ? `The loss blew up at step ${h.end.step + 1}; the weights kept from before reach validation loss ${num(m.valLoss)}: the learning rate is far too high.`
-      : `Validation loss went up at ${ups} of ${evals - 1} evaluations and ended at ${num(m.valLoss)}` +
-        (showsPitfall ? ': the steps overshoot instead of settling.' : ': the run settled.');
+      : `In the second half of the run validation loss went up at ${ups} of ${of} evaluations and ended at ${num(m.valLoss)}` +
+        (showsPitfall ? ': the steps still overshoot instead of settling.' : ': the run settled.');
     return { text, showsPitfall, metrics };
   },
 };

@@ -13,8 +13,8 @@ export const overfitting: Lesson = {
     'With only a few examples and many passes over them, the adapter has enough room to store each answer ' +
     'instead of learning how answers are found. Training loss keeps going down, but on questions it has not seen ' +
     'the model gets worse after a while. The validation curve is the only place this shows: it bottoms out and ' +
-    'climbs. Stopping at the bottom, training for fewer epochs, regularising (dropout, weight decay) or simply ' +
-    'having more examples all keep the model on the side of generalising.',
+    'climbs while the training loss goes on falling below it. Stopping at the bottom, training for fewer steps, ' +
+    'weight decay or simply having more examples all keep the model on the side of generalising.',
   watch: 'Watch the validation loss: it falls, reaches a minimum, then rises while the training loss keeps falling.',
   base: {
     data: { dataset: 'qa', maxRecords: 24 },
@@ -30,7 +30,6 @@ export const overfitting: Lesson = {
       override: { train: { earlyStopping: { enabled: true, patience: 3, restoreBest: true } } },
     },
     { id: 'fewer-epochs', label: 'Fix: 30 steps instead of 120', override: { train: { maxSteps: 30 } } },
-    { id: 'dropout', label: 'Fix: adapter dropout 0.5', override: { lora: { dropout: 0.5 } } },
     { id: 'weight-decay', label: 'Fix: weight decay 3', override: { train: { weightDecay: 3 } } },
     { id: 'more-data', label: 'Fix: every training record, not 24', override: { data: { maxRecords: 0 } } },
   ],
@@ -55,10 +54,15 @@ export const overfitting: Lesson = {
     const rise = (final - best.valLoss) / best.valLoss;
     const trainLoss = trainLossTail(h, 6);
     const metrics = { bestStep: best.step, bestValLoss: best.valLoss, finalValLoss: final, rise, trainLoss };
-    const showsPitfall = rise > 0.1;
+    // overfitting is both at once: validation climbs off its best, and training loss has gone below that best
+    const rose = rise > 0.1;
+    const memorising = trainLoss < best.valLoss;
+    const showsPitfall = rose && memorising;
     const text = showsPitfall
-      ? `Validation loss bottomed at step ${best.step} (${num(best.valLoss)}) and ended ${signedPct(rise)} higher (${num(final)}) while training loss ${moved(h.steps[0]?.loss ?? NaN, trainLoss)} to ${num(trainLoss)}${trainLoss < best.valLoss ? ': overfitting.' : '.'}`
-      : `Validation loss ended at ${num(final)}, ${rise < 0.005 ? 'at' : `within ${signedPct(rise)} of`} its best (${num(best.valLoss)} at step ${best.step}), with training loss at ${num(trainLoss)}: no overfitting to speak of.`;
+      ? `Validation loss bottomed at step ${best.step} (${num(best.valLoss)}) and ended ${signedPct(rise)} higher (${num(final)}) while training loss ${moved(h.steps[0]?.loss ?? NaN, trainLoss)} to ${num(trainLoss)}: overfitting.`
+      : rose
+        ? `Validation loss ended ${signedPct(rise)} above its best (${num(final)} against ${num(best.valLoss)} at step ${best.step}), but training loss (${num(trainLoss)}) did not go below that best: the model is not memorising its training records.`
+        : `Validation loss ended at ${num(final)}, ${rise < 0.005 ? 'at' : `within ${signedPct(rise)} of`} its best (${num(best.valLoss)} at step ${best.step}), with training loss at ${num(trainLoss)}: no overfitting to speak of.`;
     return { text, showsPitfall, metrics };
   },
 };
