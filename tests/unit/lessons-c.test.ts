@@ -1,10 +1,10 @@
-// Lessons 10-15 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
+// Lessons 10-16 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
 // (Compute cost asserts counts and bytes, never time: speed is measured by `npm run bench`, not by a test.)
 
 import { describe, expect, it } from 'vitest';
 import { pitfallAndFix, variantDiagnosis } from '../helpers/lessons';
 
-describe('lessons 10-15, trained on the shipped model', () => {
+describe('lessons 10-16, trained on the shipped models', () => {
   it('10 class imbalance: the rare class is missed; oversampling narrows the recall gap', async () => {
     const { pitfall, fix } = await pitfallAndFix('imbalance', 'oversample');
     expect(pitfall.showsPitfall).toBe(true);
@@ -54,5 +54,14 @@ describe('lessons 10-15, trained on the shipped model', () => {
     expect(fix.showsPitfall).toBe(false);
     expect(fix.metrics.leakedVal).toBe(0);
     expect(fix.metrics.estimateError).toBeLessThan(pitfall.metrics.estimateError);
+  });
+
+  it('16 shortcut through a group: the town decides the answer on the skewed data; balancing the town × label cells closes the gap', async () => {
+    const { pitfall, fix } = await pitfallAndFix('shortcut', 'oversample');
+    expect(pitfall.showsPitfall).toBe(true);
+    expect(pitfall.metrics.usualAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.2);
+    expect(fix.metrics.trainMinorityShare).toBeCloseTo(0.5, 2); // every cell as large as the largest
+    expect(fix.showsPitfall).toBe(false);
+    expect(fix.metrics.minorityAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.15);
   });
 });

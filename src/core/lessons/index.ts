@@ -14,6 +14,7 @@ import { noisyLabels } from './noisy-labels';
 import { overfitting } from './overfitting';
 import { poisoning } from './poisoning';
 import { separators } from './separators';
+import { shortcut } from './shortcut';
 import type { Lesson } from './types';
 import { underfitting } from './underfitting';
 
@@ -33,6 +34,7 @@ export const LESSONS: Lesson[] = [
   hyperparameterSearch,
   gradualUnfreezing,
   duplicates,
+  shortcut,
 ];
 
 export function lessonById(id: string): Lesson {
