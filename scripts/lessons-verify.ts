@@ -2,7 +2,7 @@
 // variant, mean ± spread of each figure its diagnosis quotes, whether the pitfall shows on each seed, and the wall
 // time per run. A fix "helps" on a seed when its diagnosis no longer shows the pitfall that the pitfall's run of
 // the same seed shows. Real runs on the wasm backend, nothing scripted:
-//   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write] [--override JSON]
+//   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write] [--override JSON] [--variant ID[,ID...]]
 // --write merges the results into docs/lessons-verify.json (by lesson) and rewrites the table in docs/LESSONS.md
 // between its lessons:verify markers from every lesson recorded there, so parts can be run one at a time.
 
@@ -37,8 +37,12 @@ try {
 } catch (e) {
   throw new Error(`--override ${extra}: not JSON (${(e as Error).message}); e.g. '{"model":{"name":"small-world"}}'`);
 }
-if (extra && write)
-  throw new Error('--override changes what the lessons run, so its results are not written: drop --write');
+// --variant ID[,ID...]: only these variants (with --override, to try one fix's settings); not recorded either
+const only = value('variant')?.split(',');
+if ((extra || only) && write)
+  throw new Error(
+    '--override and --variant change what the lessons run, so their results are not written: drop --write',
+  );
 const JSON_FILE = 'docs/lessons-verify.json';
 const DOC = 'docs/LESSONS.md';
 const BEGIN = '<!-- lessons:verify -->';
@@ -110,7 +114,7 @@ for (const lesson of lessons) {
     date: new Date().toISOString().slice(0, 10),
     variants: [],
   };
-  for (const v of variantsOf(lesson)) {
+  for (const v of variantsOf(lesson).filter((x) => !only || only.includes(x.id))) {
     const runs: SeedRun[] = [];
     for (const seed of seeds) {
       const t0 = performance.now();

@@ -51,4 +51,13 @@ describe.skipIf(!HAS_BUILTIN)('a lesson, pitfall against fix', () => {
     expect(await page.textContent('[data-testid=diagnosis]')).toContain(fixText);
     expect(errors).toEqual([]);
   });
+
+  test('a lesson that names small-world loads it; a lesson on tiny-world loads that back', async () => {
+    await page.selectOption('[data-testid=lesson-select]', 'shortcut');
+    await waitForModel(page, 'small-world');
+    expect(await page.inputValue('[data-field="model.name"] select')).toBe('small-world');
+    await page.selectOption('[data-testid=lesson-select]', 'underfitting');
+    await waitForModel(page, 'tiny-world');
+    expect(errors).toEqual([]);
+  });
 });

@@ -6,6 +6,10 @@ import { runLesson } from '../../src/core/lessons/runner';
 import type { Diagnosis } from '../../src/core/lessons/types';
 import { Session } from '../../src/core/session';
 
+/** For a test whose lesson runs on small-world (2.5 times tiny-world's step time): over the unit project's 120 s
+ * once test files share the CPU. */
+export const SMALL_WORLD_TIMEOUT = 400_000;
+
 let session: Session | null = null;
 
 export async function lessonSession(): Promise<Session> {

@@ -2,6 +2,7 @@
 // caller, then each trial's own override), per-trial callbacks, and a stopped trial leaving nothing to diagnose.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { moved } from '../../src/core/lessons/measure';
 import { LessonStopped, runLesson } from '../../src/core/lessons/runner';
 import type { Lesson } from '../../src/core/lessons/types';
 import { Session } from '../../src/core/session';
@@ -93,5 +94,15 @@ describe('runLesson', () => {
     await expect(run).rejects.toBeInstanceOf(LessonStopped);
     await expect(run).rejects.toThrow(/stopped during "Pitfall", so there is nothing to diagnose/);
     expect(steps).toBe(2);
+  });
+});
+
+describe('diagnosis wording', () => {
+  it('says a figure rose or fell only when it changed at the precision shown', () => {
+    expect(moved(1, 2)).toBe('rose');
+    expect(moved(2, 1)).toBe('fell');
+    // a run that trained nothing: "fell from 13.88 to 13.88" was printed before
+    expect(moved(13.88, 13.88)).toBe('went');
+    expect(moved(13.881, 13.879)).toBe('went');
   });
 });

@@ -1,7 +1,7 @@
 // Lessons 6-9 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
 
 import { describe, expect, it } from 'vitest';
-import { pitfallAndFix } from '../helpers/lessons';
+import { SMALL_WORLD_TIMEOUT, pitfallAndFix } from '../helpers/lessons';
 
 describe('lessons 6-9, trained on the shipped model', () => {
   it('6 noisy labels: flipped labels cost accuracy, and the loss table surfaces them', async () => {
@@ -12,16 +12,20 @@ describe('lessons 6-9, trained on the shipped model', () => {
     expect(fix.showsPitfall).toBe(false);
   });
 
-  it('7 data poisoning: a trigger phrase flips answers; an audit before training drops the poisoned records', async () => {
-    const { pitfall, fix } = await pitfallAndFix('poisoning', 'audit');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(pitfall.metrics.attackSuccess).toBeGreaterThan(0.3);
-    expect(fix.metrics.auditDropped).toBeGreaterThanOrEqual(24); // the audit ran before training and took out the doctored records
-    expect(fix.metrics.poisoned).toBe(0);
-    expect(fix.showsPitfall).toBe(false);
-    // with no poisoned record left, the trigger is just another odd opening
-    expect(Math.abs(fix.metrics.backdoor)).toBeLessThan(0.1);
-  });
+  it(
+    '7 data poisoning: a trigger phrase flips answers; an audit before training drops the poisoned records',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('poisoning', 'audit');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(pitfall.metrics.attackSuccess).toBeGreaterThan(0.3);
+      expect(fix.metrics.auditDropped).toBeGreaterThanOrEqual(24); // the audit ran before training and took out the doctored records
+      expect(fix.metrics.poisoned).toBe(0);
+      expect(fix.showsPitfall).toBe(false);
+      // with no poisoned record left, the trigger is just another odd opening
+      expect(Math.abs(fix.metrics.backdoor)).toBeLessThan(0.1);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 
   it('8 mixed separators: answers cost more to predict than after training on one format', async () => {
     const { pitfall, fix } = await pitfallAndFix('separators', 'one-format');

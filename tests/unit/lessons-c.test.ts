@@ -2,25 +2,36 @@
 // (Compute cost asserts counts and bytes, never time: speed is measured by `npm run bench`, not by a test.)
 
 import { describe, expect, it } from 'vitest';
-import { pitfallAndFix, variantDiagnosis } from '../helpers/lessons';
+import { SMALL_WORLD_TIMEOUT, pitfallAndFix, variantDiagnosis } from '../helpers/lessons';
 
 describe('lessons 10-16, trained on the shipped models', () => {
-  it('10 class imbalance: the rare class is missed; oversampling narrows the recall gap', async () => {
-    const { pitfall, fix } = await pitfallAndFix('imbalance', 'oversample');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(pitfall.metrics.recallGap).toBeGreaterThan(0.4);
-    expect(fix.metrics.recallGap).toBeLessThan(pitfall.metrics.recallGap - 0.15);
-    expect(fix.metrics.accuracy).toBeGreaterThan(pitfall.metrics.accuracy);
-  });
+  it(
+    '10 class imbalance: the rare class is missed; undersampling, or more rare records, narrows the recall gap',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('imbalance', 'undersample');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(pitfall.metrics.recallGap).toBeGreaterThan(0.3);
+      expect(fix.showsPitfall).toBe(false);
+      expect(fix.metrics.recallRare).toBeGreaterThan(pitfall.metrics.recallRare + 0.15);
+      const more = await variantDiagnosis('imbalance', 'more-rare');
+      expect(more.showsPitfall).toBe(false);
+      expect(more.metrics.accuracy).toBeGreaterThan(pitfall.metrics.accuracy);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 
-  it('11 catastrophic forgetting: full fine-tuning wrecks general text; LoRA and EWC forget far less', async () => {
-    const { pitfall, fix } = await pitfallAndFix('forgetting', 'lora');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(pitfall.metrics.generalFactor).toBeGreaterThan(3);
-    expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
-    const ewc = await variantDiagnosis('forgetting', 'ewc');
-    expect(ewc.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
-  });
+  it(
+    '11 catastrophic forgetting: full fine-tuning wrecks general text; LoRA and EWC forget far less',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('forgetting', 'lora');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(pitfall.metrics.generalFactor).toBeGreaterThan(3);
+      expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
+      const ewc = await variantDiagnosis('forgetting', 'ewc');
+      expect(ewc.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 
   it('12 compute cost: LoRA trains and saves a few percent of what full fine-tuning does and holds less between steps; both peak far higher within a step', async () => {
     const { pitfall, fix } = await pitfallAndFix('compute-cost', 'lora');
@@ -32,19 +43,25 @@ describe('lessons 10-16, trained on the shipped models', () => {
     expect(fix.metrics.peakMemory).toBeGreaterThan(fix.metrics.heldMemory);
   });
 
-  it('13 hyperparameter search: a grid over lr and rank beats one run at the defaults on the untouched test split', async () => {
+  it('13 hyperparameter search: a grid over lr and rank beats one run at the library defaults on the untouched test split', async () => {
     const { pitfall, fix } = await pitfallAndFix('hyperparameter-search', 'grid');
     expect(pitfall.metrics.runs).toBe(1);
+    expect(pitfall.showsPitfall).toBe(true); // the library defaults get less than half the way in 40 steps
     expect(fix.metrics.runs).toBe(6);
+    expect(fix.showsPitfall).toBe(false);
     expect(fix.metrics.testLoss).toBeLessThan(pitfall.metrics.testLoss);
   });
 
-  it('14 gradual unfreezing: opening blocks from the top forgets less general text than opening all at once', async () => {
-    const { pitfall, fix } = await pitfallAndFix('gradual-unfreezing', 'gradual');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(fix.metrics.blocksOpened).toBe(4); // the run lasts until every block has opened
-    expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.9);
-  });
+  it(
+    '14 gradual unfreezing: opening blocks from the top forgets less general text than opening all at once',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('gradual-unfreezing', 'gradual');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(fix.metrics.blocksOpened).toBe(4); // the run lasts until every block has opened
+      expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.9);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 
   it('15 duplicates: copies on both sides of the split flatter validation; removing them before the split makes it honest', async () => {
     const { pitfall, fix } = await pitfallAndFix('duplicates', 'dedupe');
@@ -56,12 +73,16 @@ describe('lessons 10-16, trained on the shipped models', () => {
     expect(fix.metrics.estimateError).toBeLessThan(pitfall.metrics.estimateError);
   });
 
-  it('16 shortcut through a group: the town decides the answer on the skewed data; balancing the town × label cells closes the gap', async () => {
-    const { pitfall, fix } = await pitfallAndFix('shortcut', 'oversample');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(pitfall.metrics.usualAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.2);
-    expect(fix.metrics.trainMinorityShare).toBeCloseTo(0.5, 2); // every cell as large as the largest
-    expect(fix.showsPitfall).toBe(false);
-    expect(fix.metrics.minorityAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.15);
-  });
+  it(
+    '16 shortcut through a group: the town decides the answer on the skewed data; balancing the town × label cells closes the gap',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('shortcut', 'oversample');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(pitfall.metrics.usualAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.2);
+      expect(fix.metrics.trainMinorityShare).toBeCloseTo(0.5, 2); // every cell as large as the largest
+      expect(fix.showsPitfall).toBe(false);
+      expect(fix.metrics.minorityAccuracy).toBeGreaterThan(pitfall.metrics.minorityAccuracy + 0.15);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 });

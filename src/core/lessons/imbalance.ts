@@ -1,6 +1,6 @@
 // Lesson 10: a training set with five good remarks for every bad one. The model learns that "good" is the safe
 // answer: recall on the rare class collapses while overall accuracy still looks acceptable. Per-class recall
-// (and the same numbers per group) show it; rebalancing the training data fixes it.
+// (and the same numbers per group) show it; undersampling the common class, or more rare data, fixes it.
 
 import { answer, currentRun, num, pct, rate, type Answer } from './measure';
 import { exactMatch } from '../rules';
@@ -22,10 +22,13 @@ export const imbalance: Lesson = {
     'data. Look at accuracy per class (recall: of the truly bad remarks, how many were called bad) and per group ' +
     '(here the town each speaker comes from; the demographic parity gap is how much more often one town is called ' +
     'good). The same mechanism turns a group that is rare or one-sided in the data into a group the model treats ' +
-    'differently. Rebalancing fixes the incentive: repeat the rare records (oversampling) or drop some of the ' +
-    'common ones (undersampling, which also throws information away).',
+    'differently. Rebalancing fixes the incentive: drop some of the common records (undersampling, which also ' +
+    'throws information away), or better, collect more of the rare class. Repeating the few rare records ' +
+    '(oversampling, the other choice under data.rebalance) shows the model the same few bad remarks again and ' +
+    'again; on this data that did not teach it to recognise new ones.',
   watch: 'Overall accuracy looks acceptable; the diagnosis splits it by class and by town.',
   base: {
+    model: { name: 'small-world' },
     data: {
       dataset: 'sentiment',
       split: { train: 0.6, val: 0.2, test: 0.2 },
@@ -37,8 +40,12 @@ export const imbalance: Lesson = {
   },
   pitfall: { id: 'pitfall', label: `Pitfall: 20% of the ${RARE} remarks kept`, override: {} },
   fixes: [
-    { id: 'oversample', label: 'Fix: oversample the rare class', override: { data: { rebalance: 'oversample' } } },
     { id: 'undersample', label: 'Fix: undersample the common class', override: { data: { rebalance: 'undersample' } } },
+    {
+      id: 'more-rare',
+      label: `Fix: collect more ${RARE} remarks (every one, not 20%)`,
+      override: { data: { skew: { keep: 1 } } },
+    },
   ],
   controls: ['data.skew.keep', 'data.rebalance'],
   async measure(session) {
