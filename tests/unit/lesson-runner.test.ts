@@ -104,5 +104,6 @@ describe('diagnosis wording', () => {
     // a run that trained nothing: "fell from 13.88 to 13.88" was printed before
     expect(moved(13.88, 13.88)).toBe('went');
     expect(moved(13.881, 13.879)).toBe('went');
+    expect(moved(0.554, 0.558)).toBe('rose'); // printed 0.55 and 0.56
   });
 });

@@ -140,8 +140,8 @@ export const change = (a: number, b: number) => (b - a) / a;
 /** A loss or other figure with d decimals. */
 export const num = (x: number, d = 2) => x.toFixed(d);
 
-/** The verb for a figure that went from a to b. */
-export const moved = (a: number, b: number) => (Math.abs(b - a) < 0.005 ? 'went' : b > a ? 'rose' : 'fell');
+/** The verb for a figure that went from a to b, as num() prints both: "went" when they print the same. */
+export const moved = (a: number, b: number) => (num(a) === num(b) ? 'went' : b > a ? 'rose' : 'fell');
 
 /** A fraction as a whole-number percentage. */
 export const pct = (f: number) => `${Math.round(f * 100)}%`;
