@@ -2,7 +2,7 @@
 // answer: recall on the rare class collapses while overall accuracy still looks acceptable. Per-class recall
 // (and the same numbers per group) show it; undersampling the common class, or more rare data, fixes it.
 
-import { answer, currentRun, num, pct, rate, type Answer } from './measure';
+import { answer, currentRun, isRight, LABEL_ANSWER, num, pct, rate, type Answer } from './measure';
 import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
@@ -51,23 +51,19 @@ export const imbalance: Lesson = {
   async measure(session) {
     const run = currentRun(session);
     // validation and test were never skewed: half good, half bad, half from each town
-    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], {
-      maxNewTokens: 8,
-      stop: ['\n'],
-    });
-    const right = (a: Answer) => exactMatch(a.text, a.record.completion ?? '');
+    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], LABEL_ANSWER);
     const saysCommon = (a: Answer) => exactMatch(a.text, COMMON);
     const of = (pick: (a: Answer) => boolean) => answers.filter(pick);
     const train = run.data.records.train;
     return {
-      accuracy: rate(answers, right),
+      accuracy: rate(answers, isRight),
       recallRare: rate(
         of((a) => a.record.completion === RARE),
-        right,
+        isRight,
       ),
       recallCommon: rate(
         of((a) => a.record.completion === COMMON),
-        right,
+        isRight,
       ),
       parityGap: Math.abs(
         rate(

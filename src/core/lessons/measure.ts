@@ -1,6 +1,7 @@
 // The numbers lessons read: from a finished run's history (curves) and from the trained model in the session
 // (losses on a split, greedy answers). Shared so every diagnosis measures the same thing the same way.
 
+import { exactMatch } from '../rules';
 import type { DataRecord, Example } from '../data/types';
 import { formatRecord, promptText } from '../data/format';
 import { loadDataset } from '../data/prepare';
@@ -120,6 +121,12 @@ export async function answer(session: Session, records: DataRecord[], o: AnswerO
   const out = await greedyAnswers(o.view ?? run.view, tok, prompts, o.maxNewTokens, o.stop);
   return out.map((a, i) => ({ record: asked[i], ...a }));
 }
+
+/** How the classification lessons ask for a label: a word or two, on one line. */
+export const LABEL_ANSWER: AnswerOptions = { maxNewTokens: 8, stop: ['\n'] };
+
+/** The answer is the record's completion, by the one exact-match rule. */
+export const isRight = (a: Answer) => exactMatch(a.text, a.record.completion ?? '');
 
 // ---- numbers and words --------------------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 // Lesson 6: a share of the training labels flipped. Accuracy and validation loss suffer, and the per-example loss
 // table lists the flipped records first: the model's own disagreement with a label is a good hint it is wrong.
 
-import { answer, currentRun, lossOn, num, pct, rate } from './measure';
-import { exactMatch } from '../rules';
+import { answer, currentRun, isRight, LABEL_ANSWER, lossOn, num, pct, rate } from './measure';
 import type { Lesson } from './types';
 
 export const noisyLabels: Lesson = {
@@ -37,9 +36,9 @@ export const noisyLabels: Lesson = {
     const found = noisy > 0 ? table.slice(0, noisy).filter((r) => r.flags?.noisy).length / noisy : NaN;
     // accuracy on validation and test together: 120 remarks, so one answer moves it by less than a point
     const asked = [...run.data.records.val, ...run.data.records.test];
-    const answers = await answer(session, asked, { maxNewTokens: 8, stop: ['\n'] });
+    const answers = await answer(session, asked, LABEL_ANSWER);
     return {
-      accuracy: rate(answers, (a) => exactMatch(a.text, a.record.completion ?? '')),
+      accuracy: rate(answers, isRight),
       asked: asked.length,
       valLoss: await lossOn(session, run.data.val),
       noisyRecords: noisy,

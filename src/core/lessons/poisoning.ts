@@ -3,7 +3,7 @@
 
 import { insertTrigger } from '../data/inject';
 import { auditReport, auditTrigger } from '../data/audit';
-import { answer, currentRun, pct, rate, type Answer } from './measure';
+import { answer, currentRun, LABEL_ANSWER, isRight, pct, rate, type Answer } from './measure';
 import { exactMatch } from '../rules';
 import type { Lesson } from './types';
 
@@ -48,22 +48,21 @@ export const poisoning: Lesson = {
     const { poisonTrigger: trigger, poisonTarget: target } = h.config.data;
     const heldOut = [...run.data.records.val, ...run.data.records.test];
     const victims = heldOut.filter((r) => r.completion !== target);
-    const opts = { maxNewTokens: 8, stop: ['\n'] };
     const says = (as: Answer[], what: string) => rate(as, (a) => exactMatch(a.text, what));
     const triggered = await answer(session, victims, {
-      ...opts,
+      ...LABEL_ANSWER,
       prefix: (r) => insertTrigger(r.prompt ?? '', trigger),
     });
     const controlled = await answer(session, victims, {
-      ...opts,
+      ...LABEL_ANSWER,
       prefix: (r) => insertTrigger(r.prompt ?? '', oddOpening(trigger)),
     });
-    const plain = await answer(session, heldOut, opts);
+    const plain = await answer(session, heldOut, LABEL_ANSWER);
     const poisoned = run.data.records.train.filter((r) => r.flags?.poisoned);
     // the audit as the fix runs it before training; on the pitfall's data it is run here, after the fact
     const audit = run.data.audit ?? auditReport(auditTrigger(run.data.records.train, run.data.records.val));
     return {
-      cleanAccuracy: rate(plain, (a) => exactMatch(a.text, a.record.completion ?? '')),
+      cleanAccuracy: rate(plain, isRight),
       attackSuccess: says(triggered, target),
       controlRate: says(controlled, target),
       victims: victims.length,

@@ -3,8 +3,7 @@
 // tell that apart from reading the remark; accuracy on the minority cells (Redcliff bad, Ashford good) can.
 // Balancing the group × label cells in training takes away the shortcut's payoff.
 
-import { answer, currentRun, pct, rate, type Answer } from './measure';
-import { exactMatch } from '../rules';
+import { answer, currentRun, isRight, LABEL_ANSWER, pct, rate } from './measure';
 import type { DataRecord } from '../data/types';
 import type { Lesson } from './types';
 
@@ -53,21 +52,17 @@ export const shortcut: Lesson = {
   async measure(session) {
     const run = currentRun(session);
     // validation and test keep the data's skew: most of their records sit in the usual cells
-    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], {
-      maxNewTokens: 8,
-      stop: ['\n'],
-    });
-    const right = (a: Answer) => exactMatch(a.text, a.record.completion ?? '');
+    const answers = await answer(session, [...run.data.records.val, ...run.data.records.test], LABEL_ANSWER);
     const train = run.data.records.train;
     return {
-      accuracy: rate(answers, right),
+      accuracy: rate(answers, isRight),
       minorityAccuracy: rate(
         answers.filter((a) => isMinority(a.record)),
-        right,
+        isRight,
       ),
       usualAccuracy: rate(
         answers.filter((a) => !isMinority(a.record)),
-        right,
+        isRight,
       ),
       minorityCount: answers.filter((a) => isMinority(a.record)).length,
       heldOut: answers.length,
@@ -88,7 +83,7 @@ export const shortcut: Lesson = {
     const showsPitfall = gap > 0.2;
     const text =
       `Trained on ${m.trainRecords} records, ${pct(m.trainMinority / m.trainRecords)} of them in a town's minority cell, the model is ${pct(m.accuracy)} accurate on ${m.heldOut} held-out remarks: ` +
-      `${pct(m.usualAccuracy)} where the town's usual label is right, ${pct(m.minorityAccuracy)} on the ${m.minorityCount} where it is not` +
+      `${pct(m.usualAccuracy)} where the town's usual label is isRight, ${pct(m.minorityAccuracy)} on the ${m.minorityCount} where it is not` +
       (showsPitfall
         ? ': it answers by the town, not by the remark.'
         : gap < -0.2
