@@ -84,16 +84,22 @@ const marks = (bs: boolean[]) => bs.map((b) => (b ? 'yes' : 'no')).join(' ');
 
 /** Markdown rows for one lesson: one per variant. */
 function rows(l: LessonRuns): string[] {
-  const pitfall = l.variants[0];
-  return l.variants.map((v, i) => {
+  // the pitfall's run is not there when --variant left it out: then no fix can be said to help
+  const pitfall = l.variants.find((v) => v.id === 'pitfall');
+  return l.variants.map((v) => {
     const keys = Object.keys(v.runs[0]?.metrics ?? {});
     const figures = keys.map((k) => `${k} ${spread(v.runs.map((r) => r.metrics[k]))}`).join('; ');
     // a fix helps on a seed where the pitfall's run shows the pitfall and the fix's run does not
     const helps = v.runs.map((r) => {
-      const p = pitfall.runs.find((x) => x.seed === r.seed);
+      const p = pitfall?.runs.find((x) => x.seed === r.seed);
       return p !== undefined && p.showsPitfall && !r.showsPitfall;
     });
-    const verdict = i === 0 ? `shows: ${marks(v.runs.map((r) => r.showsPitfall))}` : `helps: ${marks(helps)}`;
+    const verdict =
+      v === pitfall
+        ? `shows: ${marks(v.runs.map((r) => r.showsPitfall))}`
+        : pitfall
+          ? `helps: ${marks(helps)}`
+          : `pitfall not run; shows it: ${marks(v.runs.map((r) => r.showsPitfall))}`;
     const seconds = spread(v.runs.map((r) => r.seconds));
     return `| ${l.number} | ${v.label} | ${v.runs.map((r) => r.seed).join(', ')} | ${verdict} | ${figures} | ${seconds} |`;
   });
