@@ -548,14 +548,11 @@ const VERSE_C = [
   "we'll sing till break of day",
   "we'll round the Cape by dawn",
 ];
+const TEENS = ['eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const TENS = ['', 'ten', 'twenty', 'thirty', 'forty'];
 /** 1..49 in words ("twenty three"); the corpus spells numbers out. */
 const inWords = (n: number) =>
-  n <= 10
-    ? NUMBERS[n]
-    : n < 20
-      ? `${NUMBERS[n - 10]} and ten`
-      : `${TENS[Math.floor(n / 10)]} ${NUMBERS[n % 10]}`.replace(' zero', '');
+  n <= 10 ? NUMBERS[n] : n < 20 ? TEENS[n - 11] : `${TENS[Math.floor(n / 10)]}${n % 10 ? ` ${NUMBERS[n % 10]}` : ''}`;
 
 /**
  * A ship's-log or shanty line, as plain text. It has no digits, colons, slashes or exclamation marks, so every
