@@ -26,6 +26,7 @@ describe('lessons 10-16, trained on the shipped models', () => {
       const { pitfall, fix } = await pitfallAndFix('forgetting', 'lora');
       expect(pitfall.showsPitfall).toBe(true);
       expect(pitfall.metrics.generalFactor).toBeGreaterThan(3);
+      expect(fix.showsPitfall).toBe(false); // LoRA on all six projections: 1.7-2.3x on seeds 1-5 and 42
       expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
       const ewc = await variantDiagnosis('forgetting', 'ewc');
       expect(ewc.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.7);
@@ -58,7 +59,10 @@ describe('lessons 10-16, trained on the shipped models', () => {
       const { pitfall, fix } = await pitfallAndFix('gradual-unfreezing', 'gradual');
       expect(pitfall.showsPitfall).toBe(true);
       expect(fix.metrics.blocksOpened).toBe(4); // the run lasts until every block has opened
-      expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.9);
+      expect(fix.showsPitfall).toBe(false); // 1.4-1.5x on seeds 1-5 and 42, against 9-10x (docs/LESSONS.md)
+      expect(fix.metrics.generalFactor).toBeLessThan(pitfall.metrics.generalFactor * 0.5);
+      // at comparable task loss: the features were kept, not the task skipped
+      expect(fix.metrics.valLoss).toBeLessThan(pitfall.metrics.valLoss * 2);
     },
     SMALL_WORLD_TIMEOUT,
   );
