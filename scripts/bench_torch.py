@@ -13,12 +13,30 @@ steps; cpuMsPerStep is the process's CPU time per step (steadier than wall time 
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_arg():
+    """--threads, read before torch loads: OpenBLAS sizes its own pool from the environment at load time."""
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# torch.set_num_threads(1) does not reach Debian's libopenblas0-pthread: without these its matmuls ran on every core
+# (CPU time twice the wall time on the 2-core dev machine), so the "one thread" anchor was really two
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = _threads_arg()
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 SIZES = {  # must match SIZES in scripts/bench.ts
     "tiny-world": dict(vocab=99, block=128, n_layer=4, n_head=4, n_embd=64),
