@@ -5,7 +5,7 @@
 // run. Node rows also report CPU time per step (the process's user + system time), the steadier comparison on a
 // shared machine. --browser adds the page's own engine in headless Chromium (bench.html; webgpu, webgl, wasm).
 //   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M] [--no-torch]
-//                 [--browser [--browser-backends webgpu,webgl,wasm]]
+//                 [--browser [--browser-backends webgpu,webgl,wasm] [--browser-threads 1,2]]
 
 import { spawnSync } from 'node:child_process';
 import { initBackend } from '../src/core/backend';
@@ -35,13 +35,26 @@ interface TorchRow {
   cpuMsPerStep: number;
 }
 const torchCache = new Map<string, TorchRow>();
-/** PyTorch's median ms/step and tokens/s for one size and method (timed once per size and method, then reused). */
-function torchRow(size: string, method: string): TorchRow | undefined {
-  const key = `${size}/${method}`;
+/**
+ * PyTorch's median ms/step and tokens/s for one size, method and thread count (timed once each, then reused). Its
+ * thread count is the BLAS pool's too (bench_torch.py sets OPENBLAS_NUM_THREADS before torch loads).
+ */
+function torchRow(size: string, method: string, threads = 1): TorchRow | undefined {
+  const key = `${size}/${method}/${threads}`;
   if (!torchCache.has(key)) {
     const r = spawnSync(
       PYTHON,
-      ['scripts/bench_torch.py', '--steps', String(STEPS), '--sizes', size, '--methods', method, '--threads', '1'],
+      [
+        'scripts/bench_torch.py',
+        '--steps',
+        String(STEPS),
+        '--sizes',
+        size,
+        '--methods',
+        method,
+        '--threads',
+        String(threads),
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`scripts/bench_torch.py failed (${r.status}): ${r.stderr}`);
@@ -82,7 +95,25 @@ for (const b of backends) {
 }
 if (argv.includes('--browser')) {
   // SwiftShader is a CPU: fewer steps there
-  const got = await browserBench(opt('browser-backends', 'webgpu,webgl,wasm').split(','), sizes, Math.min(STEPS, 6));
+  // wasm in the page on 1 and 2 threads (the threaded build; docs/ARCHITECTURE.md)
+  const got = await browserBench(
+    opt('browser-backends', 'webgpu,webgl,wasm').split(','),
+    sizes,
+    Math.min(STEPS, 6),
+    opt('browser-threads', '1,2').split(',').map(Number),
+  );
+  // the page's wasm rows beside PyTorch on as many threads (wall-clock ratio: the page's CPU time is not measured)
+  for (const row of got.rows as Row[]) {
+    const threads = /^wasm, (\d+) thread/.exec(row.backend)?.[1];
+    const pt = hasTorch && threads ? torchRow(row.size, row.method, Number(threads)) : undefined;
+    if (pt)
+      Object.assign(row, {
+        torchMsPerStep: pt.msPerStep,
+        torchTokensPerSec: pt.tokensPerSec,
+        torchCpuMsPerStep: pt.cpuMsPerStep,
+        ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3),
+      });
+  }
   rows.push(...got.rows);
   failures.push(...got.failures);
 }
@@ -94,7 +125,7 @@ if (json)
         steps: STEPS,
         warmupExcluded: BENCH_WARMUP,
         torch: hasTorch
-          ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py)'
+          ? 'PyTorch, CPU, 1 thread (scripts/bench_torch.py); Chromium wasm rows beside PyTorch on as many threads'
           : noTorch
             ? 'off (--no-torch)'
             : 'not found',

@@ -176,8 +176,12 @@ export interface LessonOutcome {
 }
 
 export interface TrainerApi {
-  /** Starts tfjs on a backend (auto: the fastest that works); onFatal hears of a lost GPU device. */
-  init(pref: Backend | 'auto', onFatal?: FatalListener): Promise<InitResult>;
+  /**
+   * Starts tfjs on a backend (auto: the fastest that works); onFatal hears of a lost GPU device. wasmThreads: the
+   * threads the wasm backend may use (the page's default when absent); it counts only before the backend first
+   * starts in this worker, which is why a backend change makes a new worker.
+   */
+  init(pref: Backend | 'auto', onFatal?: FatalListener, wasmThreads?: number): Promise<InitResult>;
   listDatasets(): Promise<DatasetInfo[]>;
   /** What the worker holds now (after a call that failed, say). */
   state(): Promise<TrainerState>;

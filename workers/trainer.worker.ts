@@ -2,17 +2,23 @@
 // comlink. All tfjs work happens here, so the page's main thread only draws.
 
 import * as Comlink from 'comlink';
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { probeGpu } from '../src/api/gpu-probe';
 import { createTrainerApi } from '../src/api/trainer-api';
 import { fetchLoader } from '../src/core/assets';
 import { tabMemory } from '../src/ui/device';
 import { wasmPaths } from '../src/wasm-paths';
+import { defaultWasmThreads } from '../src/core/rules';
+import { configureWasmThreads } from '../src/wasm-threads';
 
-// The threaded wasm build starts its pthreads from a Blob holding its factory's source text, which a bundler's
-// minifier breaks ("e is not defined"); one thread is also the right share of this 2-core class of machine.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// wasm threads: the threaded build when the page is cross-origin isolated, on as many threads as the page asks
+// for (the page always says; default: half the logical cores); configured once, before the backend first starts
+let threadsSet = false;
+const wasmThreads = (asked: number | undefined) => {
+  if (threadsSet) return;
+  threadsSet = true;
+  configureWasmThreads(asked ?? defaultWasmThreads(navigator.hardwareConcurrency));
+};
 
 const api = createTrainerApi({
   loader: fetchLoader(import.meta.env.BASE_URL),
@@ -21,6 +27,7 @@ const api = createTrainerApi({
   probeGpu,
   memory: tabMemory(),
   transfer: Comlink.transfer,
+  wasmThreads,
 });
 
 Comlink.expose(api);

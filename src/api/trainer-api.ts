@@ -50,6 +50,8 @@ export interface TrainerDeps {
   memory?: MemoryLimit; // what a model may take here
   transfer?: Transfer; // comlink's transfer in the worker: buffers move to the page instead of being copied
   candidates?: string[]; // the backends auto tries, in order (default: every one)
+  /** Sets up wasm threads before the backend starts (the page's src/wasm-threads.ts); absent in Node: one thread. */
+  wasmThreads?: (asked: number | undefined) => void;
 }
 
 /** At most four progress messages a second reach the page. */
@@ -221,7 +223,8 @@ export function createTrainerApi(deps: TrainerDeps) {
   }
 
   return {
-    async init(pref: Backend | 'auto', onFatal?: FatalListener) {
+    async init(pref: Backend | 'auto', onFatal?: FatalListener, wasmThreads?: number) {
+      deps.wasmThreads?.(wasmThreads);
       session?.dispose();
       session = null;
       loadedAdapter = null; // its variables went with the session's

@@ -1,25 +1,26 @@
 // The browser bench's worker: the page's own engine (src/core, the same backend start-up and trainer the training
 // worker uses) timed on each backend asked for. Posts one message: { rows, failures }.
 
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../core/backend';
 import { benchRow, type BenchRow } from '../core/bench';
 import type { Backend } from '../core/config';
 import { wasmPaths } from '../wasm-paths';
-
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false); // as in the training worker
+import { configureWasmThreads, wasmThreadsInUse } from '../wasm-threads';
 
 export interface BenchRequest {
   backends: Backend[];
   sizes: string[];
   steps: number;
+  threads: number; // wasm threads (one page load per count: the backend starts once per worker)
 }
 
 self.onmessage = async (e: MessageEvent<BenchRequest>) => {
-  const { backends, sizes, steps } = e.data;
+  const { backends, sizes, steps, threads } = e.data;
   const rows: BenchRow[] = [];
   const failures: string[] = [];
+  const asked = configureWasmThreads(threads);
+  if (asked.threads < threads) failures.push(`wasm: ${threads} threads asked for, 1 used: ${asked.reason}`);
   for (const b of backends) {
     try {
       const report = await initBackend(b, { wasmPaths });
@@ -27,9 +28,10 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
         failures.push(`${b}: ${report.attempts.find((a) => a.backend === b)?.reason ?? 'not started'}`);
         continue;
       }
+      const label = b === 'wasm' ? `wasm, ${wasmThreadsInUse()} thread${wasmThreadsInUse() === 1 ? '' : 's'}` : b;
       for (const size of sizes)
         for (const method of ['lora', 'full'] as const)
-          rows.push(await benchRow(size, method, steps, report.embedMode));
+          rows.push({ ...(await benchRow(size, method, steps, report.embedMode)), backend: label });
     } catch (err) {
       failures.push(`${b}: ${(err as Error).message}`);
     }

@@ -1,5 +1,5 @@
 // bench.html: runs the browser bench in a Worker (as the page trains) and leaves the result in window.__bench for
-// `npm run bench -- --browser`. Settings come from the query: ?backends=webgpu,webgl,wasm&sizes=tiny-world&steps=6
+// `npm run bench -- --browser`. Settings come from the query: ?backends=webgpu,webgl,wasm&sizes=tiny-world&steps=6&threads=1
 
 import type { BenchRequest } from './bench.worker';
 
@@ -8,6 +8,7 @@ const request: BenchRequest = {
   backends: (q.get('backends') ?? 'webgpu,webgl,wasm').split(',') as BenchRequest['backends'],
   sizes: (q.get('sizes') ?? 'tiny-world,ref-0.8M').split(','),
   steps: Number(q.get('steps') ?? 6),
+  threads: Number(q.get('threads') ?? 1),
 };
 const out = document.getElementById('out')!;
 out.textContent = `running ${JSON.stringify(request)}…`;

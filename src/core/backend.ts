@@ -9,6 +9,7 @@ import { DEFAULT_ARCH, type Backend, type ModelArch } from './config';
 import { initialValues, logits, paramShapes, maskedCrossEntropy, type EmbedMode, type Params } from './model/gpt';
 import { Rng } from './rng';
 import { lossAndGradNorm } from './train/stats';
+import { wasmKernels } from './wasm-kernels';
 import { patchWasmMatMul } from './wasm-matmul';
 import { patchWebgpuAddN } from './webgpu-kernels';
 
@@ -29,6 +30,8 @@ export interface BackendReport {
   attempts: BackendAttempt[];
   embedMode: EmbedMode; // how embeddings get their gradient on this backend
   fellBack: boolean; // true when a backend asked for (or earlier in auto's order) was refused
+  wasmThreads?: number; // on wasm: the threads its matmuls run on (1 unless the page started the threaded build)
+  wasmKernels?: boolean; // on wasm: whether our own kernels (wasm-kernels.ts) started on its memory
 }
 
 export interface BackendOptions {
@@ -154,6 +157,15 @@ export function proofMismatch(got: ProofResult, ref: ProofResult): string | null
 
 const REFERENCE_BACKENDS = new Set(['wasm', 'cpu']);
 
+/** The started wasm backend's thread pool size (tfjs-backend-wasm's getThreadsCount), 1 when it cannot say. */
+async function wasmThreadCount(): Promise<number> {
+  try {
+    return Math.max(1, (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount());
+  } catch {
+    return 1;
+  }
+}
+
 export async function initBackend(pref: Backend | 'auto', opts: BackendOptions = {}): Promise<BackendReport> {
   const arch = opts.proofArch ?? DEFAULT_ARCH;
   const attempts: BackendAttempt[] = [];
@@ -204,5 +216,15 @@ export async function initBackend(pref: Backend | 'auto', opts: BackendOptions =
   for (const a of passed) if (a !== chosen) a.reason += `; not used: ${chosen.backend} was faster`;
   if (tf.getBackend() !== chosen.backend) await tf.setBackend(chosen.backend);
   const fellBack = attempts[0] !== chosen && !attempts[0].ok;
-  return { backend: chosen.backend, attempts, embedMode: embedModeFor(chosen.backend), fellBack };
+  const report: BackendReport = {
+    backend: chosen.backend,
+    attempts,
+    embedMode: embedModeFor(chosen.backend),
+    fellBack,
+  };
+  if (chosen.backend === 'wasm') {
+    report.wasmThreads = await wasmThreadCount();
+    report.wasmKernels = wasmKernels();
+  }
+  return report;
 }

@@ -16,6 +16,14 @@ export const BUILT_IN_MODELS = [
 
 export const isBuiltInModel = (name: string): boolean => BUILT_IN_MODELS.some(([n]) => n === name);
 
+/**
+ * The page's default wasm thread count: tfjs's own choice, half the logical cores (it assumes two hardware threads
+ * per core), at most 4. A 2-core laptop gets one thread and keeps a core for the page.
+ */
+export function defaultWasmThreads(logicalCores: number): number {
+  return Math.max(1, Math.min(4, Math.floor((Number.isFinite(logicalCores) ? logicalCores : 1) / 2)));
+}
+
 /** The answer as compared: surrounding space, a final full stop and letter case do not count. */
 export function normalizeAnswer(s: string): string {
   return s.trim().replace(/\.$/, '').trim().toLowerCase();

@@ -6,10 +6,11 @@
 // the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
 // kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
 // The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
-// heap offsets with no copies. Where it cannot start (another memory kind, a threaded build) fused.ts uses tfjs ops.
+// heap offsets with no copies: the plain build on the single-threaded backends' memory, the shared-memory build
+// on the threaded backend's (the page, src/wasm-threads.ts). Where neither starts, fused.ts uses tfjs ops.
 
 import * as tf from '@tensorflow/tfjs';
-import { KERNELS_WASM } from './wasm/kernels-wasm';
+import { KERNELS_WASM, KERNELS_WASM_SHARED } from './wasm/kernels-wasm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
@@ -18,7 +19,8 @@ export interface WasmBackend {
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): Info;
   disposeData(id: unknown): void;
-  wasm: { asm?: { memory?: WebAssembly.Memory } };
+  // the single-threaded builds export their memory; the threaded build imports a shared one, kept as wasmMemory
+  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
 }
 
 type Ptr = number;
@@ -62,25 +64,35 @@ export interface KernelExports {
   ce_bwd(probs: Ptr, t: Ptr, coef: Ptr, dlg: Ptr, N: number, V: number): void;
 }
 
-let bytes: Uint8Array<ArrayBuffer> | null = null;
 let memoryOf: WebAssembly.Memory | null = null;
 let exportsOf: KernelExports | null = null;
 
+/** Whether a memory is shared (the threaded build's): its buffer is a SharedArrayBuffer. */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /** The kernel module instantiated on this backend's memory, or null where that is impossible. */
 export function kernelModule(be: WasmBackend): KernelExports | null {
-  const memory = be.wasm?.asm?.memory;
+  const memory = be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (memory !== memoryOf) {
     memoryOf = memory;
-    try {
-      bytes ??= Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
-      exportsOf = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-        .exports as unknown as KernelExports;
-    } catch {
-      exportsOf = null; // e.g. a shared memory (threaded build): this module imports an unshared one
-    }
+    exportsOf = instantiate(memory);
   }
   return exportsOf;
+}
+
+/** Our module on a memory: the build that imports that kind of memory, or null if it cannot start there. */
+export function instantiate(memory: WebAssembly.Memory): KernelExports | null {
+  try {
+    const b64 = isSharedMemory(memory) ? KERNELS_WASM_SHARED : KERNELS_WASM;
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+      .exports as unknown as KernelExports;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether the current backend runs our kernels: wasm, with the module started on its memory. */

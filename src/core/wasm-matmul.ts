@@ -28,6 +28,7 @@ interface WasmBackend {
     _malloc(bytes: number): number;
     HEAP32: Int32Array;
     asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory; // the threaded build imports its (shared) memory instead of exporting it
   };
 }
 
@@ -58,7 +59,9 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
   const offA = be.dataIdMap.get(a.dataId).memoryOffset;
   const offB = be.dataIdMap.get(b.dataId).memoryOffset;
   const offO = be.dataIdMap.get(out.dataId).memoryOffset;
-  be.wasm.HEAP32.set([1, M, K, 1, K, N], shapePtr >> 2);
+  // a view of the memory as it is now: on the threaded build HEAP32 can lag behind a growth
+  const memory = be.wasm.asm?.memory ?? be.wasm.wasmMemory;
+  (memory ? new Int32Array(memory.buffer) : be.wasm.HEAP32).set([1, M, K, 1, K, N], shapePtr >> 2);
   const t = be.wasm.tfjs;
   for (let i = 0; i < n; i++) {
     const ia = be.dataIdNextNumber++;

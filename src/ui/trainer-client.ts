@@ -5,6 +5,25 @@ import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import type { Backend } from '../core/config';
 import type { InitResult, TrainerApi } from '../protocol';
 
+/**
+ * wasm threads asked for in the page's address (?threads=N, 1-8): for trying the threaded build on a machine where
+ * the default (half the logical cores) is one thread. Anything else: the default.
+ */
+export function threadsAsked(search: string): number | undefined {
+  const raw = new URLSearchParams(search).get('threads');
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : undefined;
+}
+
+/** How long a start with wasm threads may take before the page restarts the engine on one thread. */
+export const THREADED_START_MS = 120_000;
+
+/** ?threadStartMs=N (a test's way to make the threaded start "too slow"); else THREADED_START_MS. */
+export function threadedStartMs(search: string): number {
+  const n = Number(new URLSearchParams(search).get('threadStartMs') ?? NaN);
+  return Number.isInteger(n) && n >= 0 ? n : THREADED_START_MS;
+}
+
 export class WorkerDied extends Error {
   override name = 'WorkerDied';
 }
@@ -49,8 +68,9 @@ export class TrainerClient {
     return this.alive;
   }
 
-  init(pref: Backend | 'auto'): Promise<InitResult> {
-    return this.guard(this.api.init(pref, proxy(this.fatal)));
+  /** Starts the engine; wasm may use `wasmThreads` threads (see Engine.start for how many). */
+  init(pref: Backend | 'auto', wasmThreads: number): Promise<InitResult> {
+    return this.guard(this.api.init(pref, proxy(this.fatal), wasmThreads));
   }
 
   /** The call's result, or a WorkerDied rejection if the worker dies first (a dead worker never answers). */

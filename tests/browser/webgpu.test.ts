@@ -61,12 +61,13 @@ async function storedLosses(page: Page): Promise<number[]> {
 
 async function trainOn(
   backend: string,
+  query = '',
 ): Promise<{ losses: number[]; page: Page; context: BrowserContext; errors: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await instrument(page);
   const errors = watchErrors(page);
-  await page.goto(baseUrl() + hashOf({ ...REAL_RUN, 'model.backend': backend }));
+  await page.goto(baseUrl() + query + hashOf({ ...REAL_RUN, 'model.backend': backend }));
   await waitForEngine(page, backend, 180_000);
   await waitForModel(page, 'tiny-world');
   expect(await page.getAttribute(`[data-backend=${backend}]`, 'data-state')).toBe('used');
@@ -87,6 +88,43 @@ describe('the shipped model, batch 16 × 128 tokens, 10 steps', () => {
       const { losses, context, errors } = await trainOn('wasm');
       expect(losses.every((l) => l > 0.1 && Number.isFinite(l))).toBe(true);
       reference = losses;
+      expect(errors).toEqual([]);
+      await context.close();
+    },
+    SLOW,
+  );
+
+  test(
+    'wasm on 2 threads (the threaded build, ?threads=2): every step agrees with one thread',
+    async () => {
+      expect(reference.length).toBe(10);
+      const { losses, page, context, errors } = await trainOn('wasm', '?threads=2');
+      // the threaded build really ran, on 2 threads, with our kernels on its shared memory
+      const line = (await page.textContent('[data-backend=wasm]')) ?? '';
+      expect(line).toMatch(/running on 2 CPU threads/);
+      expect(line).not.toContain('fused kernels could not start');
+      for (let i = 0; i < 10; i++)
+        expect(
+          Math.abs(losses[i] - reference[i]) / reference[i],
+          `step ${i + 1}: ${losses[i]} vs one thread ${reference[i]}`,
+        ).toBeLessThan(LOSS_TOLERANCE);
+      expect(errors).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
+      await context.close();
+    },
+    SLOW,
+  );
+
+  test(
+    'a threaded start that takes too long is restarted on one thread, saying so, and trains',
+    async () => {
+      // ?threadStartMs=0: every threaded start counts as too slow, as one that never finishes would
+      const { losses, page, context, errors } = await trainOn('wasm', '?threads=2&threadStartMs=0');
+      expect(await page.textContent('[data-testid=thread-note]')).toMatch(
+        /did not start on 2 wasm threads within 0 s, so it was restarted on one thread/,
+      );
+      expect(await page.textContent('[data-backend=wasm]')).toMatch(/running on one CPU thread/);
+      expect(losses).toEqual(reference); // the single-threaded build, the same steps
       expect(errors).toEqual([]);
       await context.close();
     },

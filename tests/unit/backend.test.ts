@@ -80,7 +80,10 @@ describe('the training proof', () => {
 
   it('wasm agrees with cpu within the stated tolerance', async () => {
     const cpu = await proveTraining(DEFAULT_ARCH);
-    await initBackend('wasm');
+    const report = await initBackend('wasm');
+    // in Node: the single-threaded build, with our kernels started on its memory (the page says both)
+    expect(report.wasmThreads).toBe(1);
+    expect(report.wasmKernels).toBe(true);
     const wasm = await proveTraining(DEFAULT_ARCH);
     await initBackend('cpu');
     expect(proofMismatch(wasm, cpu)).toBeNull();

@@ -9,6 +9,8 @@ import { buildCharts, ema } from '../../src/ui/chart-data';
 import { describeChanges, diffConfig } from '../../src/ui/config-diff';
 import { checkFileSize } from '../../src/ui/files';
 import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
+import { THREADED_START_MS, threadedStartMs, threadsAsked } from '../../src/ui/trainer-client';
+import { defaultWasmThreads } from '../../src/core/rules';
 
 describe('URL hash', () => {
   test('the defaults encode to an empty hash', () => {
@@ -150,5 +152,21 @@ describe('charts', () => {
     expect(val.values).toEqual([null, 2.5, null, null, null]);
     expect(c.loss.filter((k) => k.faded).map((k) => k.label)).toEqual(['#1 lr 0.1→0.2', '#1 val']);
     expect(c.markers.map((m) => m.label)).toEqual(['warmup end', 'best 2', 'early stop 3']);
+  });
+});
+
+describe('?threads=N in the page address (wasm threads)', () => {
+  test('1 to 8 is taken; anything else leaves the default', () => {
+    expect(threadsAsked('?threads=2')).toBe(2);
+    expect(threadsAsked('?x=1&threads=8')).toBe(8);
+    for (const bad of ['', '?threads=', '?threads=0', '?threads=9', '?threads=1.5', '?threads=two'])
+      expect(threadsAsked(bad), bad).toBeUndefined();
+  });
+
+  test('the default is half the logical cores, 1 to 4; the threaded start limit can be shortened by a test', () => {
+    expect([1, 2, 3, 4, 6, 8, 16, NaN].map(defaultWasmThreads)).toEqual([1, 1, 1, 2, 3, 4, 4, 1]);
+    expect(threadedStartMs('')).toBe(THREADED_START_MS);
+    expect(threadedStartMs('?threadStartMs=0')).toBe(0);
+    expect(threadedStartMs('?threadStartMs=-5')).toBe(THREADED_START_MS);
   });
 });

@@ -9,6 +9,7 @@ import { initBackend } from '../../src/core/backend';
 import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
+import { instantiate, isSharedMemory } from '../../src/core/wasm-kernels';
 import { Trainer } from '../../src/core/train/trainer';
 import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { randomExamples, tinyConfig, tinyModel } from '../helpers/tiny';
@@ -350,5 +351,58 @@ describe('training on wasm through every kernel of ours', () => {
     expect(h.steps[199].loss).toBeLessThan(h.steps[0].loss);
     lora?.dispose();
     model.dispose();
+  });
+});
+
+describe('our module on the threaded build’s shared memory (src/wasm-threads.ts in the page)', () => {
+  it('picks the build that imports that kind of memory, and both builds compute the same bits', () => {
+    const plain = new WebAssembly.Memory({ initial: 32, maximum: 256 });
+    const shared = new WebAssembly.Memory({ initial: 32, maximum: 256, shared: true });
+    expect(isSharedMemory(plain)).toBe(false);
+    expect(isSharedMemory(shared)).toBe(true);
+    const a = instantiate(plain);
+    const b = instantiate(shared);
+    expect(a).not.toBeNull();
+    expect(b).not.toBeNull();
+    // the same inputs at the same offsets in both memories: LayerNorm, GELU and a skinny matmul, forward
+    const N = 37;
+    const C = 28; // the LayerNorm kernel wants rows of a multiple of 4 (the model's widths are)
+    const x = rand([N, C], 11).data;
+    const g = rand([C], 12).data;
+    const bias = rand([C], 13).data;
+    const w = rand([C, 3], 14).data;
+    const at = { x: 0, g: 4 * N * C, b: 4 * (N * C + C), y: 4 * (N * C + 2 * C) } as const;
+    const statsAt = at.y + 4 * N * C;
+    const geluAt = statsAt + 4 * 2 * N;
+    const wAt = geluAt + 4 * N * C;
+    const mmAt = wAt + 4 * C * 3;
+    const outputs: Float32Array[][] = [];
+    for (const [mem, k] of [
+      [plain, a!],
+      [shared, b!],
+    ] as const) {
+      const f = new Float32Array(mem.buffer);
+      f.set(x, at.x / 4);
+      f.set(g, at.g / 4);
+      f.set(bias, at.b / 4);
+      f.set(w, wAt / 4);
+      k.ln_fwd(at.x, at.g, at.b, at.y, statsAt, N, C, 1e-5);
+      k.gelu_fwd(at.x, geluAt, N * C);
+      k.mm_skinny(at.x, wAt, mmAt, N, C, 3, 0);
+      outputs.push([
+        f.slice(at.y / 4, at.y / 4 + N * C),
+        f.slice(geluAt / 4, geluAt / 4 + N * C),
+        f.slice(mmAt / 4, mmAt / 4 + N * 3),
+      ]);
+    }
+    for (let i = 0; i < 3; i++) expect(Array.from(outputs[1][i])).toEqual(Array.from(outputs[0][i]));
+    // and the numbers are right: row 0 of the LayerNorm has mean 0 before its gain (checked against plain JS)
+    const row = Array.from(x.slice(0, C));
+    const mean = row.reduce((s, v) => s + v, 0) / C;
+    const sd = Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / C + 1e-5);
+    for (let j = 0; j < C; j++) expect(outputs[0][0][j]).toBeCloseTo(((row[j] - mean) / sd) * g[j] + bias[j], 4);
+    let dot = 0;
+    for (let j = 0; j < C; j++) dot += row[j] * w[j * 3];
+    expect(outputs[0][2][0]).toBeCloseTo(dot, 4);
   });
 });

@@ -5,9 +5,9 @@
 import type { BackendReport } from '../../core/backend';
 import type { Backend, RunConfig } from '../../core/config';
 import { explainEngineError } from '../../core/engine-errors';
-import { BUILT_IN_MODELS, isBuiltInModel } from '../../core/rules';
+import { BUILT_IN_MODELS, defaultWasmThreads, isBuiltInModel } from '../../core/rules';
 import type { Capabilities, DatasetInfo, LessonInfo, TrainerState } from '../../protocol';
-import { TrainerClient } from '../trainer-client';
+import { TrainerClient, threadedStartMs, threadsAsked } from '../trainer-client';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed' | 'dead';
 
@@ -29,6 +29,9 @@ export class Engine {
   /** Models imported into this worker (they go with it: a restarted engine has none). */
   readonly imported = $derived(this.state.imported);
   error = $state<string | null>(null); // why the engine failed to start, or why the worker died
+  /** Set when a start with wasm threads took too long and the engine was restarted on one thread. */
+  threadNote = $state<string | null>(null);
+  private oneThread = false; // after such a restart, every later start in this tab stays on one thread
 
   /** The base-model picker's choices: built-in, then imported. */
   readonly modelOptions: readonly (readonly [string, string])[] = $derived([
@@ -60,8 +63,28 @@ export class Engine {
       this.onDeath(message);
     });
     this.client = client;
+    const search = globalThis.location?.search ?? '';
+    const threads = this.oneThread
+      ? 1
+      : (threadsAsked(search) ?? defaultWasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1));
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const { report, capabilities, state } = await client.init(pref);
+      // a threaded start that never finishes (pthreads that cannot start in some browser) must not leave the page
+      // "starting" forever: past the limit the engine restarts on the single-threaded build
+      const init = client.init(pref, threads);
+      const limit =
+        threads > 1
+          ? new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), threadedStartMs(search))))
+          : null;
+      const first = await (limit ? Promise.race([init, limit]) : init);
+      if (first === 'late') {
+        if (this.client !== client) return;
+        init.catch(() => undefined);
+        this.oneThread = true;
+        this.threadNote = `The engine did not start on ${threads} wasm threads within ${Math.round(threadedStartMs(search) / 1000)} s, so it was restarted on one thread.`;
+        return this.start(pref);
+      }
+      const { report, capabilities, state } = first;
       if (this.client !== client) return;
       this.report = report;
       this.state = state;
@@ -75,6 +98,8 @@ export class Engine {
         this.status = 'failed';
         this.error = (e as Error).message;
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
