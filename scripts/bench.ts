@@ -62,6 +62,16 @@ function torchRow(size: string, method: string, threads = 1): TorchRow | undefin
   }
   return torchCache.get(key);
 }
+/** Puts PyTorch's figures and the ratios on one of our rows (the CPU-time ratio where our CPU time was measured). */
+function besideTorch(row: Row, pt: TorchRow) {
+  Object.assign(row, {
+    torchMsPerStep: pt.msPerStep,
+    torchTokensPerSec: pt.tokensPerSec,
+    torchCpuMsPerStep: pt.cpuMsPerStep,
+    ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3),
+    cpuRatio: row.cpuMsPerStep ? +(pt.cpuMsPerStep / row.cpuMsPerStep).toFixed(3) : undefined,
+  });
+}
 const cpuClock = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -78,14 +88,7 @@ for (const b of backends) {
       const steps = b === 'cpu' ? Math.min(STEPS, 4) : STEPS; // cpu is ~30x slower; fewer steps
       const row: Row = await benchRow(size, method, steps, rep.embedMode, cpuClock);
       const pt = hasTorch ? torchRow(size, method) : undefined;
-      if (pt)
-        Object.assign(row, {
-          torchMsPerStep: pt.msPerStep,
-          torchTokensPerSec: pt.tokensPerSec,
-          torchCpuMsPerStep: pt.cpuMsPerStep,
-          ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3),
-          cpuRatio: +(pt.cpuMsPerStep / row.cpuMsPerStep!).toFixed(3),
-        });
+      if (pt) besideTorch(row, pt);
       rows.push(row);
       if (!json)
         console.error(
@@ -106,13 +109,7 @@ if (argv.includes('--browser')) {
   for (const row of got.rows as Row[]) {
     const threads = /^wasm, (\d+) thread/.exec(row.backend)?.[1];
     const pt = hasTorch && threads ? torchRow(row.size, row.method, Number(threads)) : undefined;
-    if (pt)
-      Object.assign(row, {
-        torchMsPerStep: pt.msPerStep,
-        torchTokensPerSec: pt.tokensPerSec,
-        torchCpuMsPerStep: pt.cpuMsPerStep,
-        ratio: +(row.tokensPerSec / pt.tokensPerSec).toFixed(3),
-      });
+    if (pt) besideTorch(row, pt);
   }
   rows.push(...got.rows);
   failures.push(...got.failures);

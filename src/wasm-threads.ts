@@ -10,7 +10,7 @@
 // Threads need cross-origin isolation (SharedArrayBuffer): the page's COOP/COEP headers give it (vite.config.ts).
 
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as threadedModule from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 import threadedSource from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 
@@ -44,13 +44,4 @@ export function configureWasmThreads(count: number): WasmThreads {
     Object.defineProperty(globalThis.navigator, 'hardwareConcurrency', { value: 2 * count, configurable: true });
   setThreadsCount(count);
   return { threads: count };
-}
-
-/** Threads the started wasm backend really runs (1 on the single-threaded build). */
-export function wasmThreadsInUse(): number {
-  try {
-    return tf.getBackend() === 'wasm' ? getThreadsCount() : 1;
-  } catch {
-    return 1;
-  }
 }

@@ -6,7 +6,7 @@ import { initBackend } from '../core/backend';
 import { benchRow, type BenchRow } from '../core/bench';
 import type { Backend } from '../core/config';
 import { wasmPaths } from '../wasm-paths';
-import { configureWasmThreads, wasmThreadsInUse } from '../wasm-threads';
+import { configureWasmThreads } from '../wasm-threads';
 
 export interface BenchRequest {
   backends: Backend[];
@@ -28,7 +28,8 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
         failures.push(`${b}: ${report.attempts.find((a) => a.backend === b)?.reason ?? 'not started'}`);
         continue;
       }
-      const label = b === 'wasm' ? `wasm, ${wasmThreadsInUse()} thread${wasmThreadsInUse() === 1 ? '' : 's'}` : b;
+      const n = report.wasmThreads ?? 1;
+      const label = b === 'wasm' ? `wasm, ${n} thread${n === 1 ? '' : 's'}` : b;
       for (const size of sizes)
         for (const method of ['lora', 'full'] as const)
           rows.push({ ...(await benchRow(size, method, steps, report.embedMode)), backend: label });

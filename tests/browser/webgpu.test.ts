@@ -59,6 +59,15 @@ async function storedLosses(page: Page): Promise<number[]> {
   );
 }
 
+/** Every step's loss within LOSS_TOLERANCE (relative) of the reference run's. */
+function expectAgrees(losses: number[], reference: number[], refName: string) {
+  for (let i = 0; i < 10; i++)
+    expect(
+      Math.abs(losses[i] - reference[i]) / reference[i],
+      `step ${i + 1}: ${losses[i]} vs ${refName} ${reference[i]}`,
+    ).toBeLessThan(LOSS_TOLERANCE);
+}
+
 async function trainOn(
   backend: string,
   query = '',
@@ -103,11 +112,7 @@ describe('the shipped model, batch 16 × 128 tokens, 10 steps', () => {
       const line = (await page.textContent('[data-backend=wasm]')) ?? '';
       expect(line).toMatch(/running on 2 CPU threads/);
       expect(line).not.toContain('fused kernels could not start');
-      for (let i = 0; i < 10; i++)
-        expect(
-          Math.abs(losses[i] - reference[i]) / reference[i],
-          `step ${i + 1}: ${losses[i]} vs one thread ${reference[i]}`,
-        ).toBeLessThan(LOSS_TOLERANCE);
+      expectAgrees(losses, reference, 'one thread');
       expect(errors).toEqual([]);
       expect(await cspViolations(page)).toEqual([]);
       await context.close();
@@ -136,13 +141,8 @@ describe('the shipped model, batch 16 × 128 tokens, 10 steps', () => {
     async (backend) => {
       expect(reference.length).toBe(10);
       const { losses, page, context, errors } = await trainOn(backend);
-      for (let i = 0; i < 10; i++) {
-        expect(losses[i], `step ${i + 1}`).toBeGreaterThan(0);
-        expect(
-          Math.abs(losses[i] - reference[i]) / reference[i],
-          `step ${i + 1}: ${losses[i]} vs wasm ${reference[i]}`,
-        ).toBeLessThan(LOSS_TOLERANCE);
-      }
+      for (let i = 0; i < 10; i++) expect(losses[i], `step ${i + 1}`).toBeGreaterThan(0);
+      expectAgrees(losses, reference, 'wasm');
       expect(errors).toEqual([]);
       expect(await cspViolations(page)).toEqual([]);
       await context.close();

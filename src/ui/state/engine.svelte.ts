@@ -67,21 +67,20 @@ export class Engine {
     const threads = this.oneThread
       ? 1
       : (threadsAsked(search) ?? defaultWasmThreads(globalThis.navigator?.hardwareConcurrency ?? 1));
+    const limitMs = threadedStartMs(search);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       // a threaded start that never finishes (pthreads that cannot start in some browser) must not leave the page
       // "starting" forever: past the limit the engine restarts on the single-threaded build
       const init = client.init(pref, threads);
       const limit =
-        threads > 1
-          ? new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), threadedStartMs(search))))
-          : null;
+        threads > 1 ? new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), limitMs))) : null;
       const first = await (limit ? Promise.race([init, limit]) : init);
       if (first === 'late') {
         if (this.client !== client) return;
         init.catch(() => undefined);
         this.oneThread = true;
-        this.threadNote = `The engine did not start on ${threads} wasm threads within ${Math.round(threadedStartMs(search) / 1000)} s, so it was restarted on one thread.`;
+        this.threadNote = `The engine did not start on ${threads} wasm threads within ${Math.round(limitMs / 1000)} s, so it was restarted on one thread.`;
         return this.start(pref);
       }
       const { report, capabilities, state } = first;
