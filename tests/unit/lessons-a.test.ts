@@ -21,10 +21,10 @@ describe('lessons 1-5, trained on the shipped model', () => {
     expect(fix.metrics.gain).toBeGreaterThan(pitfall.metrics.gain + 0.3);
   });
 
-  it('3 no validation split: training loss flatters the model; a validation split out of the same 64 records estimates held-out loss', async () => {
+  it('3 no validation split: training loss flatters the model; a validation split out of the same 96 records estimates held-out loss', async () => {
     const { pitfall, fix } = await pitfallAndFix('no-validation', 'validation-split');
-    expect(pitfall.metrics.trainRecords).toBe(64);
-    expect(fix.metrics.trainRecords + fix.metrics.valRecords).toBe(64); // validation is paid for with training records
+    expect(pitfall.metrics.trainRecords).toBe(96);
+    expect(fix.metrics.trainRecords + fix.metrics.valRecords).toBe(96); // validation is paid for with training records
     expect(pitfall.showsPitfall).toBe(true);
     expect(pitfall.metrics.estimateError).toBeGreaterThan(0.2);
     expect(fix.metrics.estimateError).toBeLessThan(0.2); // what the diagnosis calls telling the truth
