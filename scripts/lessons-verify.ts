@@ -3,8 +3,9 @@
 // time per run. A fix "helps" on a seed when its diagnosis no longer shows the pitfall that the pitfall's run of
 // the same seed shows. Real runs on the wasm backend, nothing scripted:
 //   npm run lessons:verify -- [--lesson ID[,ID...]] [--seeds 1,2,3] [--write] [--override JSON] [--variant ID[,ID...]]
-// --write merges the results into docs/lessons-verify.json (by lesson) and rewrites the table in docs/LESSONS.md
-// between its lessons:verify markers from every lesson recorded there, so parts can be run one at a time.
+// --write merges the results into docs/lessons-verify.json (by lesson) and rewrites two tables in docs/LESSONS.md
+// from every lesson recorded there, so parts can be run one at a time: the per-seed figures (between its
+// lessons:verify markers) and each variant's diagnosis on its first seed (lessons:verify:text).
 
 import * as fs from 'node:fs';
 import { diskLoader } from '../src/core/assets';
@@ -47,6 +48,8 @@ const JSON_FILE = 'docs/lessons-verify.json';
 const DOC = 'docs/LESSONS.md';
 const BEGIN = '<!-- lessons:verify -->';
 const END = '<!-- /lessons:verify -->';
+const TEXT_BEGIN = '<!-- lessons:verify:text -->';
+const TEXT_END = '<!-- /lessons:verify:text -->';
 
 /** One variant on one seed, as its diagnosis measured it. */
 interface SeedRun {
@@ -105,6 +108,23 @@ function rows(l: LessonRuns): string[] {
   });
 }
 
+/** Markdown rows for one lesson: each variant's diagnosis on its first seed, as the page prints it. */
+function textRows(l: LessonRuns): string[] {
+  return l.variants.map((v) => {
+    const r = v.runs[0];
+    const cell = (t: string) => t.replace(/\|/g, '\\|');
+    return `| ${l.number} | ${cell(v.label)} | ${r.seed} | ${r.showsPitfall ? 'yes' : 'no'} | ${cell(r.text)} |`;
+  });
+}
+
+/** doc with the text between begin and end markers replaced by body. */
+function between(doc: string, begin: string, end: string, body: string): string {
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${DOC} has no ${begin} … ${end} section to write the table into`);
+  return `${doc.slice(0, a + begin.length)}\n${body}\n${doc.slice(b)}`;
+}
+
 const HEADER = [
   '| # | variant | seeds | pitfall shows / fix helps, per seed | figures the diagnosis quotes (mean ± s.d. over seeds) | s per run |',
   '| --- | --- | --- | --- | --- | --- |',
@@ -152,12 +172,16 @@ if (write) {
   fs.writeFileSync(JSON_FILE, JSON.stringify(stored, null, 1) + '\n');
   const all = Object.values(stored).sort((a, b) => a.number - b.number);
   const table = [...HEADER, ...all.flatMap(rows)].join('\n');
-  const doc = fs.readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(BEGIN);
-  const b = doc.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`${DOC} has no ${BEGIN} … ${END} section to write the table into`);
+  const texts = [
+    '| # | variant | seed | shows the pitfall | diagnosis, as the page prints it |',
+    '| --- | --- | --- | --- | --- |',
+    ...all.flatMap(textRows),
+  ].join('\n');
   const dates = [...new Set(all.map((l) => l.date))].join(', ');
   const note = `Lessons measured: ${all.map((l) => l.number).join(', ')} (on ${dates}; seeds per run in the table).`;
-  fs.writeFileSync(DOC, `${doc.slice(0, a + BEGIN.length)}\n${note}\n\n${table}\n${doc.slice(b)}`);
+  let doc = fs.readFileSync(DOC, 'utf8');
+  doc = between(doc, BEGIN, END, `${note}\n\n${table}`);
+  doc = between(doc, TEXT_BEGIN, TEXT_END, texts);
+  fs.writeFileSync(DOC, doc);
   console.error(`wrote ${JSON_FILE} and the table in ${DOC}`);
 }

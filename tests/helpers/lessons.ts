@@ -3,6 +3,7 @@
 import { diskLoader } from '../../src/core/assets';
 import { lessonById } from '../../src/core/lessons/index';
 import { runLesson } from '../../src/core/lessons/runner';
+import { expect } from 'vitest';
 import type { Diagnosis } from '../../src/core/lessons/types';
 import { Session } from '../../src/core/session';
 
@@ -17,19 +18,49 @@ export async function lessonSession(): Promise<Session> {
   return session;
 }
 
+/** A diagnosis is prose for a learner: no code identifier (camelCase) in it (the separator "\nA: " is not one). */
+function prose(d: Diagnosis): Diagnosis {
+  expect(d.text).not.toMatch(/(?<![\\\w])[a-z]+[A-Z]\w*/);
+  return d;
+}
+
+// each lesson's pitfall is trained once per test file: the tests of its other fixes compare against the same run
+const pitfalls = new Map<string, Promise<Diagnosis>>();
+
+/** The lesson's pitfall diagnosis, trained on first use. */
+export function pitfallOf(id: string): Promise<Diagnosis> {
+  let p = pitfalls.get(id);
+  if (!p) {
+    p = lessonSession().then(async (s) => prose((await runLesson(s, lessonById(id), 'pitfall')).diagnosis));
+    pitfalls.set(id, p);
+  }
+  return p;
+}
+
 /** Pitfall and fix diagnoses; their metrics are what the lesson measured on real training runs. */
 export async function pitfallAndFix(id: string, fixId?: string): Promise<{ pitfall: Diagnosis; fix: Diagnosis }> {
   const s = await lessonSession();
   const lesson = lessonById(id);
-  const pitfall = (await runLesson(s, lesson, 'pitfall')).diagnosis;
-  const fix = (await runLesson(s, lesson, fixId ?? lesson.fixes[0].id)).diagnosis;
+  const pitfall = await pitfallOf(id);
+  const fix = prose((await runLesson(s, lesson, fixId ?? lesson.fixes[0].id)).diagnosis);
   console.log(`${id}\n  pitfall: ${pitfall.text}\n  fix:     ${fix.text}`);
   return { pitfall, fix };
 }
 
+/**
+ * Rows for \`it.each\`: every fix of each lesson named, less those its own test trains (by id), so that every
+ * variant the page offers is trained by some test.
+ */
+export const otherFixes = (tested: Record<string, string[]>) =>
+  Object.entries(tested).flatMap(([lesson, ids]) =>
+    lessonById(lesson)
+      .fixes.filter((f) => !ids.includes(f.id))
+      .map((f) => ({ lesson, fix: f.id, label: f.label })),
+  );
+
 /** One more variant's diagnosis, run on the shared session (for a lesson whose pitfall a test already ran). */
 export async function variantDiagnosis(id: string, variantId: string): Promise<Diagnosis> {
-  const d = (await runLesson(await lessonSession(), lessonById(id), variantId)).diagnosis;
+  const d = prose((await runLesson(await lessonSession(), lessonById(id), variantId)).diagnosis);
   console.log(`${id} / ${variantId}: ${d.text}`);
   return d;
 }

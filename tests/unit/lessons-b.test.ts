@@ -1,7 +1,7 @@
 // Lessons 6-9 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
 
 import { describe, expect, it } from 'vitest';
-import { SMALL_WORLD_TIMEOUT, pitfallAndFix } from '../helpers/lessons';
+import { SMALL_WORLD_TIMEOUT, otherFixes, pitfallAndFix, pitfallOf, variantDiagnosis } from '../helpers/lessons';
 
 describe('lessons 6-9, trained on the shipped model', () => {
   it('6 noisy labels: flipped labels cost accuracy, and the loss table surfaces them', async () => {
@@ -41,3 +41,27 @@ describe('lessons 6-9, trained on the shipped model', () => {
     expect(fix.metrics.cleanStops).toBeGreaterThan(0.5);
   });
 });
+
+// The other fixes the page offers, each against the pitfall run above (same file, same seed): its diagnosis no
+// longer shows the pitfall, by the line the lesson states (docs/LESSONS.md has each on three seeds).
+describe('lessons 6-9, every other fix', () => {
+  it.each(otherFixes({ 'noisy-labels': ['clean-labels'], poisoning: ['audit'], separators: ['one-format'] }))(
+    '$lesson: $label',
+    async ({ lesson, fix }) => {
+      expect((await pitfallOf(lesson)).showsPitfall).toBe(true);
+      expect((await variantDiagnosis(lesson, fix)).showsPitfall).toBe(false);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
+});
+
+// Lesson 9's patches are offered as patches: the explanation says they limit the damage without teaching the model
+// to stop, so what is asserted is that they shorten the rambling answers.
+it.each(['stop-sequence', 'max-tokens'])(
+  '9 no end-of-sequence marker, %s: shorter answers than the pitfall',
+  async (id) => {
+    const pitfall = await pitfallOf('no-eos');
+    const patch = await variantDiagnosis('no-eos', id);
+    expect(patch.metrics.answerChars).toBeLessThan(pitfall.metrics.answerChars);
+  },
+);

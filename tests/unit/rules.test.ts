@@ -21,7 +21,7 @@ describe('lesson variants', () => {
 
   it('lists the pitfall first, then the fixes, and finds each by id', () => {
     expect(variantsOf(lesson).map((v) => v.id)).toEqual(['pitfall', ...lesson.fixes.map((f) => f.id)]);
-    expect(variantOf(lesson, 'weight-decay')).toBe(lesson.fixes.find((f) => f.id === 'weight-decay'));
+    expect(variantOf(lesson, 'more-data')).toBe(lesson.fixes.find((f) => f.id === 'more-data'));
     expect(() => variantOf(lesson, 'nope')).toThrow(
       /lesson "overfitting" has no variant "nope"; choose one of pitfall, early-stopping/,
     );
@@ -30,9 +30,9 @@ describe('lesson variants', () => {
   });
 
   it("a variant's config is the defaults, then the lesson's base, then the variant's, then the caller's", () => {
-    const c = lessonConfig(lesson, 'weight-decay', { lora: { rank: 2 } });
-    expect(c.train.weightDecay).toBe(3); // the variant's
-    expect(c.data.maxRecords).toBe(24); // the lesson's base
+    const c = lessonConfig(lesson, 'more-data', { lora: { rank: 2 } });
+    expect(c.data.maxRecords).toBe(0); // the variant's over the base's 24
+    expect(c.train.maxSteps).toBe(120); // the lesson's base
     expect(c.lora.rank).toBe(2); // the caller's over the base's 16
     expect(c.train.optimizer).toBe('adamw'); // the defaults
   });

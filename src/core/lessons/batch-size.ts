@@ -3,7 +3,7 @@
 // on the validation split, measured every 16 examples in every variant: one example's training loss is noisy at
 // any learning rate, so its zig-zag says nothing about the updates.
 
-import { baseLossOn, currentRun, lossOn, num, pct, valEvals } from './measure';
+import { baseLossOn, currentRun, giveBack, lossOn, num, pct, valEvals } from './measure';
 import type { Lesson } from './types';
 import type { RunHistory } from '../train/types';
 
@@ -12,15 +12,8 @@ const EVERY = 16; // examples between evaluations, in every variant
 
 /** Validation loss from the base model's through every evaluation: how often it rose, and what it gave back. */
 function wander(h: RunHistory, baseValLoss: number): { setbacks: number; evals: number; giveBack: number } {
-  const v = [baseValLoss, ...valEvals(h).map((e) => e.valLoss)];
-  const moves = v.slice(1).map((x, i) => x - v[i]);
-  const rises = moves.filter((d) => d > 0);
-  const falls = moves.filter((d) => d < 0).reduce((a, d) => a - d, 0);
-  return {
-    setbacks: rises.length,
-    evals: moves.length,
-    giveBack: falls > 0 ? rises.reduce((a, d) => a + d, 0) / falls : NaN,
-  };
+  const w = giveBack([baseValLoss, ...valEvals(h).map((e) => e.valLoss)]);
+  return { setbacks: w.ups, evals: w.moves, giveBack: w.giveBack };
 }
 
 export const batchSize: Lesson = {

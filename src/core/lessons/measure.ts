@@ -138,6 +138,17 @@ export function std(xs: number[]): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
+/**
+ * A curve's moves from each value to the next: how many went up, of how many, and what the rises gave back of the
+ * falls (rises summed ÷ falls summed; 0 for a curve that only falls, over 1 for one that ends higher than it began).
+ */
+export function giveBack(values: number[]): { ups: number; moves: number; giveBack: number } {
+  const moves = values.slice(1).map((x, i) => x - values[i]);
+  const rises = moves.filter((d) => d > 0).reduce((a, d) => a + d, 0);
+  const falls = moves.filter((d) => d < 0).reduce((a, d) => a - d, 0);
+  return { ups: moves.filter((d) => d > 0).length, moves: moves.length, giveBack: falls > 0 ? rises / falls : NaN };
+}
+
 /** Fraction of items that pass. */
 export const rate = <T>(xs: T[], ok: (x: T) => boolean) => (xs.length > 0 ? xs.filter(ok).length / xs.length : NaN);
 
