@@ -73,6 +73,8 @@ try {
 console.log('| # | variant | model | s in the page (wasm) | shows the pitfall |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows)
-  console.log(`| ${r.lesson} | ${r.label} | ${r.model} | ${r.seconds} | ${r.showsPitfall ? 'yes' : 'no'} |`);
+  console.log(
+    `| ${r.lesson} | ${r.label} | ${r.model} | ${r.seconds} | ${r.showsPitfall === null ? 'no diagnosis' : r.showsPitfall ? 'yes' : 'no'} |`,
+  );
 const out = value('json');
 if (out) fs.writeFileSync(out, JSON.stringify(rows, null, 1) + '\n');

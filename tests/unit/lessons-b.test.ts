@@ -1,7 +1,7 @@
 // Lessons 6-9 trained for real: the pitfall appears and the fix helps, on the numbers each diagnosis quotes.
 
 import { describe, expect, it } from 'vitest';
-import { SMALL_WORLD_TIMEOUT, otherFixes, pitfallAndFix, pitfallOf, variantDiagnosis } from '../helpers/lessons';
+import { everyOtherFix, pitfallAndFix, pitfallOf, SMALL_WORLD_TIMEOUT, variantDiagnosis } from '../helpers/lessons';
 
 describe('lessons 6-9, trained on the shipped model', () => {
   it('6 noisy labels: flipped labels cost accuracy, and the loss table surfaces them', async () => {
@@ -42,17 +42,10 @@ describe('lessons 6-9, trained on the shipped model', () => {
   });
 });
 
-// The other fixes the page offers, each against the pitfall run above (same file, same seed): its diagnosis no
-// longer shows the pitfall, by the line the lesson states (docs/LESSONS.md has each on three seeds).
-describe('lessons 6-9, every other fix', () => {
-  it.each(otherFixes({ 'noisy-labels': ['clean-labels'], poisoning: ['audit'], separators: ['one-format'] }))(
-    '$lesson: $label',
-    async ({ lesson, fix }) => {
-      expect((await pitfallOf(lesson)).showsPitfall).toBe(true);
-      expect((await variantDiagnosis(lesson, fix)).showsPitfall).toBe(false);
-    },
-    SMALL_WORLD_TIMEOUT,
-  );
+everyOtherFix('lessons 6-9, every other fix', {
+  'noisy-labels': ['clean-labels'],
+  poisoning: ['audit'],
+  separators: ['one-format'],
 });
 
 // Lesson 9's patches are offered as patches: the explanation says they limit the damage without teaching the model

@@ -1,7 +1,7 @@
 // Lesson 4: a learning rate ten times too high. Each update overshoots, so the loss stops falling early and
 // bounces at a high level; a sane rate, or warmup with a decaying schedule, lets it settle.
 
-import { baseLossOn, currentRun, lossOn, num, pct, valEvals } from './measure';
+import { baseLossOn, currentRun, giveBack, lossOn, num, pct, valEvals } from './measure';
 import type { Lesson } from './types';
 import type { RunHistory } from '../train/types';
 
@@ -13,11 +13,9 @@ import type { RunHistory } from '../train/types';
  */
 function lateRises(h: RunHistory, baseValLoss: number) {
   const v = valEvals(h).map((e) => e.valLoss);
-  const late = v.slice(Math.max(0, Math.floor(v.length / 2) - 1));
-  const moves = late.slice(1).map((x, i) => x - late[i]);
+  const late = giveBack(v.slice(Math.max(0, Math.floor(v.length / 2) - 1)));
   const gained = baseValLoss - Math.min(...v);
-  const risen = moves.filter((d) => d > 0).reduce((a, d) => a + d, 0);
-  return { ups: moves.filter((d) => d > 0).length, moves: moves.length, share: gained > 0 ? risen / gained : NaN };
+  return { ups: late.ups, moves: late.moves, share: gained > 0 ? late.rises / gained : NaN };
 }
 
 export const learningRate: Lesson = {

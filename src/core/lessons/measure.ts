@@ -139,14 +139,19 @@ export function std(xs: number[]): number {
 }
 
 /**
- * A curve's moves from each value to the next: how many went up, of how many, and what the rises gave back of the
- * falls (rises summed ÷ falls summed; 0 for a curve that only falls, over 1 for one that ends higher than it began).
+ * A curve's moves from each value to the next: how many went up, of how many, how far the rises added up, and what
+ * they gave back of the falls (rises summed ÷ falls summed; 0 for a curve that only falls, over 1 for one that ends higher than it began).
  */
-export function giveBack(values: number[]): { ups: number; moves: number; giveBack: number } {
+export function giveBack(values: number[]): { ups: number; moves: number; rises: number; giveBack: number } {
   const moves = values.slice(1).map((x, i) => x - values[i]);
   const rises = moves.filter((d) => d > 0).reduce((a, d) => a + d, 0);
   const falls = moves.filter((d) => d < 0).reduce((a, d) => a - d, 0);
-  return { ups: moves.filter((d) => d > 0).length, moves: moves.length, giveBack: falls > 0 ? rises / falls : NaN };
+  return {
+    ups: moves.filter((d) => d > 0).length,
+    moves: moves.length,
+    rises,
+    giveBack: falls > 0 ? rises / falls : NaN,
+  };
 }
 
 /** Fraction of items that pass. */
