@@ -1148,3 +1148,49 @@ for (const w of written) console.log(`${w.file.padEnd(34)} ${String(w.bytes).pad
 console.log(
   `held-out: ${sharedSentences}/${heldSentences.length} sentences and ${sharedLines}/${heldLines.length} lines shared with train; ${heldout.droppedSentences} sentences dropped`,
 );
+
+// ---------------------------------------------------------------- more pretraining text (not shipped) ----------
+// `--extra CHARS --extra-out FILE`: further training documents drawn with their own seed, for a longer pretraining
+// than the shipped train.txt can feed without repeating itself. Everything above is written unchanged. A document is
+// kept only on the training side of the hash, and only if none of its sentences occurs in heldout.txt, so the
+// held-out text stays unseen by the whole pretraining text.
+const extraAt = process.argv.indexOf('--extra');
+if (extraAt > 0) {
+  const chars = Number(process.argv[extraAt + 1]);
+  const outAt = process.argv.indexOf('--extra-out');
+  if (!(chars > 0) || outAt < 0) throw new Error('--extra CHARS needs a positive count and --extra-out FILE');
+  const held = new Set(heldSentences);
+  // `--qa-share S`: the share of QA documents in the extra text (default: the same mix as train.txt)
+  const qaAt = process.argv.indexOf('--qa-share');
+  const qaShare = qaAt > 0 ? Number(process.argv[qaAt + 1]) : 0;
+  const qaWeight = MAKERS.find(([m]) => m === qaDoc)![1];
+  const drawExtra = (): Doc => {
+    if (!qaShare) return drawDoc();
+    if (r.next() < qaShare) return qaDoc();
+    let u = r.next() * (1 - qaWeight);
+    for (const [make, w] of MAKERS) if (make !== qaDoc && (u -= w) < 0) return make();
+    return MAKERS[0][0]();
+  };
+  r = new Rng(101);
+  const docs: string[] = [];
+  let n = 0,
+    skipped = 0;
+  while (n < chars) {
+    const d = drawExtra();
+    if (isHeldOutKey(d.key)) continue;
+    if (splitSentences(d.text).some((s) => held.has(s))) {
+      skipped++;
+      continue;
+    }
+    docs.push(d.text);
+    n += d.text.length + 2;
+  }
+  const text = docs.join('\n\n');
+  if (!ALLOWED.test(text)) throw new Error('extra text: character outside ASCII 32..126 and \\n');
+  // qaDoc already skips qa-context's contexts; checked again on sentences (a Set, not 600 scans of the text)
+  const sentences = new Set(docs.flatMap(splitSentences).map((s) => s.replace(/^Question: /, '')));
+  const seenQa = qaContext.filter((x) => sentences.has(x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1))).length;
+  if (seenQa > 0) throw new Error(`${seenQa} qa-context contexts occur in the extra text`);
+  writeFileSync(process.argv[outAt + 1], text);
+  console.log(`extra: ${text.length} characters, ${docs.length} documents (${skipped} skipped for a held-out sentence)`);
+}

@@ -7,16 +7,21 @@ under Hugging Face GPT-2 names in model.safetensors. Seeded; resumable from --ck
 
   npm run model:torch -- [--steps 4500] [--out DIR] [--force]    (Debian's /usr/bin/python3 with python3-torch)
 
+On a CUDA machine (--device cuda) it trains the same model with a larger batch (--batch), on the shipped train.txt
+plus the further text of `make-corpus-v2.ts --extra` (--extra FILE), for a fixed number of steps or as many as fit a
+time budget (--budget-min: the steps are fixed from the speed of steps 101-300, and recorded). Attention there uses
+PyTorch's fused causal kernel and matrix products may use TF32; the golden logits are always computed on the CPU in
+full float32 from the final weights.
+
 It refuses to overwrite an existing public/models/small-world/ unless --force (or an explicit --out) is given.
 Besides the model it writes tests/fixtures/small-world-golden.json: logits of the saved weights for a fixed
 input, which tests/unit/small-world.test.ts checks our engine against.
 """
 import argparse, json, math, os, struct, sys, time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-
-torch.set_num_threads(1)  # 2 threads were slower than 1 on these 2-core machines
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "small-world"
@@ -36,13 +41,22 @@ def encode(text):
 
 
 def document_stream(text):
-    """Documents (separated by blank lines) joined by <eos>: doc <eos> doc <eos> ... Returns ids and doc starts."""
-    ids, starts = [], []
-    for doc in text.split("\n\n"):
-        starts.append(len(ids))
-        ids.extend(encode(doc))
-        ids.append(EOS)
-    return torch.tensor(ids, dtype=torch.long), starts
+    """Documents (separated by blank lines) joined by <eos>: doc <eos> doc <eos> ... Returns ids and doc starts.
+    (Vectorised: each blank line, the two characters "\n\n", becomes one <eos>, and one <eos> closes the text.)"""
+    table = np.full(256, UNK, dtype=np.int64)
+    for ch, i in TO_ID.items():
+        table[ord(ch)] = i
+    raw = np.frombuffer(text.encode("latin-1", "replace"), dtype=np.uint8)
+    ids = table[raw]
+    nl = raw == 10
+    sep = np.flatnonzero(nl[:-1] & nl[1:])  # first "\n" of each blank line (the corpus never holds three in a row)
+    ids[sep] = EOS
+    keep = np.ones(len(ids), dtype=bool)
+    keep[sep + 1] = False
+    ids = np.append(ids[keep], EOS)
+    eos_at = np.flatnonzero(ids == EOS)
+    starts = np.concatenate([[0], eos_at[:-1] + 1])
+    return torch.from_numpy(ids), starts.tolist()
 
 
 # ---------------------------------------------------------------- model (src/core/model/gpt.ts) --------------
@@ -82,15 +96,18 @@ def forward(p, a, ids):
     C, nh = a["nEmbd"], a["nHead"]
     hd = C // nh
     x = p["wte.weight"][ids] + p["wpe.weight"][:T]  # [B, T, C]
-    mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+    mask = torch.triu(torch.full((T, T), float("-inf"), device=ids.device), diagonal=1)
     ln = lambda t, n: F.layer_norm(t, (C,), p[n + ".weight"], p[n + ".bias"], a["layerNormEps"])
     for i in range(a["nLayer"]):
         h = f"h.{i}."
         x1 = ln(x, h + "ln_1")
         qkv = x1 @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]  # [B, T, 3C]
         q, k, v = (t.view(B, T, nh, hd).transpose(1, 2) for t in qkv.split(C, dim=2))  # [B, nh, T, hd]
-        att = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1)  # [B, nh, T, T]
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        if ids.is_cuda:  # the same softmax(q k^T / sqrt(hd) + causal mask) v, fused
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        else:
+            att = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1)  # [B, nh, T, T]
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
         x = x + y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
         x2 = ln(x, h + "ln_2")
         x = x + gelu(x2 @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"]) @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
@@ -146,12 +163,25 @@ def batch_at(step, ids, starts, T):
     return b[:, :-1], b[:, 1:]
 
 
+def batch_vectorised(step, ids, starts_t, T, batch):
+    """The same mix as batch_at (half the windows at a document's start), drawn in one go: for the large batches
+    of a GPU run, where one Python call per row would cost more than the step."""
+    g = torch.Generator().manual_seed(HP["seed"] + 1 + step)
+    aligned = torch.rand(batch, generator=g) < HP["aligned"]
+    doc = starts_t[torch.randint(len(starts_t), (batch,), generator=g)].clamp(max=len(ids) - T - 1)
+    anywhere = torch.randint(len(ids) - T - 1, (batch,), generator=g)
+    s = torch.where(aligned, doc, anywhere)
+    b = ids[(s[:, None] + torch.arange(T + 1)[None, :]).to(ids.device)]
+    return b[:, :-1], b[:, 1:]
+
+
 @torch.no_grad()
 def eval_loss(p, a, ids, T):
     """Mean next-token loss over non-overlapping windows of T+1 tokens (each target counted once)."""
+    dev = p["wte.weight"].device
     total, n = 0.0, 0
     for s in range(0, len(ids) - 1, T):
-        w = ids[s:s + T + 1]
+        w = ids[s:s + T + 1].to(dev)
         if len(w) < 2:
             break
         lg = forward(p, a, w[None, :-1])
@@ -161,12 +191,39 @@ def eval_loss(p, a, ids, T):
 
 
 @torch.no_grad()
+def greedy(p, a, prompt, n=24):
+    """Greedy continuation up to <eos>, a newline or n characters."""
+    dev = p["wte.weight"].device
+    ids = encode(prompt)
+    out = ""
+    for _ in range(n):
+        nxt = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=dev))[0, -1].argmax().item()
+        if nxt == EOS or nxt == TO_ID["\n"]:
+            break
+        ids.append(nxt)
+        out += CHARS[nxt - 2] if nxt >= 2 else "?"
+    return out
+
+
+def qa_zero_shot(p, a, rows):
+    """The base model, no fine-tuning, on qa-context questions in the corpus's own formats: the short answer after
+    "\nAnswer: " equal to the expected one, and the full sentence after "\nA: " naming it (a quick check of the
+    lookup the QA lessons need; the card's figure is measured by our engine after the LoRA recipe)."""
+    short = sum(greedy(p, a, r["prompt"] + "\nAnswer: ").strip() == r["completion"] for r in rows)
+    sentence = 0
+    for r in rows:
+        words = greedy(p, a, r["prompt"] + "\nA: ", 40).rstrip(".").split(" ")
+        sentence += r["completion"].split(" ")[-1] in words
+    return round(short / len(rows), 4), round(sentence / len(rows), 4)
+
+
+@torch.no_grad()
 def sample(p, a, prompt, n=160, temperature=0.5, top_k=10, seed=7):
     g = torch.Generator().manual_seed(seed)
     ids = encode(prompt)
     out = ""
     for _ in range(n):
-        lg = forward(p, a, torch.tensor([ids[-a["blockSize"]:]]))[0, -1] / temperature
+        lg = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=p["wte.weight"].device))[0, -1].cpu() / temperature
         v, ix = torch.topk(lg, top_k)
         nxt = ix[torch.multinomial(torch.softmax(v, -1), 1, generator=g)].item()
         if nxt == EOS:
@@ -188,22 +245,53 @@ def main():
     ap.add_argument("--every", type=int, default=500, help="steps between checkpoints and held-out evaluations")
     ap.add_argument("--time-only", type=int, default=0, help="time this many steps, print ms/step and exit (writes nothing)")
     ap.add_argument("--export-only", action="store_true", help="write the checkpoint's weights to --out (with its golden logits there) without training")
+    ap.add_argument("--device", default="cpu", help="cpu (default, one thread) or cuda")
+    ap.add_argument("--batch", type=int, default=HP["batch"], help=f"windows per step (default {HP['batch']})")
+    ap.add_argument("--lr", type=float, default=HP["lr"], help=f"peak learning rate (default {HP['lr']})")
+    ap.add_argument("--warmup", type=int, default=HP["warmup"], help=f"warmup steps (default {HP['warmup']})")
+    ap.add_argument("--extra", default=None, help="more training text, appended to train.txt (make-corpus-v2.ts --extra)")
+    ap.add_argument("--budget-min", type=float, default=0, help="train as many steps as fit in this many minutes (at most --steps)")
+    ap.add_argument("--layers", type=int, default=ARCH["nLayer"], help=f"transformer blocks (default {ARCH['nLayer']})")
+    ap.add_argument("--golden", default=None, help="where the golden logits go (default tests/fixtures/small-world-golden.json; with --export-only, OUT/golden.json)")
     args = ap.parse_args()
+    if args.every % 100:
+        sys.exit("--every must be a multiple of 100 (the training loss is logged every 100 steps)")
+    HP.update(batch=args.batch, lr=args.lr, warmup=args.warmup)
+    ARCH["nLayer"] = args.layers
     out = args.out or os.path.join(ROOT, "public", "models", NAME)
     if args.out is None and os.path.exists(os.path.join(out, "model.safetensors")) and not args.force and not args.time_only:
         sys.exit(f"{out} already holds a model; pass --force to overwrite it or --out DIR to write elsewhere")
+    dev = torch.device(args.device)
+    if dev.type == "cpu":
+        torch.set_num_threads(1)  # 2 threads were slower than 1 on these 2-core machines
+    else:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
 
     a = ARCH
     T = a["blockSize"]
     with open(os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
-        ids, starts = document_stream(f.read())
+        train_text = f.read()
+    if args.extra:
+        with open(args.extra) as f:
+            train_text += "\n\n" + f.read()
+    ids, starts = document_stream(train_text)
+    del train_text
+    if dev.type != "cpu":
+        ids = ids.to(dev)  # windows are cut on the device
+    starts_t = torch.tensor(starts, dtype=torch.long)
     with open(os.path.join(ROOT, "public/corpus/small-world/heldout.txt")) as f:
         held_text = f.read()
     held_ids, _ = document_stream(held_text)
     held_plain = torch.tensor(encode(held_text), dtype=torch.long)  # the file as the engine's chunkText reads it
+    with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
+        qa_rows = [json.loads(l) for l in f if l.strip()][:200]
+    print(f"training text: {len(ids):,} tokens, {len(starts):,} documents; device {dev}, batch {HP['batch']}, lr {HP['lr']}", flush=True)
 
     torch.manual_seed(HP["seed"])
     p = init_params(a, torch.Generator().manual_seed(HP["seed"]))
+    if dev.type != "cpu":
+        p = {n: t.detach().to(dev).requires_grad_(True) for n, t in p.items()}
     decay = [t for n, t in p.items() if t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")]
     no_decay = [t for n, t in p.items() if not (t.dim() >= 2 and n not in ("wte.weight", "wpe.weight"))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": HP["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
@@ -211,7 +299,7 @@ def main():
     step, wall, log = 0, 0.0, []
     ck = os.path.join(args.ckpt, "state.pt")
     if os.path.exists(ck) and not args.fresh and not args.time_only:
-        st = torch.load(ck)
+        st = torch.load(ck, map_location=dev)
         with torch.no_grad():
             for n, t in p.items():
                 t.copy_(st["params"][n])
@@ -224,10 +312,16 @@ def main():
         if args.out is None:
             sys.exit("--export-only needs --out DIR (the shipped folder is written only by a finished run)")
         total = step
-    golden = os.path.join(out, "golden.json") if args.export_only else os.path.join(ROOT, "tests/fixtures/small-world-golden.json")
+    golden = args.golden or (os.path.join(out, "golden.json") if args.export_only else os.path.join(ROOT, "tests/fixtures/small-world-golden.json"))
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    budgeted = bool(args.budget_min) and step == 0
+    recent, last_logged = 0.0, step
     while step < total:
         t0 = time.time()
-        x, y = batch_at(step, ids, starts, T)
+        if dev.type == "cpu":
+            x, y = batch_at(step, ids, starts, T)
+        else:
+            x, y = batch_vectorised(step, ids, starts_t, T, HP["batch"])
         for gr in opt.param_groups:
             gr["lr"] = lr_at(step, total, args.schedule_steps, args.anneal)
         loss = F.cross_entropy(forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1))
@@ -236,23 +330,39 @@ def main():
         torch.nn.utils.clip_grad_norm_(list(p.values()), HP["clip"])
         opt.step()
         step += 1
+        if step % 100 == 0 or step == total or args.time_only:
+            sync()
         wall += time.time() - t0
-        entry = {"step": step, "loss": round(loss.item(), 5)}
+        if budgeted and step == 100:
+            wall_100 = wall
+        if budgeted and step == 300:  # fix the run's length from the speed of steps 101-300 (past the warm-up)
+            per = (wall - wall_100) / 200
+            total = max(step, min(args.steps, 300 + int((args.budget_min * 60 - wall) / per)))
+            print(f"{1000 * per:.1f} ms/step: {total} steps fit {args.budget_min} min", flush=True)
         if args.time_only:
             print(f"step {step} {1000 * (time.time() - t0):.0f} ms", flush=True)
             continue
+        recent = recent + loss.detach()
+        entry = {"step": step}
+        if step % 100 == 0 or step == total:  # the mean training loss of the steps since the last entry
+            entry["loss"] = round(recent.item() / (step - last_logged), 5)
+            recent, last_logged = 0.0, step
         if step % args.every == 0 or step == total:
             entry["heldout"] = round(eval_loss(p, a, held_ids, T), 5)
+            entry["qa_zero_shot"] = qa_zero_shot(p, a, qa_rows[:60])
             os.makedirs(args.ckpt, exist_ok=True)
             torch.save({"params": {n: t.detach() for n, t in p.items()}, "opt": opt.state_dict(), "step": step, "wall": wall, "log": log + [entry]}, ck + ".tmp")
             os.replace(ck + ".tmp", ck)
-        log.append(entry)
-        if step % 100 == 0 or "heldout" in entry:
-            print(f"step {step}/{total} loss {loss.item():.4f}" + (f" heldout {entry['heldout']:.4f}" if "heldout" in entry else "") + f" lr {lr_at(step - 1, total, args.schedule_steps, args.anneal):.2e} wall {wall / 60:.1f} min", flush=True)
+        if "loss" in entry:
+            log.append(entry)
+        if "loss" in entry:
+            print(f"step {step}/{total} loss {entry['loss']:.4f}" + (f" heldout {entry['heldout']:.4f} qa(short, sentence) {entry['qa_zero_shot']}" if "heldout" in entry else "") + f" lr {lr_at(step - 1, total, args.schedule_steps, args.anneal):.2e} wall {wall / 60:.1f} min", flush=True)
     if args.time_only:
         return
 
-    # ---- write the model folder, the golden logits and the pretraining record ----
+    # ---- write the model folder, the golden logits and the pretraining record (on the CPU, in full float32) ----
+    p = {n: t.detach().cpu() for n, t in p.items()}
+    torch.set_num_threads(1)
     os.makedirs(out, exist_ok=True)
     write_safetensors(os.path.join(out, "model.safetensors"), {n: p[n] for n, _ in param_shapes(a)}, {"format": "pt", "steps": str(total), "script": "scripts/pretrain_torch.py"})
     with open(os.path.join(out, "config.json"), "w") as f:
@@ -263,13 +373,16 @@ def main():
     gids = encode(GOLDEN_TEXT)
     with torch.no_grad():
         lg = forward(p, a, torch.tensor([gids]))[0]
-    os.makedirs(os.path.dirname(golden), exist_ok=True)
+    os.makedirs(os.path.dirname(golden) or ".", exist_ok=True)
     with open(golden, "w") as f:
         json.dump({"script": "scripts/pretrain_torch.py", "model": NAME, "text": GOLDEN_TEXT, "ids": gids,
                    "logits": [[round(v, 6) for v in row] for row in lg.tolist()]}, f)
-    record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
-              "final_train_loss": round(sum(e["loss"] for e in log[-100:]) / max(1, len(log[-100:])), 4),
+    record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "device": str(dev),
+              "device_name": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu, 1 thread", "extra": os.path.basename(args.extra) if args.extra else None,
+              "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
+              "final_train_loss": log[-1]["loss"],  # mean of the last 100 steps
               "heldout_eos": round(eval_loss(p, a, held_ids, T), 4), "heldout_plain": round(eval_loss(p, a, held_plain, T), 4),
+              "qa_zero_shot_200": qa_zero_shot(p, a, qa_rows),
               "torch": torch.__version__, "log": [e for e in log if "heldout" in e],
               "samples": {pr: sample(p, a, pr) for pr in ["One snowy Monday, ", '"Hello, Tom," said ', "This is Mia. ", "Shopping list for Ben:\n", "Kate has a pink cup and a white hat. What colour is the hat?\nA: "]}}
     with open(os.path.join(out, "pretrain-log.json"), "w") as f:
