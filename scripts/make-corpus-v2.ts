@@ -1192,5 +1192,7 @@ if (extraAt > 0) {
   const seenQa = qaContext.filter((x) => sentences.has(x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1))).length;
   if (seenQa > 0) throw new Error(`${seenQa} qa-context contexts occur in the extra text`);
   writeFileSync(process.argv[outAt + 1], text);
-  console.log(`extra: ${text.length} characters, ${docs.length} documents (${skipped} skipped for a held-out sentence)`);
+  console.log(
+    `extra: ${text.length} characters, ${docs.length} documents (${skipped} skipped for a held-out sentence)`,
+  );
 }
