@@ -26,34 +26,38 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--every", type=int, default=1000)
-    ap.add_argument("--block", type=int, default=64, help="context in word tokens (a qa item is about 20)")
+    ap.add_argument("--block", type=int, default=0, help="context in tokens (default 64 words, a qa item is about 20, or 128 characters)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--json", default=None, help="write the figures here")
+    ap.add_argument("--text", default=None, help="train on this file instead of train.txt (e.g. make-corpus-v2.ts --extra N --qa-share 1)")
+    ap.add_argument("--chars", action="store_true", help="character tokens, as small-world (a 128-character context unless --block)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    args.block = args.block or (128 if args.chars else 64)
 
-    with open(os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
+    with open(args.text or os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
         docs = f.read().split("\n\n")
+    piece = re.compile(r"(?s).") if args.chars else PIECE
     with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
         qa = [json.loads(l) for l in f if l.strip()][:200]
     # the vocabulary: every piece of the training text (a question's words are all in it, or become <unk>)
-    pieces = [PIECE.findall(d) for d in docs]
+    pieces = [piece.findall(d) for d in docs]
     vocab = ["<eos>", "<unk>"] + sorted({p for ps in pieces for p in ps})
     to_id = {p: i for i, p in enumerate(vocab)}
-    encode = lambda text: [to_id.get(p, 1) for p in PIECE.findall(text)]
+    encode = lambda text: [to_id.get(p, 1) for p in piece.findall(text)]
     ids, starts = [], []
     for ps in pieces:
         starts.append(len(ids))
         ids.extend(to_id[p] for p in ps)
         ids.append(0)
     ids = torch.tensor(ids, dtype=torch.long)
-    unk = sum(1 for r in qa for p in PIECE.findall(r["prompt"] + "\nAnswer: " + r["completion"]) if p not in to_id)
+    unk = sum(1 for r in qa for p in piece.findall(r["prompt"] + "\nAnswer: " + r["completion"]) if p not in to_id)
     arch = dict(pt.ARCH, vocabSize=len(vocab), blockSize=args.block)
     pt.HP.update(batch=args.batch, lr=args.lr)
     p = pt.init_params(arch, torch.Generator().manual_seed(pt.HP["seed"]))
     n_params = sum(t.numel() for t in p.values())
-    print(f"{len(vocab)} word tokens, {len(ids):,} tokens of training text, {n_params:,} parameters; {unk} question pieces unknown", flush=True)
+    print(f"{len(vocab)} {'character' if args.chars else 'word'} tokens, {len(ids):,} tokens of training text, {n_params:,} parameters; {unk} question pieces unknown", flush=True)
     decay = [t for n, t in p.items() if t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")]
     rest = [t for n, t in p.items() if not (t.dim() >= 2 and n not in ("wte.weight", "wpe.weight"))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": pt.HP["weight_decay"]}, {"params": rest, "weight_decay": 0.0}],
@@ -66,7 +70,7 @@ def main():
         for r in qa:
             x = encode(r["prompt"] + "\nAnswer:")
             out = []
-            for _ in range(6):
+            for _ in range(16 if args.chars else 6):
                 nxt = pt.forward(p, arch, torch.tensor([x[-args.block:]]))[0, -1].argmax().item()
                 if nxt == 0 or vocab[nxt] == "\n":
                     break

@@ -17,6 +17,7 @@ const argv = process.argv.slice(2);
 const SEEDS = (argv.includes('--seeds') ? argv[argv.indexOf('--seeds') + 1] : '42').split(',').map(Number);
 const DIR = `public/models/${MODEL}`;
 const rec = JSON.parse(fs.readFileSync(`${DIR}/pretrain-log.json`, 'utf8'));
+const onGpu = rec.device === 'cuda'; // a record written by --device cuda names the GPU and any --extra text
 const loader = await diskLoader();
 const session = await Session.create({ loader, backend: 'wasm' });
 const m = await loadModel(loader, MODEL);
@@ -103,11 +104,11 @@ ${status}
 | Width / context | nEmbd ${arch.nEmbd}, context ${arch.blockSize} characters |
 | Parameters | ${n(m.model.numParams)} |
 | Tokenizer | characters: <eos> (id 0), <unk> (id 1), tab, newline and printable ASCII (${arch.vocabSize} ids) |
-| Corpus | \`public/corpus/small-world/train.txt\`: ${n(trainText.length)} characters, ${n(trainText.split('\n\n').length)} documents (${n(rec.train_chars)} tokens with one <eos> after each document), from \`scripts/make-corpus-v2.ts\`; see its README |
+| Corpus | \`public/corpus/small-world/train.txt\`: ${n(trainText.length)} characters, ${n(trainText.split('\n\n').length)} documents${rec.extra ? '' : ` (${n(rec.train_chars)} tokens with one <eos> after each document)`}, from \`scripts/make-corpus-v2.ts\`; see its README${rec.extra ? `. Pretraining also read the further text of \`make-corpus-v2.ts --extra\` (not shipped; no sentence of heldout.txt): ${n(rec.train_chars)} tokens in all, with one <eos> after each document` : ''} |
 | Held-out text | \`public/corpus/small-world/heldout.txt\`: ${n(heldText.length)} characters; ${sharedSentences} of ${n(heldSentences.length)} sentences and ${sharedLines} of ${n(heldLines.length)} lines also occur in train.txt |
-| Training | ${n(rec.steps)} steps of AdamW (β ${rec.hp.beta1}/${rec.hp.beta2}, weight decay ${rec.hp.weight_decay} on matrices except embeddings), batch ${rec.hp.batch} x ${arch.blockSize} tokens (half the windows start at a document's start), lr ${rec.hp.lr} with ${rec.hp.warmup} warmup steps, cosine decay planned over ${n(rec.schedule_steps)} steps${rec.anneal ? `, then over the last ${n(rec.anneal)} steps a linear decay to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)} (the run was cut short to fit the time budget on a loaded machine)` : ` to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)}`}, clipping at ${rec.hp.clip}, seed ${rec.hp.seed}; PyTorch ${rec.torch}, 1 thread |
+| Training | ${n(rec.steps)} steps of AdamW (β ${rec.hp.beta1}/${rec.hp.beta2}, weight decay ${rec.hp.weight_decay} on matrices except embeddings), batch ${rec.hp.batch} x ${arch.blockSize} tokens (half the windows start at a document's start), lr ${rec.hp.lr} with ${rec.hp.warmup} warmup steps, cosine decay planned over ${n(rec.schedule_steps)} steps${rec.anneal ? `, then over the last ${n(rec.anneal)} steps a linear decay to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)} (the run was cut short to fit the time budget on a loaded machine)` : ` to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)}`}, clipping at ${rec.hp.clip}, seed ${rec.hp.seed}; PyTorch ${rec.torch}, ${onGpu ? rec.device_name : '1 thread'} |
 | Tokens seen | ${n(rec.tokens_seen)} (${(rec.tokens_seen / rec.train_chars).toFixed(1)} passes over the corpus) |
-| Pretraining wall time | ${rec.wall_min.toFixed(1)} min (\`scripts/pretrain_torch.py\`, on the shared 2-core machine with other jobs running) |
+| Pretraining wall time | ${rec.wall_min.toFixed(1)} min (\`scripts/pretrain_torch.py\`, ${onGpu ? `on one ${rec.device_name}` : 'on the shared 2-core machine with other jobs running'}) |
 | Final training loss | ${rec.final_train_loss.toFixed(4)} nats/char (PyTorch, mean of the last 100 steps) |
 | Held-out general loss | ${held.loss.toFixed(4)} nats/char, perplexity ${Math.exp(held.loss).toFixed(3)} (our engine, wasm: documents joined by <eos> as in pretraining, ${held.windows} windows of ${arch.blockSize}) |
 | Held-out loss, plain text | ${plain.toFixed(4)} nats/char (the same file read as plain text, blank lines kept instead of <eos>) |
@@ -150,7 +151,11 @@ ${samples.map((s, i) => `${i + 1}. **${esc(prompts[i]).trimEnd()}** ${esc(s)}`).
 ## Reproduce
 \`\`\`bash
 npx tsx scripts/make-corpus-v2.ts                     # corpus and datasets v2 (seeded, same bytes)
-npm run model:torch -- --steps ${rec.steps}${rec.anneal ? ` --schedule-steps ${rec.schedule_steps} --anneal ${rec.anneal}` : ''} --force   # pretraining (Debian's python3-torch), resumable from .pretrain-torch/
+${
+  onGpu
+    ? `python3 scripts/pretrain_torch.py --device cuda${rec.extra ? ` --extra .corpus-extra/${rec.extra}` : ''}${rec.arch.nLayer !== 4 ? ` --layers ${rec.arch.nLayer}` : ''} --batch ${rec.hp.batch} --lr ${rec.hp.lr} --warmup ${rec.hp.warmup} --steps ${rec.steps} --force   # pretraining on a GPU (the --extra file: README, "Rebuilding the small-world model")`
+    : `npm run model:torch -- --steps ${rec.steps}${rec.anneal ? ` --schedule-steps ${rec.schedule_steps} --anneal ${rec.anneal}` : ''} --force   # pretraining (Debian's python3-torch), resumable from .pretrain-torch/`
+}
 npm run model:card -- --seeds ${SEEDS.join(',')}                # this card: every figure measured again
 npx vitest run --project unit tests/unit/small-world.test.ts   # golden logits, held-out loss and QA figure re-measured
 \`\`\`
