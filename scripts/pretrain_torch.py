@@ -9,7 +9,8 @@ under Hugging Face GPT-2 names in model.safetensors. Seeded; resumable from --ck
 
 On a CUDA machine (--device cuda) it trains the same model with a larger batch (--batch), on the shipped train.txt
 plus the further text of `make-corpus-v2.ts --extra` (--extra FILE), for a fixed number of steps or as many as fit a
-time budget (--budget-min: the steps are fixed from the speed of steps 101-300, and recorded). Attention there uses
+time budget (--budget-min: the steps are fixed from the speed of steps 101-300, and recorded and checkpointed; the
+budget counts training steps only, not the held-out and QA checks every --every steps). Attention there uses
 PyTorch's fused causal kernel and matrix products may use TF32; the golden logits are always computed on the CPU in
 full float32 from the final weights.
 
@@ -17,7 +18,7 @@ It refuses to overwrite an existing public/models/small-world/ unless --force (o
 Besides the model it writes tests/fixtures/small-world-golden.json: logits of the saved weights for a fixed
 input, which tests/unit/small-world.test.ts checks our engine against.
 """
-import argparse, json, math, os, struct, sys, time
+import argparse, collections, json, math, os, struct, sys, time
 
 import numpy as np
 import torch
@@ -254,8 +255,10 @@ def main():
     ap.add_argument("--layers", type=int, default=ARCH["nLayer"], help=f"transformer blocks (default {ARCH['nLayer']})")
     ap.add_argument("--golden", default=None, help="where the golden logits go (default tests/fixtures/small-world-golden.json; with --export-only, OUT/golden.json)")
     args = ap.parse_args()
-    if args.every % 100:
-        sys.exit("--every must be a multiple of 100 (the training loss is logged every 100 steps)")
+    if args.every <= 0 or args.every % 100:
+        sys.exit("--every must be a positive multiple of 100 (the training loss is logged every 100 steps)")
+    if args.budget_min and args.warmup < 300:
+        sys.exit("--budget-min needs --warmup 300 or more: the run's length, and so its cosine, is fixed at step 300")
     HP.update(batch=args.batch, lr=args.lr, warmup=args.warmup)
     ARCH["nLayer"] = args.layers
     out = args.out or os.path.join(ROOT, "public", "models", NAME)
@@ -308,6 +311,8 @@ def main():
         print(f"resumed at step {step}", flush=True)
 
     total = args.time_only or args.steps
+    if step and "total" in st and args.budget_min:
+        total = st["total"]  # a budgeted run resumes with the length it fixed
     if args.export_only:
         if args.out is None:
             sys.exit("--export-only needs --out DIR (the shipped folder is written only by a finished run)")
@@ -316,6 +321,7 @@ def main():
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     budgeted = bool(args.budget_min) and step == 0
     recent, last_logged = 0.0, step
+    window = collections.deque(maxlen=100)  # the last 100 training losses, for the record's final_train_loss
     while step < total:
         t0 = time.time()
         if dev.type == "cpu":
@@ -343,6 +349,7 @@ def main():
             print(f"step {step} {1000 * (time.time() - t0):.0f} ms", flush=True)
             continue
         recent = recent + loss.detach()
+        window.append(loss.detach())
         entry = {"step": step}
         if step % 100 == 0 or step == total:  # the mean training loss of the steps since the last entry
             entry["loss"] = round(recent.item() / (step - last_logged), 5)
@@ -351,7 +358,7 @@ def main():
             entry["heldout"] = round(eval_loss(p, a, held_ids, T), 5)
             entry["qa_zero_shot"] = qa_zero_shot(p, a, qa_rows[:60])
             os.makedirs(args.ckpt, exist_ok=True)
-            torch.save({"params": {n: t.detach() for n, t in p.items()}, "opt": opt.state_dict(), "step": step, "wall": wall, "log": log + [entry]}, ck + ".tmp")
+            torch.save({"params": {n: t.detach() for n, t in p.items()}, "opt": opt.state_dict(), "step": step, "wall": wall, "log": log + [entry], "total": total}, ck + ".tmp")
             os.replace(ck + ".tmp", ck)
         if "loss" in entry:
             log.append(entry)
@@ -380,7 +387,7 @@ def main():
     record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "device": str(dev),
               "device_name": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu, 1 thread", "extra": os.path.basename(args.extra) if args.extra else None,
               "wall_min": round(wall / 60, 2), "train_chars": len(ids), "tokens_seen": total * HP["batch"] * T,
-              "final_train_loss": log[-1]["loss"],  # mean of the last 100 steps
+              "final_train_loss": round(torch.stack(list(window)).mean().item(), 4) if window else (log[-1]["loss"] if log else None),  # mean of the last 100 steps
               "heldout_eos": round(eval_loss(p, a, held_ids, T), 4), "heldout_plain": round(eval_loss(p, a, held_plain, T), 4),
               "qa_zero_shot_200": qa_zero_shot(p, a, qa_rows),
               "torch": torch.__version__, "log": [e for e in log if "heldout" in e],

@@ -87,9 +87,9 @@ near zero by design: fine-tuning has to teach the short format, and the base has
 const whyLow = met
   ? ''
   : `\n\n\`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
-formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit. Pretraining up to
-12 times as long on a GPU, with more QA text or two more blocks, and whole-word tokens instead of characters, did
-not teach the lookup either (docs/LESSONS.md, "Longer pretraining does not teach the lookup").`;
+formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit. Pretraining on a GPU
+with 11-13 times the tokens, more QA text or two more blocks, and whole-word tokens instead of characters, did not
+teach the lookup either (docs/LESSONS.md, "Longer pretraining does not teach the lookup").`;
 const card = `# ${MODEL}: model card
 
 A GPT-2-style character model for LoRA Playground, pretrained in PyTorch on a corpus our own code generates, and
