@@ -798,10 +798,11 @@ const splitSentences = (doc: string) =>
     .filter((s) => s.length > 0);
 const isHeldOutKey = (key: string) => fnv1a(key) % 10 === 0;
 
-function drawDoc(): Doc {
-  let u = r.next();
-  for (const [make, w] of MAKERS) if ((u -= w) < 0) return make();
-  return MAKERS[0][0]();
+/** One document, drawn by weight from `makers` (whose weights add up to `total`). */
+function drawDoc(makers = MAKERS, total = 1): Doc {
+  let u = r.next() * total;
+  for (const [make, w] of makers) if ((u -= w) < 0) return make();
+  return makers[0][0]();
 }
 
 /** Documents whose keys fall on the wanted side of the hash split, until `chars` characters. */
@@ -1163,14 +1164,9 @@ if (extraAt > 0) {
   // `--qa-share S`: the share of QA documents in the extra text (default: the same mix as train.txt)
   const qaAt = process.argv.indexOf('--qa-share');
   const qaShare = qaAt > 0 ? Number(process.argv[qaAt + 1]) : 0;
-  const qaWeight = MAKERS.find(([m]) => m === qaDoc)![1];
-  const drawExtra = (): Doc => {
-    if (!qaShare) return drawDoc();
-    if (r.next() < qaShare) return qaDoc();
-    let u = r.next() * (1 - qaWeight);
-    for (const [make, w] of MAKERS) if (make !== qaDoc && (u -= w) < 0) return make();
-    return MAKERS[0][0]();
-  };
+  const others = MAKERS.filter(([m]) => m !== qaDoc);
+  const othersWeight = others.reduce((sum, [, w]) => sum + w, 0);
+  const drawExtra = (): Doc => (!qaShare ? drawDoc() : r.next() < qaShare ? qaDoc() : drawDoc(others, othersWeight));
   r = new Rng(101);
   const docs: string[] = [];
   let n = 0,

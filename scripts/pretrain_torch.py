@@ -97,7 +97,6 @@ def forward(p, a, ids):
     C, nh = a["nEmbd"], a["nHead"]
     hd = C // nh
     x = p["wte.weight"][ids] + p["wpe.weight"][:T]  # [B, T, C]
-    mask = torch.triu(torch.full((T, T), float("-inf"), device=ids.device), diagonal=1)
     ln = lambda t, n: F.layer_norm(t, (C,), p[n + ".weight"], p[n + ".bias"], a["layerNormEps"])
     for i in range(a["nLayer"]):
         h = f"h.{i}."
@@ -107,6 +106,7 @@ def forward(p, a, ids):
         if ids.is_cuda:  # the same softmax(q k^T / sqrt(hd) + causal mask) v, fused
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
         else:
+            mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
             att = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1)  # [B, nh, T, T]
             y = (att @ v).transpose(1, 2).reshape(B, T, C)
         x = x + y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
@@ -192,18 +192,30 @@ def eval_loss(p, a, ids, T):
 
 
 @torch.no_grad()
-def greedy(p, a, prompt, n=24):
-    """Greedy continuation up to <eos>, a newline or n characters."""
+def greedy_ids(p, a, ids, n, stop):
+    """The greedy continuation of token ids: up to n new ids, ending before the first id in `stop`."""
     dev = p["wte.weight"].device
-    ids = encode(prompt)
-    out = ""
+    ids, out = list(ids), []
     for _ in range(n):
         nxt = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=dev))[0, -1].argmax().item()
-        if nxt == EOS or nxt == TO_ID["\n"]:
+        if nxt in stop:
             break
         ids.append(nxt)
-        out += CHARS[nxt - 2] if nxt >= 2 else "?"
+        out.append(nxt)
     return out
+
+
+def greedy(p, a, prompt, n=24):
+    """Greedy continuation up to <eos>, a newline or n characters."""
+    return "".join(CHARS[i - 2] if i >= 2 else "?" for i in greedy_ids(p, a, encode(prompt), n, (EOS, TO_ID["\n"])))
+
+
+def adamw(p, lr):
+    """AdamW as GPT-2 trains: weight decay on the matrices, not on the embeddings, biases or LayerNorms."""
+    decayed = lambda n, t: t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")
+    groups = [{"params": [t for n, t in p.items() if decayed(n, t)], "weight_decay": HP["weight_decay"]},
+              {"params": [t for n, t in p.items() if not decayed(n, t)], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
 
 
 def qa_zero_shot(p, a, rows):
@@ -295,10 +307,7 @@ def main():
     p = init_params(a, torch.Generator().manual_seed(HP["seed"]))
     if dev.type != "cpu":
         p = {n: t.detach().to(dev).requires_grad_(True) for n, t in p.items()}
-    decay = [t for n, t in p.items() if t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")]
-    no_decay = [t for n, t in p.items() if not (t.dim() >= 2 and n not in ("wte.weight", "wpe.weight"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": HP["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=HP["lr"], betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
+    opt = adamw(p, HP["lr"])
     step, wall, log = 0, 0.0, []
     ck = os.path.join(args.ckpt, "state.pt")
     if os.path.exists(ck) and not args.fresh and not args.time_only:

@@ -10,7 +10,7 @@ the context at random scores about 50%; the character model stays near there (do
 
   /usr/bin/python3 scripts/qa-lookup-probe.py [--steps 4000] [--every 1000] [--block 64] [--batch 16]
 """
-import argparse, json, math, os, re, sys, time
+import argparse, json, os, re, sys, time
 
 import torch
 import torch.nn.functional as F
@@ -58,25 +58,14 @@ def main():
     p = pt.init_params(arch, torch.Generator().manual_seed(pt.HP["seed"]))
     n_params = sum(t.numel() for t in p.values())
     print(f"{len(vocab)} {'character' if args.chars else 'word'} tokens, {len(ids):,} tokens of training text, {n_params:,} parameters; {unk} question pieces unknown", flush=True)
-    decay = [t for n, t in p.items() if t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")]
-    rest = [t for n, t in p.items() if not (t.dim() >= 2 and n not in ("wte.weight", "wpe.weight"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": pt.HP["weight_decay"]}, {"params": rest, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(pt.HP["beta1"], pt.HP["beta2"]), eps=1e-8)
+    opt = pt.adamw(p, args.lr)
 
-    @torch.no_grad()
     def lookup():
         """Exact answers, and answers that name something of the context: right / named is the lookup alone."""
         right = named = 0
         for r in qa:
-            x = encode(r["prompt"] + "\nAnswer:")
-            out = []
-            for _ in range(16 if args.chars else 6):
-                nxt = pt.forward(p, arch, torch.tensor([x[-args.block:]]))[0, -1].argmax().item()
-                if nxt == 0 or vocab[nxt] == "\n":
-                    break
-                x.append(nxt)
-                out.append(vocab[nxt])
-            answer = "".join(out).strip()
+            out = pt.greedy_ids(p, arch, encode(r["prompt"] + "\nAnswer:"), 16 if args.chars else 6, (0, to_id["\n"]))
+            answer = "".join(vocab[i] for i in out).strip()
             right += answer == r["completion"]
             context = r["prompt"][: r["prompt"].rindex(". ") + 1]
             named += bool(answer) and answer in context  # one of the context's items (right or wrong)
