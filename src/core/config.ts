@@ -93,6 +93,7 @@ export interface DataConfig {
   rebalance: 'none' | 'oversample' | 'undersample'; // equalise training counts per label (per group × label when records have groups)
   duplicate: { share: number; copies: number }; // a scraped file's repeats: this share of the run's records appears `copies` times before the train/val split; share 0 = off
   dedupe: boolean; // remove exact duplicates (same prompt and completion, or same text) before splitting
+  mixFormats: boolean; // write each training and validation record in one of four formats (its own separator and answer style), as data pooled from several sources often is; the test split keeps data.separator
   audit: boolean; // before training, drop the records a trigger audit flags (a word shared by several training records, always with one answer, absent from validation)
 }
 
@@ -114,6 +115,14 @@ export interface RunConfig {
   eval: EvalConfig;
 }
 
+/**
+ * The model the page opens on. Links written before small-world became the default do not name a model and meant
+ * tiny-world; src/ui/hash.ts reads them that way (LEGACY_MODEL).
+ */
+export const DEFAULT_MODEL = 'small-world';
+export const LEGACY_MODEL = 'tiny-world';
+
+/** The shape of a freshly initialised ("random") model; a built-in or imported model brings its own. */
 export const DEFAULT_ARCH: ModelArch = {
   vocabSize: 99,
   blockSize: 128,
@@ -126,7 +135,7 @@ export const DEFAULT_ARCH: ModelArch = {
 
 export function defaultConfig(): RunConfig {
   return {
-    model: { name: 'tiny-world', arch: { ...DEFAULT_ARCH }, backend: 'auto' },
+    model: { name: DEFAULT_MODEL, arch: { ...DEFAULT_ARCH }, backend: 'auto' },
     lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v'], rsLora: false },
     train: {
       method: 'lora',
@@ -172,6 +181,7 @@ export function defaultConfig(): RunConfig {
       duplicate: { share: 0, copies: 1 },
       dedupe: false,
       audit: false,
+      mixFormats: false,
     },
     eval: {
       everySteps: 10,
@@ -521,6 +531,7 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     ],
     ['data.dedupe', c.data.dedupe, typeof c.data.dedupe === 'boolean', 'true or false'],
     ['data.audit', c.data.audit, typeof c.data.audit === 'boolean', 'true or false'],
+    ['data.mixFormats', c.data.mixFormats, typeof c.data.mixFormats === 'boolean', 'true or false'],
     ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
     [
       'eval.maxBatches',

@@ -1,8 +1,10 @@
 // The whole setup as a URL hash: only the fields that differ from defaultConfig(), as readable
 // path=value pairs ("#train.lr=0.01&lora.rank=8"), plus "lesson=<id>&hide=1" for a teacher's link.
 // Values are read back with core's setPath, the same parser the CLI's --set uses.
+// A link without a lesson always names its model, so that it keeps its meaning if the default model changes; a
+// link that does not (written while tiny-world was the default) is read as tiny-world.
 
-import { defaultConfig, type RunConfig } from '../core/config';
+import { defaultConfig, LEGACY_MODEL, type RunConfig } from '../core/config';
 import { setPath } from '../core/overrides';
 import { leaves } from './config-diff';
 
@@ -49,10 +51,14 @@ export function encodeHash(
   if (extra.lesson && extra.variant) parts.push(`variant=${encode(extra.variant)}`);
   if (extra.lesson && extra.hide) parts.push('hide=1');
   const before = leaves(base);
+  const changed: string[] = [];
   for (const [path, v] of leaves(config)) {
-    if (JSON.stringify(before.get(path)) !== JSON.stringify(v)) parts.push(`${path}=${encode(writeValue(v))}`);
+    if (JSON.stringify(before.get(path)) !== JSON.stringify(v)) changed.push(`${path}=${encode(writeValue(v))}`);
   }
-  return parts.join('&');
+  // a plain link that changes something names its model too (a link that changes nothing is the defaults)
+  if (!extra.lesson && changed.length > 0 && !changed.some((c) => c.startsWith('model.name=')))
+    changed.unshift(`model.name=${encode(writeValue(config.model.name))}`);
+  return [...parts, ...changed].join('&');
 }
 
 export function decodeHash(hash: string): HashState {
@@ -67,6 +73,9 @@ export function decodeHash(hash: string): HashState {
     else if (key === 'hide') out.hide = value !== '0';
     else out.overrides.push(`${key}=${value}`);
   }
+  // a link from before small-world was the default: without a lesson and a model it meant tiny-world
+  if (!out.lesson && out.overrides.length > 0 && !out.overrides.some((o) => o.startsWith('model.name=')))
+    out.overrides.unshift(`model.name=${LEGACY_MODEL}`);
   return out;
 }
 

@@ -68,10 +68,10 @@ describe('inputs from links and files', () => {
       .toContain('model.arch.nEmbd = 65536 is not valid: an integer from 1 to 16384');
     expect(await page.locator('[data-testid=model-loaded]').count()).toBe(0);
     expect(await page.textContent('body')).not.toContain('Invalid typed array length');
-    await page.click('text=Use tiny-world');
+    await page.click('text=Use small-world');
     await expect
       .poll(() => page.textContent('[data-testid=model-loaded]').catch(() => null), { timeout: 60_000 })
-      .toBe('tiny-world');
+      .toBe('small-world');
   });
 
   test('a backend the link names wrongly is replaced by auto, with a notice naming it', async () => {

@@ -1,11 +1,21 @@
-// Links and failures: the setup round-trips through the URL hash; a teacher's lesson link hides the controls
+// Links and failures: a plain visit opens on small-world and an old link on tiny-world; the setup round-trips through the URL hash; a teacher's lesson link hides the controls
 // the lesson does not list and the run ends with the lesson's diagnosis; a crashed worker is reported in plain
 // words, its steps are kept, and the engine can be started again.
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, watchErrors } from './chromium';
-import { baseUrl, HAS_BUILTIN, hashOf, instrument, lossPoints, TINY_RANDOM, waitForEnd, waitForEngine } from './page';
+import {
+  baseUrl,
+  HAS_BUILTIN,
+  hashOf,
+  instrument,
+  lossPoints,
+  TINY_RANDOM,
+  waitForEnd,
+  waitForEngine,
+  waitForModel,
+} from './page';
 
 const MODEL = HAS_BUILTIN ? {} : TINY_RANDOM;
 
@@ -22,6 +32,18 @@ describe('links and failures', () => {
   });
   afterAll(async () => {
     await browser?.close();
+  });
+
+  test('a plain visit opens on small-world; a link that names no model (written when tiny-world was the default) opens on tiny-world', async () => {
+    await page.goto(baseUrl());
+    await expect.poll(() => page.inputValue('[data-field="model.name"] select').catch(() => '')).toBe('small-world');
+    await page.goto(baseUrl() + hashOf({ 'model.backend': 'wasm', 'lora.rank': 8 }));
+    await page.reload(); // a hash-only navigation does not reload the page
+    await expect.poll(() => page.inputValue('[data-field="model.name"] select').catch(() => '')).toBe('tiny-world');
+    expect(await page.inputValue('[data-field="lora.rank"] input')).toBe('8');
+    // the page rewrites the link with its model named, so it keeps that meaning
+    await expect.poll(() => page.evaluate(() => location.hash)).toContain('model.name=tiny-world');
+    await waitForModel(page, 'tiny-world');
   });
 
   test('the setup round-trips through the URL hash', async () => {

@@ -67,6 +67,8 @@ describe('offline after one visit', () => {
       '/index.html',
       '/models/tiny-world/model.safetensors',
       '/models/tiny-world/config.json',
+      '/models/small-world/model.safetensors',
+      '/corpus/small-world/heldout.txt',
       '/datasets/index.json',
       '/datasets/qa.jsonl',
       '/corpus/general-heldout.txt',

@@ -118,7 +118,6 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
         until: (out) => steps(out).length >= 3,
       });
       expect(r.endedEarly, r.stderr).toBe(true);
-      expect(r.ms).toBeLessThan(30_000); // step events within seconds (startup included)
       // --set reached the trainer: every step used lr 1e-3 (the default is 3e-3)
       expect(steps(r.stdout).map((e) => e.lr)).toEqual([1e-3, 1e-3, 1e-3]);
     },

@@ -101,6 +101,7 @@ describe('shipped model tiny-world', () => {
 });
 
 export const QA_RUN = {
+  model: { name: 'tiny-world' },
   data: { dataset: 'qa', split: { train: 0.8, val: 0.2, test: 0 } },
   lora: {
     rank: 8,

@@ -15,7 +15,7 @@ const small = (over: DeepPartial<RunConfig> = {}): RunConfig =>
   mergeConfig(
     defaultConfig(),
     {
-      model: { backend: 'wasm' },
+      model: { name: 'tiny-world', backend: 'wasm' },
       train: { batchSize: 2, maxSteps: 4 },
       eval: { everySteps: 2, maxBatches: 1, general: false, maxNewTokens: 8 },
     },

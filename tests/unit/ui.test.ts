@@ -33,6 +33,19 @@ describe('URL hash', () => {
     expect(back.config).toEqual(c);
   });
 
+  test('a plain link names its model; a link that names none was written when tiny-world was the default and opens on it', () => {
+    expect(defaultConfig().model.name).toBe('small-world');
+    const hash = encodeHash(mergeConfig(defaultConfig(), { train: { lr: 0.01 } }));
+    expect(hash).toBe('model.name=small-world&train.lr=0.01');
+    expect(applyOverrides(defaultConfig(), decodeHash(`#${hash}`).overrides).config.model.name).toBe('small-world');
+    // an old link: "#train.lr=0.01" meant tiny-world at lr 0.01
+    const old = applyOverrides(defaultConfig(), decodeHash('#train.lr=0.01').overrides).config;
+    expect(old.model.name).toBe('tiny-world');
+    expect(old.train.lr).toBe(0.01);
+    // a lesson's link takes its model from the lesson, which names it
+    expect(decodeHash('#lesson=overfitting&train.lr=0.01').overrides).toEqual(['train.lr=0.01']);
+  });
+
   test('lesson, variant and hide travel with the config; unknown fields are reported, not fatal', () => {
     const hash = encodeHash(mergeConfig(defaultConfig(), { train: { maxSteps: 10 } }), {
       lesson: 'overfitting',

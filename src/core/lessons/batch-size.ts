@@ -32,6 +32,7 @@ export const batchSize: Lesson = {
   watch:
     'Compare the validation curves, measured every 16 examples in each run: the batch of one wanders up and down, the accumulated batch keeps going down.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     train: { lr: 2e-2, batchSize: 1, gradAccumSteps: 1, maxSteps: EXAMPLES },
     eval: { everySteps: EVERY, maxBatches: 0, general: false },

@@ -25,6 +25,7 @@ export const computeCost: Lesson = {
   watch:
     'Compare trainable parameters, peak memory and time per step in the diagnosis, and the final validation losses.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     train: { batchSize: 8, maxSteps: 40 },
     eval: { everySteps: 10, maxBatches: 0, general: false, peakMemory: true },

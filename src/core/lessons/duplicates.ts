@@ -27,6 +27,7 @@ export const duplicates: Lesson = {
   watch:
     'Validation loss follows training loss down more closely than it should. The diagnosis compares it with loss on records the run never saw.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa', recordBudget: BUDGET, split: { train: 0.5, val: 0.4, test: 0.1 }, duplicate: REPEATED },
     lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 160 },

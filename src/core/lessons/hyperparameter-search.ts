@@ -41,6 +41,7 @@ export const hyperparameterSearch: Lesson = {
     'little optimistic: the untouched test split gives the honest figure.',
   watch: 'The results table lists every trial; the chosen one is marked.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     train: { batchSize: 8, maxSteps: 40 },
     eval: { everySteps: 10, maxBatches: 0, general: false },

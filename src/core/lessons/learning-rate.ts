@@ -34,6 +34,7 @@ export const learningRate: Lesson = {
     'small steps that can settle into the valley.',
   watch: 'Compare the second half of the validation curves: the pitfall still zig-zags, the fixes settle.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     // 120 steps: long enough for the too-high rate to reach its floor and bounce there (at 60, one seed of five was
     // still falling). Evaluated every 4 steps: 15 moves in the second half

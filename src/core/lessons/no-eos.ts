@@ -19,6 +19,7 @@ export const noEos: Lesson = {
     'only work if the model happens to write the stop text, or if the budget happens to fit the answer.',
   watch: 'Read the samples: the answer is there, followed by a run-on tail.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 80 },

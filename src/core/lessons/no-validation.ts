@@ -27,6 +27,7 @@ export const noValidation: Lesson = {
     'spread across folds shows how uncertain the estimate is.',
   watch: 'The pitfall has only a training curve, heading for zero. Compare it with the held-out loss in the diagnosis.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa', recordBudget: BUDGET },
     lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 120 },

@@ -17,6 +17,7 @@ export const noisyLabels: Lesson = {
     'records by loss and checking the top of the list finds most of them; cleaning them is the fix.',
   watch: 'Move the label-noise slider and compare validation accuracy; then open the per-example loss table.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'sentiment' },
     lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },

@@ -21,6 +21,7 @@ export const overfitting: Lesson = {
     '4. Try them with the controls and see.)',
   watch: 'Watch the validation loss: it falls, reaches a minimum, then rises while the training loss keeps falling.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa', maxRecords: 24 },
     lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 120 },

@@ -17,6 +17,7 @@ export const underfitting: Lesson = {
     'steps are gentle, a cosine decay so the last steps settle, and enough steps fix it.',
   watch: 'Both curves stay high and flat, close to each other; compare the end with the base model’s validation loss.',
   base: {
+    model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
     train: { batchSize: 8 },
     eval: { everySteps: 5, maxBatches: 0, general: false },

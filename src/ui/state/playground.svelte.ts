@@ -6,6 +6,7 @@ import { proxy } from 'comlink';
 import {
   configProblems,
   defaultConfig,
+  DEFAULT_MODEL,
   mergeConfig,
   type Backend,
   type DeepPartial,
@@ -204,9 +205,9 @@ export class Playground {
     if (!this.engine.knows(name)) {
       // imported models live in the worker: a new engine (reload, backend change) does not have them
       this.notice(
-        `The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using tiny-world meanwhile.`,
+        `The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using ${DEFAULT_MODEL} meanwhile.`,
       );
-      this.setup.config.model.name = 'tiny-world';
+      this.setup.config.model.name = DEFAULT_MODEL;
       this.setup.config.model.arch = defaultConfig().model.arch;
     }
     await this.loadModel();
