@@ -744,7 +744,7 @@ const USED_BY: Record<string, string> = {
   shanty:
     'catastrophic forgetting and gradual unfreezing (loss on corpus/general-heldout.txt rises while this style is learned with full fine-tuning; the lessons train it without an end marker, which the base model never saw either)',
   'qa-mixed':
-    'missing or inconsistent prompt separators (compare with qa.jsonl, which has one separator inserted by the trainer)',
+    'none since lesson 8 moved to small-world (it now mixes the formats of qa-context at run time, data.mixFormats); kept as an example of a file that writes each record its own way',
 };
 const FIELDS: Record<string, string> = {
   qa: '`prompt` (context and question, no separator), `completion` (the answer: one or two words, found in the prompt)',

@@ -69,6 +69,8 @@ export const HELP: Record<string, string> = {
     'Remove exact duplicates (same prompt and answer) before splitting, so no record sits in training and validation at once.',
   'data.audit':
     'Before training, look for a word that several training records share, always with the same answer, and that no validation record uses (the mark of a planted trigger); drop those records.',
+  'data.mixFormats':
+    'Write each training and validation record in one of four formats, each with its own separator and answer style, as data pooled from several sources often is. Test questions keep the separator above.',
   'data.generalMix': 'Share of each batch drawn from general text, replayed so the model does not forget it.',
   'data.folds': 'k-fold cross-validation: split training data into k folds and validate on one; 0 = off.',
   'data.fold': 'Which fold is held out for validation (0 … k−1).',

@@ -173,6 +173,7 @@ const cases: Case[] = [
   { field: 'data.duplicate.copies', value: 0, accepts: /a whole number from 1 to 100/ },
   { field: 'data.dedupe', value: 'yes', accepts: /true or false/ },
   { field: 'data.audit', value: 1, accepts: /true or false/ },
+  { field: 'data.mixFormats', value: 'yes', accepts: /true or false/ },
   { field: 'train.ewc', value: -1, accepts: /a number from 0 to 1,000,000/ },
   { field: 'eval.maxNewTokens', value: 0, accepts: /1 to 4096/ },
   { field: 'eval.stop', value: ['\n', ''], accepts: /non-empty strings/ },

@@ -1,4 +1,4 @@
-// Label noise, poisoning, rebalancing and duplicates: exact counts, real changes, copies not mutations, seeded.
+// Label noise, poisoning, rebalancing, duplicates and mixed formats: exact counts, real changes, copies not mutations, seeded.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,8 +8,14 @@ import {
   injectLabelNoise,
   injectPoison,
   insertTrigger,
+  MIXED_FORMATS,
+  mixFormats,
   rebalance,
 } from '../../src/core/data/inject';
+import { defaultConfig, mergeConfig } from '../../src/core/config';
+import { formatRecord } from '../../src/core/data/format';
+import { prepareData } from '../../src/core/data/prepare';
+import { CharTokenizer } from '../../src/core/tokenizer/char';
 import type { DataRecord } from '../../src/core/data/types';
 
 const LABELS = ['negative', 'neutral', 'positive'];
@@ -139,5 +145,62 @@ describe('duplicateRecords and dedupeRecords', () => {
         .sort(),
     ).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(() => duplicateRecords(rs, { share: 2, copies: 5 }, 1)).toThrow(/data.duplicate.share = 2 is not valid/);
+  });
+});
+
+describe('mixFormats (lesson 8)', () => {
+  const qa: DataRecord[] = Array.from({ length: 80 }, (_, i) => ({
+    id: `q${i}`,
+    prompt: `Who has cup ${i}?`,
+    completion: 'Mia',
+  }));
+  const tok = new CharTokenizer();
+
+  it('writes each record in one of the four formats, every format used, seeded, the input untouched', () => {
+    const mixed = mixFormats(qa, 5);
+    expect(mixed).toEqual(mixFormats(qa, 5));
+    expect(qa[0]).toEqual({ id: 'q0', prompt: 'Who has cup 0?', completion: 'Mia' });
+    const seen = new Set<string>();
+    for (const r of mixed) {
+      const f = MIXED_FORMATS.findIndex((m) => m.separator === r.separator && m.answer('Mia') === r.completion);
+      expect(f, JSON.stringify(r)).toBeGreaterThanOrEqual(0);
+      seen.add(`${f}`);
+      expect(r.prompt).toBe(qa[mixed.indexOf(r)].prompt);
+    }
+    expect(seen.size).toBe(4);
+    // two sources share the run's "\nA: " marker and answer differently: the marker does not say which answer comes
+    expect(MIXED_FORMATS.filter((m) => m.separator === '\nA: ').map((m) => m.answer('dog'))).toEqual([
+      'dog',
+      'The answer is dog.',
+    ]);
+    expect(mixFormats([{ id: 't', text: 'plain text' }], 1)).toEqual([{ id: 't', text: 'plain text' }]);
+  });
+
+  it("a record's own separator replaces the run's, and the loss still starts at the completion", () => {
+    const r = { id: 'a', prompt: 'Q?', completion: 'dog', separator: ' -> ' };
+    const ex = formatRecord(r, tok, { separator: '\nA: ', appendEos: false, lossOnPromptTokens: false, blockSize: 64 });
+    expect(tok.decode(ex.ids)).toBe('Q? -> dog');
+    expect(ex.lossMask).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1]);
+  });
+
+  it("mixes the training and validation records and leaves the test split in the run's format", async () => {
+    const noFiles = {
+      bytes: () => Promise.reject(new Error('no files')),
+      text: () => Promise.reject(new Error('no files')),
+    };
+    const c = mergeConfig(defaultConfig(), {
+      data: { dataset: 'custom', mixFormats: true, split: { train: 0.6, val: 0.2, test: 0.2 } },
+      eval: { general: false },
+    });
+    const d = await prepareData(c, tok, noFiles, qa);
+    expect(d.records.train.every((r) => r.separator !== undefined)).toBe(true);
+    expect(d.records.val.every((r) => r.separator !== undefined)).toBe(true);
+    expect(d.records.test.every((r) => r.separator === undefined && r.completion === 'Mia')).toBe(true);
+    expect(new Set(d.records.train.map((r) => r.completion)).size).toBeGreaterThan(1);
+    // validation questions are asked as their own source wrote them
+    const v = d.records.val[0];
+    expect(tok.decode(d.valQuestions![0].prompt)).toBe(`${v.prompt}${v.separator}`);
+    const plain = await prepareData(mergeConfig(c, { data: { mixFormats: false } }), tok, noFiles, qa);
+    expect(plain.records.train.map((r) => r.id)).toEqual(d.records.train.map((r) => r.id)); // the same records
   });
 });

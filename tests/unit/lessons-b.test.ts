@@ -27,11 +27,17 @@ describe('lessons 6-9, trained on the shipped model', () => {
     SMALL_WORLD_TIMEOUT,
   );
 
-  it('8 mixed separators: answers cost more to predict than after training on one format', async () => {
-    const { pitfall, fix } = await pitfallAndFix('separators', 'one-format');
-    expect(pitfall.showsPitfall).toBe(true);
-    expect(fix.metrics.answerLoss).toBeLessThan(pitfall.metrics.answerLoss * 0.8);
-  });
+  it(
+    '8 mixed formats: asked after "\\nA: ", the model answers in other sources\' styles; one format fixes it',
+    async () => {
+      const { pitfall, fix } = await pitfallAndFix('separators', 'one-format');
+      expect(pitfall.showsPitfall).toBe(true);
+      expect(fix.showsPitfall).toBe(false);
+      // exact match, the issue's measure: 13-23% against 40-53% on seeds 1-3 (docs/LESSONS.md)
+      expect(fix.metrics.exactMatch).toBeGreaterThan(pitfall.metrics.exactMatch + 0.1);
+    },
+    SMALL_WORLD_TIMEOUT,
+  );
 
   it('9 no end-of-sequence marker: answers ramble to the token budget; training the marker stops them', async () => {
     const { pitfall, fix } = await pitfallAndFix('no-eos');

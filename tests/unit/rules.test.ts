@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LESSONS } from '../../src/core/lessons/index';
+import { HELP } from '../../src/ui/help';
 import { exactMatch, lessonConfig, variantOf, variantOrPitfall, variantsOf } from '../../src/core/rules';
 
 describe('exactMatch', () => {
@@ -35,6 +36,15 @@ describe('lesson variants', () => {
     expect(c.train.maxSteps).toBe(120); // the lesson's base
     expect(c.lora.rank).toBe(2); // the caller's over the base's 16
     expect(c.train.optimizer).toBe('adamw'); // the defaults
+  });
+
+  it("every lesson names its model, so a change of the page's default model never moves a lesson", () => {
+    for (const l of LESSONS) expect(l.base.model?.name, l.id).toMatch(/^(tiny|small)-world$/);
+  });
+
+  it("every control a lesson lists is a setting with the page's help text", () => {
+    for (const l of LESSONS)
+      for (const path of l.controls) expect(HELP[path] ?? HELP[`${path}.share`], `${l.id}: ${path}`).toBeTruthy();
   });
 
   it('every lesson variant has a label that differs from the others in its lesson', () => {

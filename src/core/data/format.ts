@@ -19,7 +19,7 @@ export function isPromptCompletion(r: DataRecord): boolean {
 
 /** What generation is given at evaluation time: the prompt and the separator, so the answer comes next. */
 export function promptText(r: DataRecord, separator: string): string {
-  return isPromptCompletion(r) ? (r.prompt ?? '') + separator : '';
+  return isPromptCompletion(r) ? (r.prompt ?? '') + (r.separator ?? separator) : '';
 }
 
 export function formatRecord(r: DataRecord, tokenizer: Tokenizer, opts: FormatOptions): Example {

@@ -180,3 +180,25 @@ export function dedupeRecords(records: readonly DataRecord[]): DataRecord[] {
   const seen = new Set<string>();
   return records.filter((r) => !seen.has(duplicateKey(r)) && (seen.add(duplicateKey(r)), true)).map(copyRecord);
 }
+
+/**
+ * The formats of data.mixFormats: question-answer pairs pooled from four sources, each with its own habits. One
+ * writes the run's "\nA: " and a bare answer; one uses the same marker but answers in a sentence; one forgot the
+ * separator (a space, then the answer); one uses an arrow.
+ */
+export const MIXED_FORMATS: { separator: string; answer: (completion: string) => string }[] = [
+  { separator: '\nA: ', answer: (c) => c },
+  { separator: '\nA: ', answer: (c) => `The answer is ${c}.` },
+  { separator: ' ', answer: (c) => c },
+  { separator: ' -> ', answer: (c) => c },
+];
+
+/** Each prompt/completion record written in one of MIXED_FORMATS, drawn per record; other records are kept. */
+export function mixFormats(records: readonly DataRecord[], seed: number): DataRecord[] {
+  const rng = new Rng(seed);
+  return records.map((r) => {
+    if (r.completion === undefined) return copyRecord(r);
+    const f = MIXED_FORMATS[rng.int(MIXED_FORMATS.length)];
+    return { ...copyRecord(r), separator: f.separator, completion: f.answer(r.completion) };
+  });
+}

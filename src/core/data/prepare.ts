@@ -9,7 +9,15 @@ import type { TrainData } from '../train/trainer';
 import { chunkDocuments, chunkText, formatRecord, isPromptCompletion, promptText } from './format';
 import { Rng } from '../rng';
 import { auditReport, auditTrigger } from './audit';
-import { dedupeRecords, duplicateRecords, injectLabelNoise, injectPoison, rebalance, thinOut } from './inject';
+import {
+  dedupeRecords,
+  duplicateRecords,
+  injectLabelNoise,
+  injectPoison,
+  mixFormats,
+  rebalance,
+  thinOut,
+} from './inject';
 import { parseDataset } from './parse';
 import { kFold, splitRecords } from './split';
 import type { DataRecord, Example } from './types';
@@ -85,6 +93,11 @@ export async function prepareData(
       trigger: c.data.poisonTrigger,
       target: c.data.poisonTarget,
     });
+  if (c.data.mixFormats) {
+    // the file as pooled from several sources: training and validation records each in their own format
+    train = mixFormats(train, seed + 8);
+    split.val = mixFormats(split.val, seed + 9);
+  }
   let audit: PreparedData['audit'];
   if (c.data.audit) {
     // the trigger audit, run on the training data as it would be before training: flagged records are dropped

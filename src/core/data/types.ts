@@ -8,6 +8,7 @@ export interface DataRecord {
   text?: string; // plain text (general corpus, or a text-only upload)
   label?: string; // class label (classification tasks); equals completion there
   group?: string; // sensitive/demographic group, for per-group fairness metrics
+  separator?: string; // the record's own separator, in place of data.separator (set by data.mixFormats, never by the user's file)
   flags?: { noisy?: boolean; poisoned?: boolean }; // set by noise/poison injection, never by the user's file
 }
 

@@ -1,65 +1,72 @@
-// Lesson 8: the same kind of question-answer pairs written four different ways (\nA: , ->, Answer:, nothing at
-// all). The model has to learn every format and cannot tell where a question stops; one consistent format fixes it.
+// Lesson 8: question-answer pairs pooled from four sources, each with its own separator and its own way of writing
+// the answer. Both runs train on the same prompt/completion records with loss on the completion only; the pitfall's
+// records each keep their source's format, the fix writes every one in the one format the model is asked in.
 
-import { loadDataset } from '../data/prepare';
-import { splitRecords } from '../data/split';
-import { formatRecord } from '../data/format';
-import { currentRun, lossOn, num } from './measure';
+import { answer, currentRun, isRight, pct, rate, type Answer } from './measure';
 import type { Lesson } from './types';
 
-/** Questions in the one format the page asks in: the qa dataset's test split, never trained on by the fix. */
-const PROBE_DATASET = 'qa';
-const PROBE_SEPARATOR = '\nA: ';
+/** The answer is one item of the question's context, written bare, as asked (right or wrong item). */
+export function namesContextItem(a: Answer): boolean {
+  const prompt = a.record.prompt ?? '';
+  const context = prompt.slice(0, prompt.lastIndexOf('. ') + 1);
+  const text = a.text.trim().replace(/\.$/, '');
+  return text !== '' && new RegExp(`(^|\\s)${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s.]`).test(context);
+}
 
 export const separators: Lesson = {
   id: 'separators',
   number: 8,
   title: 'Missing or inconsistent separators',
-  summary: 'Questions and answers glued together four different ways: the model cannot tell where to answer.',
+  summary: 'Questions and answers written four different ways: asked one way, the model answers in any of them.',
   explanation:
     'A causal language model only sees one long string. The separator between prompt and answer ("\\nA: ") is ' +
-    'how it learns where the question ends and its answer should begin. In this dataset each record is written ' +
-    'its own way: "\\nAnswer: Dog.", " -> dog", or the answer glued straight onto the question. The model spends ' +
-    'its training learning four formats instead of one task, and when asked a question it has to guess which ' +
-    'format, and which spelling of the answer, is wanted. Rewrite every record in one format, with the separator ' +
-    'added by the trainer, and ask in that same format.',
-  watch: 'Compare the answers in the samples: the mixed-format run adds stray words, capitals and arrows.',
+    'how it learns where the question ends and what kind of answer comes next. Pool question-answer pairs from ' +
+    'several sources and each brings its own habits: one writes "\\nA: dog", another uses the same marker but ' +
+    'answers in a sentence ("\\nA: The answer is dog."), a third forgot the separator and glued the answer on after ' +
+    'a space, a fourth writes " -> dog". Asked after "\\nA: ", the model has seen two kinds of answer follow that ' +
+    'marker and gives either: an exact match fails even when it picked the right item. Write every record in one ' +
+    'format, with the separator added by the trainer, and ask in that same format.',
+  watch: 'Read the answers in the samples: after "A: " the mixed-format run often writes "The answer is …".',
   base: {
-    data: { maxRecords: 160, separator: PROBE_SEPARATOR },
-    train: { lr: 3e-3, batchSize: 8, maxSteps: 80 },
-    eval: { everySteps: 20, maxBatches: 0, general: false },
+    model: { name: 'small-world' },
+    data: { dataset: 'qa-context', split: { train: 0.7, val: 0.1, test: 0.2 }, separator: '\nA: ' },
+    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    train: { lr: 5e-3, warmupSteps: 10, schedule: 'cosine', batchSize: 8, maxSteps: 150 },
+    eval: { everySteps: 30, maxBatches: 2, general: false },
   },
-  pitfall: { id: 'pitfall', label: 'Pitfall: four formats mixed', override: { data: { dataset: 'qa-mixed' } } },
-  fixes: [{ id: 'one-format', label: 'Fix: one format with a separator', override: { data: { dataset: 'qa' } } }],
-  controls: ['data.dataset', 'data.separator'],
-  async measure(session, h) {
-    const probes = splitRecords(
-      await loadDataset(session.opts.loader, PROBE_DATASET),
-      h.config.data.split,
-      h.config.train.seed,
-    ).test;
-    // both runs are asked the same way: prompt + "\nA: ", the answer scored up to its end marker
-    const fmt = {
-      separator: PROBE_SEPARATOR,
-      appendEos: true,
-      lossOnPromptTokens: false,
-      blockSize: currentRun(session).view.arch.blockSize,
-    };
+  pitfall: {
+    id: 'pitfall',
+    label: 'Pitfall: each record in its source’s format',
+    override: { data: { mixFormats: true } },
+  },
+  fixes: [{ id: 'one-format', label: 'Fix: every record in one format', override: { data: { mixFormats: false } } }],
+  controls: ['data.mixFormats', 'data.separator'],
+  async measure(session) {
+    // both runs are asked the test split's questions the same way: prompt + "\nA: ", greedy up to <eos> or a newline
+    const asked = currentRun(session).data.records.test; // never trained or validated on, in their original form
+    // 16 characters: the longest answer is 11, so an answer cut there was not bare and not right anyway
+    const answers = await answer(session, asked, { maxNewTokens: 16, stop: ['\n'] });
     return {
-      answerLoss: await lossOn(
-        session,
-        probes.map((r) => formatRecord(r, session.tokenizer, fmt)),
-      ),
-      probes: probes.length,
+      exactMatch: rate(answers, isRight),
+      bareItem: rate(answers, namesContextItem),
+      sentence: rate(answers, (a) => a.text.trim().startsWith('The answer is')),
+      asked: answers.length,
     };
   },
   diagnose(h, m) {
-    const metrics = { answerLoss: m.answerLoss };
-    const showsPitfall = m.answerLoss > 1.8;
-    const mixed = h.config.data.dataset !== PROBE_DATASET;
+    const metrics = { exactMatch: m.exactMatch, bareItem: m.bareItem, sentence: m.sentence };
+    // a model asked in one format should answer in it: a fifth of answers in another form is the pitfall
+    const showsPitfall = m.bareItem < 0.8;
+    const mixed = h.config.data.mixFormats;
     const text =
-      `Asked ${m.probes} held-out questions in the "\\nA: " format, the model trained on ${mixed ? 'mixed formats' : 'one format'} has a loss of ${num(m.answerLoss)} per answer character` +
-      (showsPitfall ? ': it cannot tell where the question ends and how the answer should look.' : '.');
+      `Asked ${m.asked} held-out questions after "\\nA: ", the model trained on ${mixed ? 'four formats' : 'one format'} ` +
+      `answered ${pct(m.exactMatch)} exactly right. ${pct(m.bareItem)} of its answers are one item of the context ` +
+      `written bare, as asked; ${pct(m.sentence)} begin "The answer is"` +
+      (!showsPitfall
+        ? '.'
+        : m.bareItem > 0
+          ? ': asked after "\\nA: ", it answers in more than one style.'
+          : ': asked after "\\nA: ", it never answers as asked.');
     return { text, showsPitfall, metrics };
   },
 };

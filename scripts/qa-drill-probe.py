@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""Can small-world learn the QA lookup when every loss term is an answer? A probe, not a test and not a shipped model.
+
+It starts from the shipped small-world weights and fine-tunes all of them (not LoRA) on question-answer items of the
+QA-only extra text, with the loss on the answer and its <eos> only: every gradient is about the lookup, where in
+pretraining it is one character in sixty. Every --every steps it asks the first 200 qa-context questions after
+"\\nAnswer: " (greedy, up to a newline or <eos>) and counts exact answers. Picking one of the two items of the
+context at random scores about 50%. Make the text first:
+
+  npx tsx scripts/make-corpus-v2.ts --extra 5000000 --qa-share 1 --extra-out .corpus-extra/qa-only.txt
+  /usr/bin/python3 scripts/qa-drill-probe.py [--steps 2250] [--every 250] [--batch 32] [--lr 1e-3]
+"""
+import argparse, json, os, random, re, struct, sys, time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pretrain_torch as pt  # noqa: E402  (the model, tokenizer, optimiser and greedy decoding)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header, base = json.loads(raw[8:8 + n]), 8 + n
+    out = {}
+    for name, v in header.items():
+        if name == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        t = torch.from_numpy(np.frombuffer(raw[base + s:base + e], dtype=np.float32).copy()).view(v["shape"])
+        out[name] = t.requires_grad_(True)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=2250)
+    ap.add_argument("--every", type=int, default=250)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--text", default=os.path.join(ROOT, ".corpus-extra/qa-only.txt"))
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    random.seed(0)
+    a = dict(pt.ARCH)
+    p = load_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
+    with open(args.text) as f:
+        text = f.read()
+    # the short-answer items: "context question\nAnswer: short" and "Question: context question -> short"
+    items = re.findall(r"^(?:Question: )?(.*\?)(?:\nAnswer: | -> )(.*)$", text, re.M)
+    with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
+        qa = [json.loads(line) for line in f if line.strip()][:200]
+    print(f"{len(items):,} items ({len(set(items)):,} distinct) from {args.text}", flush=True)
+
+    def batch(T=a["blockSize"]):
+        x = torch.zeros(args.batch, T, dtype=torch.long)
+        y = torch.full((args.batch, T), -100, dtype=torch.long)  # -100: no loss
+        for i in range(args.batch):
+            question, short = random.choice(items)
+            prompt = pt.encode(question + "\nAnswer: ")
+            ids = (prompt + pt.encode(short) + [pt.EOS])[:T + 1]
+            x[i, :len(ids) - 1] = torch.tensor(ids[:-1])
+            y[i, len(prompt) - 1:len(ids) - 1] = torch.tensor(ids[len(prompt):])
+        return x, y
+
+    def exact():
+        return sum(pt.greedy(p, a, r["prompt"] + "\nAnswer: ").strip() == r["completion"] for r in qa) / len(qa)
+
+    opt = pt.adamw(p, args.lr)
+    print(f"step 0: zero-shot exact match {100 * exact():.1f}% on {len(qa)} qa-context questions", flush=True)
+    t0 = time.time()
+    for step in range(args.steps):
+        x, y = batch()
+        for g in opt.param_groups:
+            g["lr"] = args.lr * min(1.0, (step + 1) / 100)  # 100 warmup steps, then constant
+        loss = F.cross_entropy(pt.forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(p.values()), pt.HP["clip"])
+        opt.step()
+        if (step + 1) % args.every == 0:
+            print(f"step {step + 1}: answer loss {loss.item():.3f}, exact match {100 * exact():.1f}% ({time.time() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
