@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Can small-world learn the QA lookup when every loss term is an answer? A probe, not a test and not a shipped model.
 
-It starts from the shipped small-world weights and fine-tunes all of them (not LoRA) on question-answer items of the
+It starts from the shipped small-world weights (or, with --scratch, a fresh initialisation) and trains all of them (not LoRA) on question-answer items of the
 QA-only extra text, with the loss on the answer and its <eos> only: every gradient is about the lookup, where in
 pretraining it is one character in sixty. Every --every steps it asks the first 200 qa-context questions after
 "\\nAnswer: " (greedy, up to a newline or <eos>) and counts exact answers. Picking one of the two items of the
@@ -44,11 +44,15 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--text", default=os.path.join(ROOT, ".corpus-extra/qa-only.txt"))
+    ap.add_argument("--scratch", action="store_true", help="start from a fresh initialisation, not the shipped weights")
     args = ap.parse_args()
     torch.set_num_threads(1)
     random.seed(0)
     a = dict(pt.ARCH)
-    p = load_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
+    if args.scratch:
+        p = pt.init_params(a, torch.Generator().manual_seed(pt.HP["seed"]))
+    else:
+        p = load_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
     with open(args.text) as f:
         text = f.read()
     # the short-answer items: "context question\nAnswer: short" and "Question: context question -> short"
