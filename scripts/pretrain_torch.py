@@ -130,6 +130,22 @@ def write_safetensors(path, tensors, metadata):
     os.replace(path + ".tmp", path)
 
 
+def read_safetensors(path):
+    """The F32 tensors write_safetensors wrote (a model folder's model.safetensors), by name, as trainable leaves."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header, base = json.loads(raw[8:8 + n]), 8 + n
+    out = {}
+    for name, v in header.items():
+        if name == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        t = torch.from_numpy(np.frombuffer(raw[base + s:base + e], dtype=np.float32).copy()).view(v["shape"])
+        out[name] = t.requires_grad_(True)
+    return out
+
+
 # ---------------------------------------------------------------- training -----------------------------------
 def lr_at(step, total, schedule=None, anneal=0):
     """1. linear warmup to lr; 2. cosine decay towards lr * min_lr_ratio at step `schedule` (default: total);
@@ -222,12 +238,17 @@ def qa_zero_shot(p, a, rows):
     """The base model, no fine-tuning, on qa-context questions in the corpus's own formats: the short answer after
     "\nAnswer: " equal to the expected one, and the full sentence after "\nA: " naming it (a quick check of the
     lookup the QA lessons need; the card's figure is measured by our engine after the LoRA recipe)."""
-    short = sum(greedy(p, a, r["prompt"] + "\nAnswer: ").strip() == r["completion"] for r in rows)
+    short = qa_short(p, a, rows)
     sentence = 0
     for r in rows:
         words = greedy(p, a, r["prompt"] + "\nA: ", 40).rstrip(".").split(" ")
         sentence += r["completion"].split(" ")[-1] in words
     return round(short / len(rows), 4), round(sentence / len(rows), 4)
+
+
+def qa_short(p, a, rows):
+    """How many qa rows the model answers exactly after "\nAnswer: " (greedy, up to a newline or <eos>)."""
+    return sum(greedy(p, a, r["prompt"] + "\nAnswer: ").strip() == r["completion"] for r in rows)
 
 
 @torch.no_grad()

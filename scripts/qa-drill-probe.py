@@ -10,31 +10,15 @@ context at random scores about 50%. Make the text first:
   npx tsx scripts/make-corpus-v2.ts --extra 5000000 --qa-share 1 --extra-out .corpus-extra/qa-only.txt
   /usr/bin/python3 scripts/qa-drill-probe.py [--steps 2250] [--every 250] [--batch 32] [--lr 1e-3]
 """
-import argparse, json, os, random, re, struct, sys, time
+import argparse, json, os, random, re, sys, time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pretrain_torch as pt  # noqa: E402  (the model, tokenizer, optimiser and greedy decoding)
+import pretrain_torch as pt  # noqa: E402  (the model, its safetensors, tokenizer, optimiser and the QA check)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header, base = json.loads(raw[8:8 + n]), 8 + n
-    out = {}
-    for name, v in header.items():
-        if name == "__metadata__":
-            continue
-        s, e = v["data_offsets"]
-        t = torch.from_numpy(np.frombuffer(raw[base + s:base + e], dtype=np.float32).copy()).view(v["shape"])
-        out[name] = t.requires_grad_(True)
-    return out
 
 
 def main():
@@ -52,7 +36,7 @@ def main():
     if args.scratch:
         p = pt.init_params(a, torch.Generator().manual_seed(pt.HP["seed"]))
     else:
-        p = load_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
+        p = pt.read_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
     with open(args.text) as f:
         text = f.read()
     # the short-answer items: "context question\nAnswer: short" and "Question: context question -> short"
@@ -72,8 +56,7 @@ def main():
             y[i, len(prompt) - 1:len(ids) - 1] = torch.tensor(ids[len(prompt):])
         return x, y
 
-    def exact():
-        return sum(pt.greedy(p, a, r["prompt"] + "\nAnswer: ").strip() == r["completion"] for r in qa) / len(qa)
+    exact = lambda: pt.qa_short(p, a, qa) / len(qa)
 
     opt = pt.adamw(p, args.lr)
     print(f"step 0: zero-shot exact match {100 * exact():.1f}% on {len(qa)} qa-context questions", flush=True)

@@ -6,11 +6,11 @@ import { answer, currentRun, isRight, pct, rate, type Answer } from './measure';
 import type { Lesson } from './types';
 
 /** The answer is one item of the question's context, written bare, as asked (right or wrong item). */
-export function namesContextItem(a: Answer): boolean {
+function namesContextItem(a: Answer): boolean {
   const prompt = a.record.prompt ?? '';
-  const context = prompt.slice(0, prompt.lastIndexOf('. ') + 1);
+  const words = ` ${prompt.slice(0, prompt.lastIndexOf('. ')).replaceAll('.', ' ')} `; // the context, word-spaced
   const text = a.text.trim().replace(/\.$/, '');
-  return text !== '' && new RegExp(`(^|\\s)${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s.]`).test(context);
+  return text !== '' && words.includes(` ${text} `);
 }
 
 export const separators: Lesson = {
