@@ -4,6 +4,7 @@
 // Seeded: every run writes the same bytes. Documents are separated by a blank line; pretraining puts <eos> there.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/rng';
 import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
 
@@ -696,6 +697,176 @@ function qaDoc(): Doc {
   return { key, text: items.join('\n') };
 }
 
+/**
+ * Lookups (v3): two to five facts with bindings drawn anew for every document (nothing here is a resident's fixed
+ * fact), then one to three questions, asked both ways: the value of a key written before it ("Where does Kai
+ * live?") and the key of a value ("Who lives in Ashford?", the answer written before what is asked). Reading the
+ * context is the only way to answer, which is the skill the QA lessons need. Same five formats as qaDoc.
+ */
+function lookupDoc(): Doc {
+  const f = r.int(5);
+  const n = 2 + r.int(4);
+  const rel = lookupRelation(r, n);
+  if (rel.banned) return lookupDoc(); // never a qa-context context, not even as the end of a longer list
+  const qs = r.shuffle(rel.questions).slice(0, 1 + r.int(3));
+  const lines = qs.map(({ question, short, sentence }, i) => {
+    const ctx = i === 0 ? `${rel.context} ` : '';
+    return [
+      `${ctx}${question}\nA: ${sentence}`,
+      `${i === 0 ? `${rel.context}\n` : ''}Q: ${question}\nA: ${sentence}`,
+      `${ctx}${question}\nAnswer: ${short}`,
+      `${i === 0 ? 'Question: ' : ''}${ctx}${question} -> ${short}`,
+      `${ctx}${question} The answer is ${short}.`,
+    ][f];
+  });
+  return { key: `lookup|${rel.context}`, text: lines.join('\n') };
+}
+
+type Lookup = { question: string; short: string; sentence: string };
+/** n facts of one kind with fresh bindings, and a forward and a backward question about each. */
+function lookupRelation(g: Rng, n: number): { context: string; questions: Lookup[]; banned: boolean } {
+  const who = g.shuffle([...NAMES_F, ...NAMES_M]).slice(0, n);
+  const draw = <T>(xs: readonly T[]) => g.shuffle([...xs]).slice(0, n);
+  const qs: Lookup[] = [];
+  const facts: string[] = [];
+  switch (g.int(8)) {
+    case 0: {
+      const jobs = draw(Object.keys(JOBS));
+      who.forEach((x, i) => {
+        facts.push(`${x} is ${a(jobs[i])}`);
+        qs.push({ question: `Who is the ${jobs[i]}?`, short: x, sentence: `${x} is the ${jobs[i]}.` });
+        qs.push({ question: `What is ${x}'s job?`, short: jobs[i], sentence: `${x} is ${a(jobs[i])}.` });
+      });
+      break;
+    }
+    case 1: {
+      const objs = draw(OBJECTS);
+      who.forEach((x, i) => {
+        facts.push(`${x} has ${a(objs[i])}`);
+        qs.push({ question: `Who has the ${objs[i]}?`, short: x, sentence: `${x} has the ${objs[i]}.` });
+        qs.push({ question: `What does ${x} have?`, short: a(objs[i]), sentence: `${x} has ${a(objs[i])}.` });
+      });
+      break;
+    }
+    case 2: {
+      const places = draw(PLACES);
+      who.forEach((x, i) => {
+        facts.push(`${x} went to the ${places[i]}`);
+        qs.push({
+          question: `Where did ${x} go?`,
+          short: `the ${places[i]}`,
+          sentence: `${x} went to the ${places[i]}.`,
+        });
+        qs.push({ question: `Who went to the ${places[i]}?`, short: x, sentence: `${x} went to the ${places[i]}.` });
+      });
+      break;
+    }
+    case 3: {
+      const towns = draw(TOWN_NAMES);
+      who.forEach((x, i) => {
+        facts.push(`${x} lives in ${towns[i]}`);
+        qs.push({ question: `Where does ${x} live?`, short: towns[i], sentence: `${x} lives in ${towns[i]}.` });
+        qs.push({ question: `Who lives in ${towns[i]}?`, short: x, sentence: `${x} lives in ${towns[i]}.` });
+      });
+      break;
+    }
+    case 4: {
+      const kinds = draw(Object.keys(ANIMALS)),
+        pets = draw(PET_NAMES);
+      who.forEach((x, i) => {
+        facts.push(`${x} has ${a(kinds[i])} called ${pets[i]}`);
+        qs.push({ question: `What animal is ${pets[i]}?`, short: kinds[i], sentence: `${pets[i]} is ${a(kinds[i])}.` });
+        qs.push({
+          question: `What is ${x}'s ${kinds[i]} called?`,
+          short: pets[i],
+          sentence: `It is called ${pets[i]}.`,
+        });
+        qs.push({ question: `Whose pet is ${pets[i]}?`, short: x, sentence: `${pets[i]} is ${x}'s pet.` });
+      });
+      break;
+    }
+    case 5: {
+      const objs = draw(OBJECTS),
+        cols = draw(COLOURS);
+      const x = who[0];
+      objs.forEach((o, i) => {
+        facts.push(i === 0 ? `${x} has ${a(cols[i])} ${o}` : `${a(cols[i])} ${o}`);
+        qs.push({ question: `What colour is the ${o}?`, short: cols[i], sentence: `The ${o} is ${cols[i]}.` });
+        qs.push({ question: `Which thing is ${cols[i]}?`, short: `the ${o}`, sentence: `The ${o} is ${cols[i]}.` });
+      });
+      break;
+    }
+    case 6: {
+      const foods = draw(COUNTABLE),
+        nums = draw([2, 3, 4, 5, 6, 7, 8, 9]);
+      const x = who[0];
+      foods.forEach((fd, i) => {
+        facts.push(i === 0 ? `${x} has ${nums[i]} ${fd}` : `${nums[i]} ${fd}`);
+        qs.push({
+          question: `How many ${fd} does ${x} have?`,
+          short: String(nums[i]),
+          sentence: `${x} has ${nums[i]} ${fd}.`,
+        });
+        qs.push({ question: `What does ${x} have ${nums[i]} of?`, short: fd, sentence: `${x} has ${nums[i]} ${fd}.` });
+      });
+      break;
+    }
+    default: {
+      const seats = draw([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      who.forEach((x, i) => {
+        facts.push(`${x} sits in seat ${seats[i]}`);
+        qs.push({
+          question: `Which seat is ${x} in?`,
+          short: String(seats[i]),
+          sentence: `${x} sits in seat ${seats[i]}.`,
+        });
+        qs.push({ question: `Who sits in seat ${seats[i]}?`, short: x, sentence: `${x} sits in seat ${seats[i]}.` });
+      });
+    }
+  }
+  return { context: `${list(facts)}.`, questions: qs, banned: qaBanned.has(`${list(facts.slice(-2))}.`) };
+}
+
+/** Repeated spans (v3): a list, a code or a sentence written, then written again, so copying pays off. */
+function repeatDoc(): Doc {
+  const code = () =>
+    Array.from({ length: 4 + r.int(5) }, () => 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789'[r.int(34)]).join('');
+  const names = () => r.shuffle([...NAMES_F, ...NAMES_M]).slice(0, 3 + r.int(5));
+  let text: string;
+  switch (r.int(5)) {
+    case 0: {
+      const xs = names().join(', ');
+      text = `${pick(['Say these names back', 'Read the list again', 'Repeat after me'])}: ${xs}.\n${xs}.`;
+      break;
+    }
+    case 1: {
+      const c = code();
+      text = `The code is ${c}. ${pick(['Write it down', 'Say it again', 'Check it'])}: ${c}.`;
+      break;
+    }
+    case 2: {
+      const xs = r
+        .shuffle([...FOODS])
+        .slice(0, 3 + r.int(4))
+        .join(', ');
+      text = `List: ${xs}.\nAgain: ${xs}.`;
+      break;
+    }
+    case 3: {
+      const xs = names();
+      const order = xs.join(' ');
+      text = `In line: ${order}. Once more: ${order}.`;
+      break;
+    }
+    default: {
+      const c = [code(), code()].join('-');
+      const x = pick([...NAMES_F, ...NAMES_M]);
+      text = `Ticket for ${x}: ${c}.\n${x} read out the ticket: ${c}.`;
+    }
+  }
+  return { key: `repeat|${text}`, text };
+}
+
 // ---------------------------------------------------------------- QA items -----------------------------------
 /** A context that mentions two of something, a question about one, its short answer and a full-sentence answer. */
 function qaItem(g: Rng): { context: string; question: string; short: string; sentence: string } {
@@ -781,7 +952,11 @@ function qaItem(g: Rng): { context: string; question: string; short: string; sen
 
 // ---------------------------------------------------------------- the corpus ---------------------------------
 // QA is about 45% of the characters: copying the asked-for item out of a context is the skill the QA lessons need
-const MAKERS: [() => Doc, number][] = [
+// The shipped mix (v2). `--v3` draws the v3 mix instead: lookups with fresh bindings, asked both ways, and repeated
+// spans, so that reading the context pays off. v3 is an experiment (docs/LESSONS.md, "Reading the context"): with
+// `--v3` the corpus files are written to --out-dir (default /tmp/corpus-v3), never over the shipped ones.
+const V3 = process.argv.includes('--v3');
+const MAKERS_V2: [() => Doc, number][] = [
   [story, 0.18],
   [dialogue, 0.12],
   [facts, 0.08],
@@ -791,6 +966,19 @@ const MAKERS: [() => Doc, number][] = [
   [note, 0.06],
   [qaDoc, 0.36],
 ];
+const MAKERS_V3: [() => Doc, number][] = [
+  [story, 0.14],
+  [dialogue, 0.1],
+  [facts, 0.06],
+  [town, 0.03],
+  [listDoc, 0.06],
+  [numbers, 0.06],
+  [note, 0.05],
+  [qaDoc, 0.16],
+  [lookupDoc, 0.26],
+  [repeatDoc, 0.08],
+];
+const MAKERS = V3 ? MAKERS_V3 : MAKERS_V2;
 const splitSentences = (doc: string) =>
   doc
     .split(/\n|(?<=[.!?])\s+/)
@@ -814,7 +1002,7 @@ function corpus(heldOut: boolean, chars: number, banned?: Set<string>): { docs: 
     const d = drawDoc();
     if (isHeldOutKey(d.key) !== heldOut) continue;
     // QA documents repeat their question templates, so without those sentences they would not read; QA is measured on qa-context instead
-    if (heldOut && d.key.startsWith('qa|')) continue;
+    if (heldOut && /^(qa|lookup|repeat)\|/.test(d.key)) continue;
     let text = d.text;
     if (banned) {
       // the held-out text shares no sentence with the training text: drop any sentence the training text has
@@ -949,9 +1137,12 @@ function telegram(g: Rng): Rec {
 // ---------------------------------------------------------------- build, check, write ------------------------
 const root = new URL('../public/', import.meta.url);
 const written: { file: string; bytes: number }[] = [];
+const outAtArg = process.argv.indexOf('--out-dir');
+const outRoot = pathToFileURL(`${outAtArg > 0 ? process.argv[outAtArg + 1] : '/tmp/corpus-v3'}/`);
 function write(file: string, text: string): void {
-  mkdirSync(new URL('.', new URL(file, root)), { recursive: true });
-  writeFileSync(new URL(file, root), text);
+  const to = new URL(file, V3 ? outRoot : root);
+  mkdirSync(new URL('.', to), { recursive: true });
+  writeFileSync(to, text);
   written.push({ file, bytes: Buffer.byteLength(text) });
 }
 const ALLOWED = /^[\x20-\x7e\n]*$/;

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Sanity check: can our pretraining code learn multi-query associative recall (MQAR) at the small-world shape?
+
+MQAR (Zoology, Arora et al. 2023): a line of key/value pairs, then the keys asked again in a new order, each followed
+by its value; the loss is on the values after a query only. Keys are lowercase letters, values uppercase letters or
+digits, one character each (the small-world tokenizer), drawn anew for every sequence, so every test sequence binds
+pairs the model never saw together. The model, initialisation, AdamW and schedule are scripts/pretrain_torch.py's
+(imported, not copied); only the data and the step count differ.
+
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/probes/mqar_torch.py [--pairs 16] [--steps 3000] [--batch 64]
+
+Prints held-out accuracy on the answers every --every steps and a JSON line at the end.
+"""
+import argparse, json, math, os, sys, time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import pretrain_torch as pt  # noqa: E402
+
+KEYS = [pt.TO_ID[c] for c in "abcdefghijklmnopqrstuvwxyz"]
+VALUES = [pt.TO_ID[c] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]
+SEP = pt.TO_ID["|"]
+
+
+def mqar_batch(g, batch, pairs, T):
+    """[batch, T] inputs and targets; targets are -100 except at the value after each queried key."""
+    x = torch.full((batch, T), pt.EOS, dtype=torch.long)
+    y = torch.full((batch, T), -100, dtype=torch.long)
+    for b in range(batch):
+        keys = torch.tensor(KEYS)[torch.randperm(len(KEYS), generator=g)[:pairs]]
+        vals = torch.tensor(VALUES)[torch.randint(len(VALUES), (pairs,), generator=g)]
+        seq = torch.stack([keys, vals], 1).reshape(-1).tolist() + [SEP]
+        order = torch.randperm(pairs, generator=g).tolist()
+        q0 = len(seq)
+        for i in order:
+            seq += [keys[i].item(), vals[i].item()]
+        seq = seq[: T + 1]
+        s = torch.tensor(seq)
+        n = len(seq) - 1
+        x[b, :n] = s[:-1]
+        tgt = torch.full((n,), -100, dtype=torch.long)
+        for j in range(q0, len(seq), 2):  # seq[j] is a queried key, seq[j + 1] its value
+            if j + 1 < len(seq):
+                tgt[j] = s[j + 1]
+        y[b, :n] = tgt
+    return x, y
+
+
+@torch.no_grad()
+def accuracy(p, a, x, y):
+    pred = pt.forward(p, a, x).argmax(-1)
+    m = y != -100
+    return (pred[m] == y[m]).float().mean().item()
+
+
+def rope_forward(p, a, ids):
+    """pretrain_torch.forward with rotary position embeddings (Su et al. 2021, base 10000, on all of q and k)
+    instead of the learned wpe: the experiment of whether the position code is what keeps recall from forming."""
+    B, T = ids.shape
+    C, nh = a["nEmbd"], a["nHead"]
+    hd = C // nh
+    inv = 1.0 / (10000 ** (torch.arange(0, hd, 2).float() / hd))
+    ang = torch.arange(T).float()[:, None] * inv[None, :]  # [T, hd/2]
+    cos, sin = torch.cat([ang.cos(), ang.cos()], -1), torch.cat([ang.sin(), ang.sin()], -1)
+    rot = lambda t: t * cos + torch.cat([-t[..., hd // 2:], t[..., : hd // 2]], -1) * sin
+    x = p["wte.weight"][ids]
+    ln = lambda t, n: F.layer_norm(t, (C,), p[n + ".weight"], p[n + ".bias"], a["layerNormEps"])
+    mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+    for i in range(a["nLayer"]):
+        h = f"h.{i}."
+        qkv = ln(x, h + "ln_1") @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]
+        q, k, v = (t.view(B, T, nh, hd).transpose(1, 2) for t in qkv.split(C, dim=2))
+        att = torch.softmax((rot(q) / math.sqrt(hd)) @ rot(k).transpose(-1, -2) + mask, dim=-1)
+        x = x + (att @ v).transpose(1, 2).reshape(B, T, C) @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
+        x2 = ln(x, h + "ln_2")
+        x = x + pt.gelu(x2 @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"]) @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
+    return ln(x, "ln_f") @ p["wte.weight"].t()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pairs", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=pt.HP["lr"])
+    ap.add_argument("--warmup", type=int, default=pt.HP["warmup"])
+    ap.add_argument("--every", type=int, default=250)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--layers", type=int, default=pt.ARCH["nLayer"])
+    ap.add_argument("--pos", choices=["learned", "rope"], default="learned", help="position code: learned (GPT-2, as shipped) or rotary (an experiment)")
+    ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    pt.HP.update(lr=args.lr, warmup=args.warmup, batch=args.batch, weight_decay=args.weight_decay)
+    if args.pos == "rope":
+        pt.forward = rope_forward
+    a = dict(pt.ARCH, nLayer=args.layers)
+    T = 4 * args.pairs + 1
+    p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
+    opt = pt.adamw(p, args.lr)
+    train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
+    xt, yt = mqar_batch(test_g, 256, args.pairs, T)
+    t0, acc, log = time.time(), 0.0, []
+    for step in range(args.steps):
+        for gr in opt.param_groups:
+            gr["lr"] = pt.lr_at(step, args.steps)
+        x, y = mqar_batch(train_g, args.batch, args.pairs, T)
+        loss = F.cross_entropy(pt.forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(p.values()), pt.HP["clip"])
+        opt.step()
+        if (step + 1) % args.every == 0 or step + 1 == args.steps:
+            acc = accuracy(p, a, xt, yt)
+            log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
+            print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
+    print(json.dumps({"probe": "mqar", "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
+                      "arch": a, "pos": args.pos, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+
+
+if __name__ == "__main__":
+    main()
