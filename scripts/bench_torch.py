@@ -41,6 +41,7 @@ import torch.nn.functional as F  # noqa: E402
 SIZES = {  # must match SIZES in scripts/bench.ts
     "tiny-world": dict(vocab=99, block=128, n_layer=4, n_head=4, n_embd=64),
     "ref-0.8M": dict(vocab=99, block=64, n_layer=4, n_head=4, n_embd=128),
+    "gpt-135M": dict(vocab=49152, block=128, n_layer=30, n_head=9, n_embd=576, batch=2),
 }
 BATCH = 16
 WARMUP = 4  # as scripts/bench.ts
@@ -108,6 +109,7 @@ class GPT(nn.Module):
 
 def bench(size, method, steps):
     c = SIZES[size]
+    B = c.get("batch", BATCH)
     torch.manual_seed(1)
     model = GPT(c, lora=method == "lora")
     if method == "lora":
@@ -118,7 +120,7 @@ def bench(size, method, steps):
     g = torch.Generator().manual_seed(3)
     times, cpu = [], []
     for _ in range(steps):
-        ids = torch.randint(0, c["vocab"], (BATCH, c["block"] + 1), generator=g)
+        ids = torch.randint(0, c["vocab"], (B, c["block"] + 1), generator=g)
         t0, c0 = time.perf_counter(), time.process_time()
         loss = model(ids[:, :-1], ids[:, 1:])
         opt.zero_grad(set_to_none=True)
@@ -130,7 +132,7 @@ def bench(size, method, steps):
         cpu.append((time.process_time() - c0) * 1000)
     ms = statistics.median(times[WARMUP:])
     return dict(size=size, method=method, params=sum(p.numel() for n, p in model.named_parameters() if ".lora." not in n), trainable=sum(p.numel() for p in params),
-                batch=BATCH, seqLen=c["block"], msPerStep=round(ms, 1), tokensPerSec=round(BATCH * c["block"] * 1000 / ms),
+                batch=B, seqLen=c["block"], msPerStep=round(ms, 1), tokensPerSec=round(B * c["block"] * 1000 / ms),
                 cpuMsPerStep=round(statistics.median(cpu[WARMUP:]), 1))
 
 

@@ -48,6 +48,30 @@ def mqar_batch(g, batch, pairs, T):
     return x, y
 
 
+def repeat_batch(g, batch, pairs, T, alphabet=VALUES):
+    """The copy task with no positional shortcut: random characters with `pairs` of them (the span) at a random place,
+    a separator, then the span again; targets on the second copy after its first character. Filler, span and copy
+    share one alphabet and both copies move, so only matching content (an induction head) predicts the copy."""
+    L = pairs
+    x = torch.full((batch, T), pt.EOS, dtype=torch.long)
+    y = torch.full((batch, T), -100, dtype=torch.long)
+    for b in range(batch):
+        A = torch.tensor(alphabet)
+        span = A[torch.randint(len(A), (L,), generator=g)].tolist()
+        gap = int(torch.randint(T - 2 * L, (1,), generator=g))
+        filler = A[torch.randint(len(A), (gap,), generator=g)].tolist()
+        pre = A[torch.randint(len(A), (int(torch.randint(gap + 1, (1,), generator=g)),), generator=g)].tolist()
+        seq = pre + span + filler[len(pre):] + [SEP] + span
+        s = torch.tensor(seq[: T + 1])
+        n = len(s) - 1
+        x[b, :n] = s[:-1]
+        tgt = torch.full((n,), -100, dtype=torch.long)
+        start = L + max(gap, len(pre)) + 1  # the second copy's first character, which nothing predicts
+        tgt[start:] = s[start + 1 :]
+        y[b, :n] = tgt
+    return x, y
+
+
 @torch.no_grad()
 def accuracy(p, a, x, y):
     pred = pt.forward(p, a, x).argmax(-1)
@@ -91,6 +115,7 @@ def main():
     ap.add_argument("--layers", type=int, default=pt.ARCH["nLayer"])
     ap.add_argument("--pos", choices=["learned", "rope"], default="learned", help="position code: learned (GPT-2, as shipped) or rotary (an experiment)")
     ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
+    ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     pt.HP.update(lr=args.lr, warmup=args.warmup, batch=args.batch, weight_decay=args.weight_decay)
@@ -101,12 +126,18 @@ def main():
     p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
-    xt, yt = mqar_batch(test_g, 256, args.pairs, T)
+    def mix_batch(g, batch, pairs, T):
+        xa, ya = mqar_batch(g, batch // 2, pairs, T)
+        xb, yb = repeat_batch(g, batch - batch // 2, pairs, T, KEYS + VALUES)  # keys' letters copied too
+        return torch.cat([xa, xb]), torch.cat([ya, yb])
+
+    make = {"mqar": mqar_batch, "repeat": repeat_batch, "mix": mix_batch}[args.task]
+    xt, yt = (repeat_batch if args.task == "repeat" else mqar_batch)(test_g, 256, args.pairs, T)
     t0, acc, log = time.time(), 0.0, []
     for step in range(args.steps):
         for gr in opt.param_groups:
             gr["lr"] = pt.lr_at(step, args.steps)
-        x, y = mqar_batch(train_g, args.batch, args.pairs, T)
+        x, y = make(train_g, args.batch, args.pairs, T)
         loss = F.cross_entropy(pt.forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -116,7 +147,7 @@ def main():
             acc = accuracy(p, a, xt, yt)
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
-    print(json.dumps({"probe": "mqar", "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
+    print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
                       "arch": a, "pos": args.pos, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 

@@ -119,7 +119,7 @@ export async function proveTraining(arch: ModelArch, timed = false): Promise<Pro
     const t0 = performance.now();
     const shapes = paramShapes(arch);
     const vars = shapes.map(([name, shape]) =>
-      tf.variable(tf.tensor(values.get(name)!, shape), true, `proof${proofId}/${name}`),
+      tf.tidy(() => tf.variable(tf.tensor(values.get(name)!, shape), true, `proof${proofId}/${name}`)),
     );
     proofId++;
     const params: Params = Object.fromEntries(shapes.map(([name], i) => [name, vars[i]]));

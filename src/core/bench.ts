@@ -1,8 +1,8 @@
 // The benchmark's measurement, shared by the Node bench (scripts/bench.ts) and the browser bench (bench.html, run
 // by `npm run bench -- --browser`): one training run of a seeded random model on random tokens, timed per step by
-// the trainer itself (and by CPU time where the caller can read it), plus the peak tensor bytes: the engine's
-// high-water mark (tf.profile) over two whole training steps (forward, backward, gradient norm, rollback snapshot,
-// AdamW), weights included, timed apart because profiling slows every kernel.
+// the trainer itself (and by CPU time where the caller can read it), plus the memory of a step by part
+// (train/memory.ts: the engine's high-water mark over forward, backward and AdamW, weights included, and what each
+// part holds), from a separate two-step run because profiling slows every kernel.
 
 import * as tf from '@tensorflow/tfjs';
 import { defaultConfig, mergeConfig, type ModelArch } from './config';
@@ -12,6 +12,7 @@ import { LoraSet } from './model/lora';
 import { GPTModel } from './model/model';
 import { Rng } from './rng';
 import { CharTokenizer } from './tokenizer/char';
+import type { MemoryParts } from './train/memory';
 import { Trainer } from './train/trainer';
 
 // tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
@@ -23,6 +24,12 @@ export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number }> = {
   'ref-0.8M': {
     arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 },
     batch: 16,
+  },
+  // SmolLM2-135M's depth, width, heads and vocabulary in GPT-2's layout (4x MLP, no GQA): 152M parameters. Opt-in
+  // (--sizes gpt-135M): seconds per step on wasm.
+  'gpt-135M': {
+    arch: { vocabSize: 49152, blockSize: 128, nLayer: 30, nHead: 9, nEmbd: 576, mlpRatio: 4, layerNormEps: 1e-5 },
+    batch: 2,
   },
 };
 
@@ -40,6 +47,7 @@ export interface BenchRow {
   tokensPerSec: number;
   cpuMsPerStep?: number; // median CPU time per step, where the caller gave a CPU clock (Node)
   peakBytes: number;
+  memory: MemoryParts; // the second step's memory by part (peakBytes is its peak)
 }
 
 function examples(n: number, a: ModelArch, seed: number): Example[] {
@@ -66,19 +74,19 @@ export async function benchRow(
 ): Promise<BenchRow> {
   const backend = tf.getBackend();
   const { arch, batch } = BENCH_SIZES[size];
-  const config = (maxSteps: number) =>
+  const config = (maxSteps: number, peakMemory = false) =>
     mergeConfig(defaultConfig(), {
       model: { name: 'random', arch },
       train: { method, maxSteps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
-      eval: { everySteps: 1_000_000, general: false },
+      eval: { everySteps: 1_000_000, general: false, peakMemory },
     });
   const model = GPTModel.random(arch, 1);
   const lora = method === 'lora' ? new LoraSet(arch, config(1).lora, 2) : null;
   const view = { params: model.params, arch, lora, embedMode };
-  const trainer = (maxSteps: number) =>
+  const trainer = (maxSteps: number, peakMemory = false) =>
     new Trainer({
       model: view,
-      config: config(maxSteps),
+      config: config(maxSteps, peakMemory),
       data: { train: examples(batch * 4, arch, 3), val: examples(batch, arch, 4) },
       tokenizer: new CharTokenizer(),
       backend,
@@ -95,13 +103,7 @@ export async function benchRow(
     },
   });
   if (h.end.reason !== 'completed') throw new Error(`bench run on ${backend} ended ${h.end.reason}: ${h.end.message}`);
-  const peak = (
-    await tf.profile(() =>
-      trainer(2)
-        .run()
-        .then(() => []),
-    )
-  ).peakBytes;
+  const memory = (await trainer(2, true).run()).memory!;
   const timed = h.steps.slice(Math.min(BENCH_WARMUP, h.steps.length - 1));
   const ms = median(timed.map((s) => s.msPerStep));
   const row: BenchRow = {
@@ -114,7 +116,8 @@ export async function benchRow(
     seqLen: arch.blockSize,
     msPerStep: +ms.toFixed(1),
     tokensPerSec: Math.round((batch * arch.blockSize * 1000) / ms),
-    peakBytes: peak,
+    peakBytes: memory.peak,
+    memory,
   };
   if (cpuClock) row.cpuMsPerStep = +median(cpu.slice(Math.min(BENCH_WARMUP, cpu.length - 1))).toFixed(1);
   lora?.dispose();

@@ -6,7 +6,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
-import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from '../../src/core/model/fused';
+import {
+  causalAttention,
+  crossEntropy,
+  gatherFrozen,
+  gelu,
+  layerNorm,
+  linear,
+  loraAdd,
+  matMulTFrozen,
+  residual,
+} from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
 import { instantiate, isSharedMemory } from '../../src/core/wasm-kernels';
@@ -250,6 +260,13 @@ const fusedCases: FusedCase[] = [
     reference: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
   },
   {
+    name: 'loraAdd [7, 5] + s·([7, 4] × [4, 2] × [2, 5])',
+    inputs: [rand([7, 5], 51), rand([7, 4], 52), rand([4, 2], 53), rand([2, 5], 54)],
+    fused: (out, x, a, b) => loraAdd(out as tf.Tensor2D, x as tf.Tensor2D, a, b, 1.5),
+    reference: (out, x, a, b) =>
+      tf.add(out, tf.mul(tf.matMul(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D), b as tf.Tensor2D), 1.5)),
+  },
+  {
     name: 'residual [7, 5]',
     inputs: [rand([7, 5], 8), rand([7, 5], 9)],
     fused: (a, b) => residual(a as tf.Tensor2D, b as tf.Tensor2D),
@@ -404,5 +421,58 @@ describe('our module on the threaded build’s shared memory (src/wasm-threads.t
     let dot = 0;
     for (let j = 0; j < C; j++) dot += row[j] * w[j * 3];
     expect(outputs[0][2][0]).toBeCloseTo(dot, 4);
+  });
+});
+
+describe('linear with a frozen weight (model/fused.ts)', () => {
+  it('gives x its gradient dy·Wᵀ and makes none for the frozen W and b (cpu and wasm)', async () => {
+    const [x0, w0, b0, r0] = [rand([7, 5], 61), rand([5, 3], 62), rand([3], 63), rand([7, 3], 64)];
+    const run = () => {
+      const x = tf.variable(tf.tensor(x0.data, x0.shape), true);
+      const w = tf.variable(tf.tensor(w0.data, w0.shape), false);
+      const b = tf.variable(tf.tensor(b0.data, b0.shape), false);
+      const r = tf.tensor(r0.data, r0.shape);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(linear(x as tf.Tensor2D, w, b), r)) as tf.Scalar);
+      expect(Object.keys(grads)).toEqual([x.name]);
+      const out = [value, grads[x.name], tf.matMul(r as tf.Tensor2D, w as tf.Tensor2D, false, true)];
+      const ref = tf.sum(tf.mul(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), r));
+      tf.dispose([x, w, b, r]);
+      return [...out, ref];
+    };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const [value, gx, want, ref] = await on(backend, run);
+      expect(maxRelDiff(gx, want), backend).toBeLessThan(1e-5);
+      expect(maxRelDiff(value, ref), backend).toBeLessThan(1e-5);
+    }
+  });
+  it('the frozen tied head x·Wᵀ and the frozen embedding lookup give the same loss and dx as tf.matMul and tf.gather (cpu and wasm)', async () => {
+    const [x0, w0, r0] = [rand([7, 5], 71), rand([11, 5], 72), rand([7, 11], 73)];
+    const ids = [3, 0, 10, 3, 7, 1, 2];
+    const run = () => {
+      const x = tf.variable(tf.tensor(x0.data, x0.shape), true);
+      const w = tf.variable(tf.tensor(w0.data, w0.shape), false);
+      const r = tf.tensor(r0.data, r0.shape);
+      const idx = tf.tensor1d(ids, 'int32');
+      // the lookup feeds the head, so dx flows through matMulTFrozen while gatherFrozen adds a constant
+      const f = (head: (a: tf.Tensor2D) => tf.Tensor, emb: () => tf.Tensor) =>
+        tf.variableGrads(() => tf.sum(tf.mul(head(tf.add(x, emb()) as tf.Tensor2D), r)) as tf.Scalar);
+      const ours = f(
+        (a) => matMulTFrozen(a, w as tf.Tensor2D),
+        () => gatherFrozen(w, idx),
+      );
+      const ref = f(
+        (a) => tf.matMul(a, w as tf.Tensor2D, false, true),
+        () => tf.gather(w, idx),
+      );
+      expect(Object.keys(ours.grads)).toEqual([x.name]);
+      const out = [ours.value, ours.grads[x.name], ref.value, ref.grads[x.name]];
+      tf.dispose([x, w, r, idx]);
+      return out;
+    };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const [v, gx, vRef, gRef] = await on(backend, run);
+      expect(maxRelDiff(v, vRef), backend).toBeLessThan(1e-5);
+      expect(maxRelDiff(gx, gRef), backend).toBeLessThan(1e-5);
+    }
   });
 });

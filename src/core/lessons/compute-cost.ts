@@ -2,10 +2,25 @@
 // tensors, time per step, and the size of what has to be saved, against the quality each reaches.
 
 import { writeSafetensors } from '../model/safetensors';
+import type { MemoryParts } from '../train/memory';
 import { currentRun, lossOn, num, pct } from './measure';
 import type { Lesson } from './types';
 
 const kb = (bytes: number) => `${num(bytes / 1024, 0)} KB`;
+
+/** The watched step's memory by part (train/memory.ts), as flat metrics. */
+function partsOf(m: MemoryParts | undefined): Record<string, number> {
+  if (!m) return {};
+  return {
+    frozenWeightBytes: m.frozenWeights,
+    trainableWeightBytes: m.trainableWeights,
+    optimizerStateBytes: m.optimizerState,
+    copyBytes: m.copies,
+    activationBytes: m.activations,
+    gradientBytes: m.gradients,
+    temporaryBytes: m.temporaries,
+  };
+}
 
 export const computeCost: Lesson = {
   id: 'compute-cost',
@@ -13,17 +28,19 @@ export const computeCost: Lesson = {
   title: 'The cost of full fine-tuning',
   summary: 'Full fine-tuning trains and saves every weight; LoRA gets close for a fraction of it.',
   explanation:
-    'Full fine-tuning gives every weight a gradient and, with Adam, two more numbers of optimiser state, so ' +
-    'the memory held between steps grows to several times the model; and every fine-tuned version is a full copy of ' +
-    'the model on disk. Within a step the activations kept for the backward pass come on top, for either method: on ' +
-    'a model this small, with batches of 128-character sequences, they outweigh all the weights, so the peak barely ' +
-    'depends on the method. ' +
-    'LoRA freezes the base and trains two thin matrices per adapted projection: here under 4% of the parameters, ' +
-    'a few dozen kilobytes to save, and almost no optimiser state. On a model this small the time per step is similar, ' +
-    'since the frozen weights still run forward and backward; on big models the memory saving is what makes ' +
-    'fine-tuning fit on one GPU at all. The price is a little quality on some tasks: compare the validation losses.',
+    'Full fine-tuning gives every weight a gradient and, with AdamW, two more numbers of optimiser state, and the ' +
+    'run keeps a copy of the weights to roll back to if it diverges: the memory it holds is several times the model, ' +
+    'and every fine-tuned version is a full copy of the model on disk. LoRA freezes the base and trains two thin ' +
+    'matrices per adapted projection: here under 4% of the parameters, a few dozen kilobytes to save and almost no ' +
+    'optimiser state; a frozen projection also keeps no input for a weight gradient nobody needs. Within a step both ' +
+    'methods keep activations for the backward pass, and on a model this small, with batches of 128-character ' +
+    'sequences, these outweigh all the weights: LoRA peaks lower, but not by the factor its parameter count ' +
+    'suggests. On big models the weights dominate, and the saving is what makes fine-tuning fit on one GPU at all. ' +
+    'The time per step is similar here, since the frozen weights still run forward and backward. The price is a ' +
+    'little quality on some tasks: compare the validation losses.',
   watch:
-    'Compare trainable parameters, peak memory and time per step in the diagnosis, and the final validation losses.',
+    'Compare trainable parameters and the parts of the peak memory (weights, optimiser state, activations, gradients) ' +
+    'in the diagnosis, then the final validation losses.',
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
@@ -55,6 +72,7 @@ export const computeCost: Lesson = {
       // what stays between steps (weights, optimizer state), and the high-water mark within a step, activations included
       heldMemory: Math.max(...h.steps.map((s) => s.numBytes)),
       peakMemory: h.peakBytes ?? NaN,
+      ...partsOf(h.memory),
       msPerStep: ms[Math.floor(ms.length / 2)] ?? NaN,
       savedBytes: writeSafetensors(tensors).length,
       valLoss: await lossOn(session, run.data.val),
@@ -62,7 +80,7 @@ export const computeCost: Lesson = {
   },
   diagnose(h, m) {
     const share = m.trainableParams / m.totalParams;
-    const metrics = {
+    const metrics: Record<string, number> = {
       trainableParams: m.trainableParams,
       trainableShare: share,
       heldMemory: m.heldMemory,
@@ -71,12 +89,19 @@ export const computeCost: Lesson = {
       savedBytes: m.savedBytes,
       valLoss: m.valLoss,
     };
-    // on a small model the activations of a step can outweigh every weight and its optimizer state many times over
-    const activationsDominate = m.peakMemory > 4 * m.heldMemory;
+    for (const k of Object.keys(m)) if (k.endsWith('Bytes')) metrics[k] = m[k];
     const what = h.config.train.method === 'full' ? 'Full fine-tuning' : `LoRA (rank ${h.config.lora.rank})`;
+    const weights = m.frozenWeightBytes + m.trainableWeightBytes;
+    const parts =
+      m.activationBytes === undefined
+        ? ''
+        : `: the weights ${kb(weights)} (${kb(m.trainableWeightBytes)} of them training), optimizer state ${kb(m.optimizerStateBytes)}, ` +
+          `the run's snapshots and other tensors ${kb(m.copyBytes)}, activations kept for the backward pass ${kb(m.activationBytes)}, ` +
+          `gradients ${kb(m.gradientBytes)} and working memory ${kb(m.temporaryBytes)}`;
     const text =
-      `${what} trained ${m.trainableParams.toLocaleString('en-US')} of ${m.totalParams.toLocaleString('en-US')} parameters (${pct(share)}), held ${kb(m.heldMemory)} of tensors between steps and at most ${kb(m.peakMemory)} during one${activationsDominate ? ' (mostly activations, which every method keeps for the backward pass)' : ''}, ` +
-      `took ${num(m.msPerStep, 0)} ms per step and saves a ${kb(m.savedBytes)} file, reaching validation loss ${num(m.valLoss)}.`;
+      `${what} trained ${m.trainableParams.toLocaleString('en-US')} of ${m.totalParams.toLocaleString('en-US')} parameters (${pct(share)}). ` +
+      `At the peak of a step it held ${kb(m.peakMemory)}${parts}. ` +
+      `It took ${num(m.msPerStep, 0)} ms per step and saves a ${kb(m.savedBytes)} file, reaching validation loss ${num(m.valLoss)}.`;
     return { text, showsPitfall: share > 0.5, metrics };
   },
 };

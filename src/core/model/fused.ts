@@ -13,21 +13,38 @@ import { wasmKernels } from '../wasm-kernels';
 type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
-/** tf.customGrad with its gradient in a tidy (tfjs calls it outside one, so its intermediates would live to the end). */
+/** Whether this backward pass is the outermost one (tfjs counts nested tapes; a higher-order pass reuses the tape). */
+const outermost = () => (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth === 0;
+
+/**
+ * tf.customGrad with its gradient in a tidy (tfjs calls it outside one, so its intermediates would live to the end),
+ * and with the node's incoming gradient dy and its saved tensors freed as soon as its gradient is computed. tfjs's
+ * backward pass (tape.ts backpropagateGradients) keeps every intermediate gradient and every saved tensor until the
+ * whole pass ends, so without this a step's backward holds a gradient for every tensor of the forward pass at once.
+ * Safe because dy is the gradient of this node's own output, which no other node reads, and tfjs's own gradients
+ * never hand one tensor object to two inputs (AddN and Cast clone).
+ */
 function fused<A extends tf.Tensor[]>(
   f: (...args: [...A, Save]) => { value: tf.Tensor; gradFunc: Grad },
 ): (...args: A) => tf.Tensor {
   return tf.customGrad(((...args: [...A, Save]) => {
     const { value, gradFunc } = f(...args);
-    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => gradFunc(dy, saved)) };
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const grads = tf.tidy(() => gradFunc(dy, saved));
+        if (outermost()) for (const t of [dy, ...saved]) if (!grads.includes(t)) t.dispose();
+        return grads;
+      },
+    };
   }) as never) as (...args: A) => tf.Tensor;
 }
 
 /** Whether a gradient is wanted: tf.variableGrads gives none to frozen variables (trainable false), so skip its work. */
-const wanted = (t: tf.Tensor) => !(t instanceof tf.Variable) || t.trainable;
+export const wanted = (t: tf.Tensor) => !(t instanceof tf.Variable) || t.trainable;
 
-/** x·W + b on 2-D activations: x [N, in], W [in, out], b [out]. Saves x; no gradient work for frozen W and b. */
-export const linear = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
+/** x·W + b on 2-D activations: x [N, in], W [in, out], b [out]. Saves x and W. */
+const linearTrainable = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
   save([x, w]);
   return {
     // 2-D only: a batched 3-D × 2-D matmul breaks in the backward pass (tfjs #8721)
@@ -39,6 +56,70 @@ export const linear = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Sav
     ],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+/**
+ * x·W + b with W and b frozen (LoRA, frozen layers): W and b are not inputs of the tape node, so backward makes no
+ * gradient for them, not even zeros the size of W, and x is not saved (only dx = dy·Wᵀ is needed).
+ */
+function linearFrozen(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return fused((xx: tf.Tensor, _save: Save) => ({
+    value: tf.add(tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D), b),
+    gradFunc: (dy) => [tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)],
+  }))(x) as tf.Tensor2D;
+}
+
+/**
+ * x·Wᵀ with W frozen: x [N, C], W [V, C] → [N, V] (the tied head when the embedding does not train). tf.matMul would
+ * save W and x for backward; here W is no tape input and only dx = dy·W is computed.
+ */
+export function matMulTFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return fused((xx: tf.Tensor, _save: Save) => ({
+    value: tf.matMul(xx as tf.Tensor2D, w, false, true),
+    gradFunc: (dy) => [tf.matMul(dy as tf.Tensor2D, w)],
+  }))(x) as tf.Tensor2D;
+}
+
+/** Rows of a frozen table (the embedding when it does not train): nothing saved, no gradient to anything. */
+export function gatherFrozen(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+  return fused((i: tf.Tensor, _save: Save) => ({
+    value: tf.gather(table, i),
+    gradFunc: () => [tf.zeros(i.shape)], // never called: the ids lead back to no trainable weight
+  }))(ids) as tf.Tensor2D;
+}
+
+/** x·W + b: x [N, in], W [in, out], b [out] → [N, out]; the frozen form where neither W nor b trains. */
+export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return wanted(w) || wanted(b) ? linearTrainable(x, w, b) : linearFrozen(x, w, b);
+}
+
+/**
+ * LoRA's update in one tape node: out + s·(x·A)·B, with x [N, in], A [in, r], B [r, out], out [N, out]. Composed
+ * from tfjs ops it would keep x·A·B [N, out] for backward and three [N, out] gradients until backward ends; here
+ * only x·A [N, r] is saved. dh = s·dy·Bᵀ; dx = dh·Aᵀ; dA = xᵀ·dh; dB = s·(x·A)ᵀ·dy.
+ */
+const loraOp = (scale: number) =>
+  fused((out: tf.Tensor, x: tf.Tensor, a: tf.Tensor, b: tf.Tensor, save: Save) => {
+    const xa = tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D); // [N, r]
+    save([x, a, b, xa]);
+    return {
+      value: tf.add(out, tf.mul(tf.matMul(xa, b as tf.Tensor2D), scale)),
+      gradFunc: (dy, [xs, as, bs, xas]) => {
+        const dh = tf.mul(tf.matMul(dy as tf.Tensor2D, bs as tf.Tensor2D, false, true), scale); // [N, r]
+        return [
+          dy.clone(),
+          tf.matMul(dh, as as tf.Tensor2D, false, true),
+          tf.matMul(xs as tf.Tensor2D, dh, true, false),
+          tf.mul(tf.matMul(xas as tf.Tensor2D, dy as tf.Tensor2D, true, false), scale),
+        ];
+      },
+    };
+  });
+const loraCache = new Map<number, ReturnType<typeof loraOp>>();
+export function loraAdd(out: tf.Tensor2D, x: tf.Tensor2D, a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor2D {
+  let op = loraCache.get(scale);
+  if (!op) loraCache.set(scale, (op = loraOp(scale)));
+  return op(out, x, a, b) as tf.Tensor2D;
+}
 
 /** a + b for two tensors of one shape (the residual stream), saving nothing (tf.add keeps both inputs). */
 export const residual = fused((a: tf.Tensor, b: tf.Tensor, _save: Save) => ({

@@ -6,7 +6,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
-import { causalAttention, crossEntropy, gelu, layerNorm, linear, residual } from './fused';
+import {
+  causalAttention,
+  crossEntropy,
+  gatherFrozen,
+  gelu,
+  layerNorm,
+  linear,
+  matMulTFrozen,
+  residual,
+  wanted,
+} from './fused';
 import type { LoraSet } from './lora';
 
 export type Params = Record<string, tf.Tensor>;
@@ -128,7 +138,13 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
   const C = a.nEmbd;
   if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
   const flat = ids.reshape([B * T]);
-  const tok = opt.embedMode === 'onehot' ? gatherOneHotGrad(p['wte.weight'], flat) : tf.gather(p['wte.weight'], flat); // [B*T, C]
+  // a frozen table gets no gradient and needs nothing saved (tf.gather would save the whole table for backward)
+  const wte = p['wte.weight'];
+  const tok = !wanted(wte)
+    ? gatherFrozen(wte, flat as tf.Tensor1D)
+    : opt.embedMode === 'onehot'
+      ? gatherOneHotGrad(wte, flat)
+      : tf.gather(wte, flat); // [B*T, C]
   const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
   let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
   const lora = opt.lora ?? null;
@@ -153,7 +169,8 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
 
 /** Logits from hidden states through the tied head: [N, C] × wteᵀ → [N, V]. */
 export function headLogits(p: Params, h: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(h, p['wte.weight'] as tf.Tensor2D, false, true);
+  const wte = p['wte.weight'] as tf.Tensor2D;
+  return wanted(wte) ? tf.matMul(h, wte, false, true) : matMulTFrozen(h, wte);
 }
 
 /** Logits for every position. ids [B, T] → [B*T, V]. */

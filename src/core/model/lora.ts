@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoraConfig, LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
 import { loraScale } from '../rules';
+import { loraAdd } from './fused';
 import type { Params } from './gpt';
 
 let uid = 0;
@@ -109,10 +110,7 @@ export class LoraSet {
             seed === undefined ? undefined : adapterSeed(seed, this.adapters.indexOf(ad)),
           )
         : x;
-    return tf.add(
-      out,
-      tf.mul(tf.matMul(tf.matMul(xin, ad.A as tf.Tensor2D), ad.B as tf.Tensor2D), this.scale),
-    ) as tf.Tensor2D;
+    return loraAdd(out, xin as tf.Tensor2D, ad.A, ad.B, this.scale);
   }
 
   /** ΔW = s·A·B, [in, out]: the one function behind merge and unmerge. */

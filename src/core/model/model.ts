@@ -24,8 +24,9 @@ export class GPTModel {
         throw new Error(
           `model weights: tensor "${name}" has ${v.length} values, but the config needs shape [${shape}] = ${size}`,
         );
-      // Unique variable names: tfjs registers names globally per process.
-      this.params[name] = tf.variable(tf.tensor(v, shape), false, `gpt${id}/${name}`);
+      // Unique variable names: tfjs registers names globally per process. tf.variable keeps its initial tensor
+      // alive beside itself (a second copy once the variable is assigned): tidy frees it, the variable stays.
+      this.params[name] = tf.tidy(() => tf.variable(tf.tensor(v, shape), false, `gpt${id}/${name}`));
     }
   }
 

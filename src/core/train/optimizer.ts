@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config';
+import { bytesOf } from './memory';
 
 export interface OptimizerParam {
   variable: tf.Variable;
@@ -80,6 +81,11 @@ export class Optimizer {
       this.slot(this.m, p).assign(tf.tensor(s.m[i], p.shape));
       this.slot(this.v, p).assign(tf.tensor(s.v[i], p.shape));
     });
+  }
+
+  /** Bytes of the state held now (two moments per AdamW variable, one buffer per SGD one). */
+  stateBytes(): number {
+    return bytesOf([...this.m.values(), ...this.v.values()]);
   }
 
   /** Forgets the state of variables that stopped training (or all), freeing their memory. */

@@ -17,6 +17,7 @@ import { EarlyStopper } from './early-stopping';
 import { Ewc } from './ewc';
 import { trainableParams } from './freeze';
 import { Optimizer, type OptimizerParam } from './optimizer';
+import { bytesOf, StepMemory, type MemoryParts } from './memory';
 import { lrAt } from './schedule';
 import { lossAndGradNorm } from './stats';
 import type { EndEvent, EndReason, EvalEvent, RunHistory, StepEvent, TrainCallbacks } from './types';
@@ -57,17 +58,6 @@ class Snapshot {
     tf.dispose(this.copies);
     this.copies = [];
   }
-}
-
-/**
- * Runs f and, when `peak` is given, raises peak.bytes to the engine's high-water mark of tensor bytes while f ran
- * (tf.profile: activations, gradients and optimizer temporaries included, which tf.memory() after a step misses).
- */
-async function highWater<T extends tf.TensorContainer>(peak: { bytes: number } | null, f: () => T): Promise<T> {
-  if (!peak) return f();
-  const info = await tf.profile(f);
-  peak.bytes = Math.max(peak.bytes, info.peakBytes);
-  return info.result as T;
 }
 
 export function stepsFor(c: RunConfig, trainSize: number): { stepsPerEpoch: number; totalSteps: number } {
@@ -169,7 +159,7 @@ export class Trainer {
     let step = 0;
     let end: { reason: EndReason; message: string } | null = null;
     let params: OptimizerParam[] = [];
-    const peak = { bytes: 0 };
+    let memory: MemoryParts | undefined;
     const startParams = trainableParams(m.params as Record<string, tf.Variable>, m.lora, m.arch, t, 0);
     // EWC: which of the weights trainable now matter to general text, measured before the first update
     const ewc =
@@ -252,7 +242,9 @@ export class Trainer {
       vars = params.map((p) => p.variable);
 
       const t0 = performance.now();
-      const watch = c.eval.peakMemory && step === 0 ? peak : null;
+      // eval.peakMemory watches the second step (the first where the optimizer state exists), or the only one
+      const watch = c.eval.peakMemory && step === Math.min(1, totalSteps - 1) ? new StepMemory() : null;
+      watch?.start();
       // 1) accumulate gradients over micro-batches, each weighted by its target tokens, so that the step's loss is
       //    the mean over every target token of the step: batch 1 × accumulate 8 equals batch 8
       let gSum: tf.Tensor[] = [];
@@ -265,9 +257,15 @@ export class Trainer {
         targets += b.targets;
         const seed = rng.seed();
         const weight = t.gradAccumSteps > 1 ? b.targets : 1;
-        const { value, grads } = await highWater(watch, () =>
-          tf.variableGrads(() => (weight === 1 ? lossOf(b, seed) : tf.mul(lossOf(b, seed), weight)), vars),
-        );
+        const lossFn = (): tf.Scalar => {
+          const l = lossOf(b, seed);
+          watch?.forward();
+          return weight === 1 ? l : (tf.mul(l, weight) as tf.Scalar);
+        };
+        watch?.micro();
+        const { value, grads } = watch
+          ? await watch.during(() => tf.variableGrads(lossFn, vars))
+          : tf.variableGrads(lossFn, vars);
         const gList = vars.map((v) => grads[v.name]);
         if (k === 0) gSum = gList;
         else {
@@ -320,7 +318,17 @@ export class Trainer {
       const clipScale = t.gradClip > 0 && gradNorm > t.gradClip ? t.gradClip / (gradNorm + 1e-6) : 1;
       const clipped = clipScale < 1 ? gMean.map((g) => tf.mul(g, clipScale)) : gMean;
       lastGood.take();
-      await highWater(watch, () => optimizer.apply(params, clipped, lr));
+      if (watch) {
+        await watch.during(() => optimizer.apply(params, clipped, lr));
+        const trainable = new Set<tf.Tensor>(vars);
+        const all = [...Object.values(m.params), ...(m.lora?.variables() ?? [])];
+        memory = watch.parts({
+          frozen: all.filter((v) => !trainable.has(v)),
+          trainable: vars,
+          optimizerState: optimizer.stateBytes(),
+          gradients: bytesOf(gMean),
+        });
+      } else optimizer.apply(params, clipped, lr);
       tf.dispose(gMean);
       if (clipped !== gMean) tf.dispose(clipped);
       step++;
@@ -394,7 +402,7 @@ export class Trainer {
       trainableParams: params.reduce((n, p) => n + p.variable.size, 0),
       totalParams: this.r.totalParams,
       backend: this.r.backend,
-      ...(c.eval.peakMemory ? { peakBytes: peak.bytes } : {}),
+      ...(c.eval.peakMemory && memory ? { peakBytes: memory.peak, memory } : {}),
     };
   }
 }

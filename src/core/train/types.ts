@@ -1,6 +1,7 @@
 // The numbers a run reports. Plain data, so they cross a worker boundary and land in IndexedDB unchanged.
 
 import type { RunConfig } from '../config';
+import type { MemoryParts } from './memory';
 
 export interface StepEvent {
   type: 'step';
@@ -63,5 +64,6 @@ export interface RunHistory {
   trainableParams: number;
   totalParams: number;
   backend: string;
-  peakBytes?: number; // with eval.peakMemory: the most tensor bytes held at any moment of the first step
+  peakBytes?: number; // with eval.peakMemory: the most tensor bytes at any moment of the watched step (memory.peak)
+  memory?: MemoryParts; // with eval.peakMemory: that step's memory by part (train/memory.ts)
 }
