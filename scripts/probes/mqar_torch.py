@@ -66,7 +66,7 @@ def repeat_batch(g, batch, pairs, T, alphabet=VALUES):
         n = len(s) - 1
         x[b, :n] = s[:-1]
         tgt = torch.full((n,), -100, dtype=torch.long)
-        start = L + max(gap, len(pre)) + 1  # the second copy's first character, which nothing predicts
+        start = L + gap + 1  # the second copy's first character (pre and the rest of filler make up the gap)
         tgt[start:] = s[start + 1 :]
         y[b, :n] = tgt
     return x, y

@@ -58,34 +58,39 @@ const linearTrainable = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: S
 }) as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
 /**
- * x·W + b with W and b frozen (LoRA, frozen layers): W and b are not inputs of the tape node, so backward makes no
- * gradient for them, not even zeros the size of W, and x is not saved (only dx = dy·Wᵀ is needed).
+ * A tape node whose only input is x: the weights `value` and `dx` close over are no inputs of it, so backward makes
+ * no gradient for them (not even zeros their size) and saves nothing for one. For frozen weights only.
  */
-function linearFrozen(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return fused((xx: tf.Tensor, _save: Save) => ({
-    value: tf.add(tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D), b),
-    gradFunc: (dy) => [tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)],
-  }))(x) as tf.Tensor2D;
+function onlyX(x: tf.Tensor, value: (x: tf.Tensor) => tf.Tensor, dx: (dy: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return fused((xx: tf.Tensor, _save: Save) => ({ value: value(xx), gradFunc: (dy) => [dx(dy)] }))(x);
 }
+
+/** x·W + b with W and b frozen (LoRA, frozen layers): only dx = dy·Wᵀ, and x is not saved. */
+const linearFrozen = (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) =>
+  onlyX(
+    x,
+    (xx) => tf.add(tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D), b),
+    (dy) => tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true),
+  ) as tf.Tensor2D;
 
 /**
  * x·Wᵀ with W frozen: x [N, C], W [V, C] → [N, V] (the tied head when the embedding does not train). tf.matMul would
- * save W and x for backward; here W is no tape input and only dx = dy·W is computed.
+ * save W and x for backward; here only dx = dy·W is computed.
  */
-export function matMulTFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return fused((xx: tf.Tensor, _save: Save) => ({
-    value: tf.matMul(xx as tf.Tensor2D, w, false, true),
-    gradFunc: (dy) => [tf.matMul(dy as tf.Tensor2D, w)],
-  }))(x) as tf.Tensor2D;
-}
+export const matMulTFrozen = (x: tf.Tensor2D, w: tf.Tensor2D) =>
+  onlyX(
+    x,
+    (xx) => tf.matMul(xx as tf.Tensor2D, w, false, true),
+    (dy) => tf.matMul(dy as tf.Tensor2D, w),
+  ) as tf.Tensor2D;
 
 /** Rows of a frozen table (the embedding when it does not train): nothing saved, no gradient to anything. */
-export function gatherFrozen(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
-  return fused((i: tf.Tensor, _save: Save) => ({
-    value: tf.gather(table, i),
-    gradFunc: () => [tf.zeros(i.shape)], // never called: the ids lead back to no trainable weight
-  }))(ids) as tf.Tensor2D;
-}
+export const gatherFrozen = (table: tf.Tensor, ids: tf.Tensor1D) =>
+  onlyX(
+    ids,
+    (i) => tf.gather(table, i),
+    () => tf.zeros(ids.shape), // never called: the ids lead back to no trainable weight
+  ) as tf.Tensor2D;
 
 /** x·W + b: x [N, in], W [in, out], b [out] → [N, out]; the frozen form where neither W nor b trains. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
