@@ -182,7 +182,7 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
       expect(r.endedEarly, r.stdout + r.stderr).toBe(true);
     },
   ],
-  'npm run -s bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M]': [
+  'npm run -s bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,gpt-135M]]': [
     'npm run -s bench -- --json --steps 3 --backends wasm --sizes tiny-world',
     async (line) => {
       const r = await shellRun(line, { timeoutMs: 90_000 });
@@ -199,6 +199,7 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
           x.tokensPerSec * 1e-3 + 1,
         );
         expect(x.peakBytes).toBeGreaterThan(0);
+        expect(x.memory.peak).toBe(x.peakBytes); // the memory-by-part table's peak
       }
       expect(rows[0].trainable).toBeLessThan(rows[1].trainable); // LoRA trains fewer parameters than full
     },
