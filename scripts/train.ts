@@ -24,7 +24,8 @@ import { parseDataset } from '../src/core/data/parse';
 import { validationReport } from '../src/core/data/report';
 import { reportText } from '../src/core/data/report-text';
 import type { DataRecord } from '../src/core/data/types';
-import { importHfGpt2, type HfFiles } from '../src/core/import/hf-gpt2';
+import type { HfFiles } from '../src/core/import/hf-gpt2';
+import { importHfModel } from '../src/core/import/hf';
 import { exportMergedHfGpt2, exportPeftAdapter } from '../src/core/import/peft';
 import type { LoadedModel } from '../src/core/model/checkpoint';
 import { setPath } from '../src/core/overrides';
@@ -107,23 +108,25 @@ function readData(file: string, session: Session, c: RunConfig, blockSize: numbe
 }
 
 /**
- * --model DIR: a Hugging Face GPT-2 folder. Its tokenizer is GPT-2's BPE (checked against tokenizer.json or
- * vocab.json when present), or this engine's character tokenizer when tokenizer.json is one ("kind": "char").
+ * --model DIR: a Hugging Face folder, GPT-2 (its tokenizer GPT-2's BPE, checked against tokenizer.json or vocab.json
+ * when present, or this engine's character tokenizer when tokenizer.json is one, "kind": "char") or the Llama layout
+ * (llama, qwen2, mistral: tokenizer.json as transformers saves it; weights in one file or shards).
  */
 async function readModelDir(dir: string): Promise<LoadedModel> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     fail(`--model ${dir}: not a folder (expected config.json + model.safetensors)`);
   const files: HfFiles = {};
-  for (const f of [
+  const known = [
     'config.json',
-    'model.safetensors',
     'tokenizer.json',
+    'tokenizer_config.json',
     'vocab.json',
     'model.safetensors.index.json',
     'pytorch_model.bin',
-  ]) {
-    const p = path.join(dir, f);
-    if (fs.existsSync(p)) files[f] = new Uint8Array(fs.readFileSync(p));
+  ];
+  for (const f of fs.readdirSync(dir)) {
+    if (!known.includes(f) && !f.endsWith('.safetensors')) continue;
+    files[f] = new Uint8Array(fs.readFileSync(path.join(dir, f)));
   }
   let tokenizer: CharTokenizer | undefined;
   if (files['tokenizer.json']) {
@@ -139,7 +142,7 @@ async function readModelDir(dir: string): Promise<LoadedModel> {
     }
   }
   try {
-    return await importHfGpt2(files, { name: path.basename(path.resolve(dir)), tokenizer });
+    return await importHfModel(files, { name: path.basename(path.resolve(dir)), tokenizer });
   } catch (e) {
     const m = (e as Error).message;
     if (!m.includes("smaller than GPT-2's")) throw e;

@@ -10,7 +10,8 @@ import { parseDataset } from '../core/data/parse';
 import { validationReport } from '../core/data/report';
 import type { DataRecord } from '../core/data/types';
 import { generate } from '../core/eval/generate';
-import { estimateSize, fetchHfGpt2, hfFileUrl, importHfGpt2, remoteSize, type HfFiles } from '../core/import/hf-gpt2';
+import { hfFileUrl, remoteSize, type HfFiles } from '../core/import/hf-gpt2';
+import { estimateHfSize, fetchHfModel, importHfModel } from '../core/import/hf';
 import {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
@@ -74,7 +75,7 @@ export function importedModelName(chosen: string, config: string | Uint8Array | 
             >
           )._name_or_path;
   } catch {
-    saved = undefined; // importHfGpt2 names the JSON error
+    saved = undefined; // importHfModel names the JSON error
   }
   const name = chosen || (typeof saved === 'string' && saved ? saved : 'local-gpt2');
   return isBuiltInModel(name) ? `${name} (imported)` : name;
@@ -153,7 +154,7 @@ export function createTrainerApi(deps: TrainerDeps) {
     const files = imported.get(config.model.name)?.files;
     const loaded =
       files && before?.config.name !== config.model.name
-        ? await s.useModel(await importHfGpt2(files, { name: config.model.name }))
+        ? await s.useModel(await importHfModel(files, { name: config.model.name }))
         : await s.loadModel(config);
     if (loaded !== before) dropAdapter();
     return loaded;
@@ -362,7 +363,7 @@ export function createTrainerApi(deps: TrainerDeps) {
     },
 
     async probeHfModel(hfId) {
-      const { arch, params, bytesF32 } = estimateSize(await fetchHfConfig(hfId, get));
+      const { arch, params, bytesF32 } = estimateHfSize(await fetchHfConfig(hfId, get));
       return {
         id: hfId,
         arch,
@@ -384,7 +385,7 @@ export function createTrainerApi(deps: TrainerDeps) {
       };
       const files =
         'hfId' in source
-          ? await fetchHfGpt2(source.hfId, {
+          ? await fetchHfModel(source.hfId, {
               fetch: get,
               maxBytes: source.maxBytes,
               onProgress: (p) => progress({ phase: 'download', ...p }),
@@ -395,7 +396,7 @@ export function createTrainerApi(deps: TrainerDeps) {
           ? importedModelName(source.hfId, undefined)
           : importedModelName(source.name, files['config.json']);
       progress({ phase: 'convert', file: 'model.safetensors', loaded: 0, total: null }, true);
-      const loaded = await importHfGpt2(files, { name });
+      const loaded = await importHfModel(files, { name });
       imported.set(name, { files, info: infoOf(loaded) });
       await s.useModel(loaded);
       dropAdapter();

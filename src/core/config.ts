@@ -12,12 +12,32 @@ export interface ModelArch {
   nHead: number; // attention heads per block; must divide nEmbd
   nEmbd: number; // width of the residual stream
   mlpRatio: number; // MLP hidden width = mlpRatio * nEmbd (GPT-2: 4)
-  layerNormEps: number; // LayerNorm epsilon (GPT-2: 1e-5)
+  layerNormEps: number; // LayerNorm epsilon (GPT-2: 1e-5); RMSNorm's epsilon in the Llama layout
+  /** Present for the Llama layout (Llama, Qwen2, Mistral, SmolLM): absent means GPT-2's. See model/llama.ts. */
+  llama?: LlamaArch;
+}
+
+/**
+ * What the Llama layout adds to the shared fields: RMSNorm, rotary positions (no position table), a SwiGLU MLP,
+ * grouped-query attention, optional q/k/v biases (Qwen2) and an optional separate output head. blockSize is the
+ * longest context the engine will run (positions are computed, so nothing is stored per position).
+ */
+export interface LlamaArch {
+  nKvHead: number; // key/value heads (num_key_value_heads); divides nHead: nHead/nKvHead query heads share each
+  intermediateSize: number; // SwiGLU width (intermediate_size)
+  ropeTheta: number; // rotary base (rope_theta; Llama 2: 10000, Llama 3: 500000)
+  qkvBias: boolean; // biases on q, k and v (Qwen2: true)
+  tiedHead: boolean; // output head tied to the token embedding (tie_word_embeddings)
 }
 
 export type Backend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type LoraTarget = 'q' | 'k' | 'v' | 'o' | 'up' | 'down';
+export type LoraTarget = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+/** GPT-2's six projections (the targets of every shipped model and lesson). */
 export const LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'up', 'down'];
+/** The Llama layout adds the SwiGLU gate (PEFT's gate_proj). */
+export const LLAMA_LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
+/** The projections a model of this shape has. */
+export const loraTargetsOf = (a: ModelArch): readonly LoraTarget[] => (a.llama ? LLAMA_LORA_TARGETS : LORA_TARGETS);
 
 export interface ModelConfig {
   name: string; // built-in model name ("tiny-world"), "random" for a freshly initialised model, or an imported id
@@ -239,9 +259,47 @@ export class ConfigError extends Error {
 
 type Check = [field: string, value: unknown, ok: boolean, accepted: string];
 
+/** The Llama layout's own fields (none when the arch is GPT-2's). */
+function llamaChecks(a: ModelArch): Check[] {
+  const L = a.llama;
+  if (L === undefined) return [];
+  if (!isPlainObject(L))
+    return [['model.arch.llama', L, false, 'an object with nKvHead, intermediateSize, ropeTheta, qkvBias, tiedHead']];
+  return [
+    [
+      'model.arch.llama.nKvHead',
+      L.nKvHead,
+      intIn(L.nKvHead, 1, 256) && isInt(a.nHead) && a.nHead % L.nKvHead === 0,
+      `an integer ≥ 1 that divides model.arch.nHead (${a.nHead})`,
+    ],
+    [
+      'model.arch.llama.intermediateSize',
+      L.intermediateSize,
+      intIn(L.intermediateSize, 1, 65536),
+      'an integer from 1 to 65536',
+    ],
+    [
+      'model.arch.llama.ropeTheta',
+      L.ropeTheta,
+      isNum(L.ropeTheta) && L.ropeTheta > 1,
+      'a number above 1 such as 10000',
+    ],
+    ['model.arch.llama.qkvBias', L.qkvBias, typeof L.qkvBias === 'boolean', 'true or false'],
+    ['model.arch.llama.tiedHead', L.tiedHead, typeof L.tiedHead === 'boolean', 'true or false'],
+  ];
+}
+
 /** Parameters of a GPT-2-layout model of this shape: the closed form of model/gpt.ts's paramShapes (a unit test holds them equal). */
 export function paramCount(a: ModelArch): number {
   const C = a.nEmbd;
+  if (a.llama) {
+    const L = a.llama;
+    const kv = (C / a.nHead) * L.nKvHead; // width of k and of v
+    const I = L.intermediateSize;
+    // per block: two RMSNorm gains, q [C, C], k and v [C, kv], o [C, C], gate and up [C, I], down [I, C]
+    const block = 2 * C + 2 * C * C + 2 * C * kv + 3 * C * I + (L.qkvBias ? C + 2 * kv : 0);
+    return a.vocabSize * C * (L.tiedHead ? 1 : 2) + a.nLayer * block + C; // + embedding (and head), final norm
+  }
   const H = a.mlpRatio * C;
   // per block: ln_1, c_attn [C, 3C], attn c_proj [C, C], ln_2, c_fc [C, H], mlp c_proj [H, C], each with its bias
   const block = 4 * C * C + 2 * C * H + 9 * C + H;
@@ -328,7 +386,8 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     [
       'model.arch.mlpRatio',
       a.mlpRatio,
-      inRange(a.mlpRatio, 0.25, 16) && isInt(a.mlpRatio * a.nEmbd),
+      // the Llama layout sizes its MLP by llama.intermediateSize; mlpRatio there is only I/C for display
+      a.llama !== undefined || (inRange(a.mlpRatio, 0.25, 16) && isInt(a.mlpRatio * a.nEmbd)),
       'a number from 0.25 to 16 giving a whole MLP width',
     ],
     [
@@ -337,6 +396,7 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       inRange(a.layerNormEps, 1e-12, 1e-2) && a.layerNormEps > 0,
       'a small positive number such as 1e-5',
     ],
+    ...llamaChecks(a),
     ['lora.rank', c.lora.rank, intIn(c.lora.rank, 1, width), `an integer from 1 to the layer width (${a.nEmbd})`],
     [
       'lora.alpha',
@@ -349,10 +409,10 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       'lora.targets',
       c.lora.targets,
       Array.isArray(c.lora.targets) &&
-        c.lora.targets.every((x) => LORA_TARGETS.includes(x)) &&
+        c.lora.targets.every((x) => loraTargetsOf(a).includes(x)) &&
         new Set(c.lora.targets).size === c.lora.targets.length &&
         (c.lora.targets.length > 0 || t.method !== 'lora'),
-      `a non-empty list of distinct targets drawn from ${LORA_TARGETS.join(', ')}`,
+      `a non-empty list of distinct targets drawn from ${loraTargetsOf(a).join(', ')}`,
     ],
     ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
     ['train.method', t.method, oneOf(t.method, ['lora', 'full']), 'lora or full'],

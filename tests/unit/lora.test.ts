@@ -175,7 +175,7 @@ describe('LoRA adapters', () => {
 
   it('each target merges into its own column slice of its own weight, and nothing else', async () => {
     // target → [weight, first column, end column, the weight's column count] in GPT-2's [in, out] layout
-    const expectedCols: Record<LoraTarget, [string, number, number, number]> = {
+    const expectedCols: Record<Exclude<LoraTarget, 'gate'>, [string, number, number, number]> = {
       q: ['attn.c_attn.weight', 0, C, 3 * C],
       k: ['attn.c_attn.weight', C, 2 * C, 3 * C],
       v: ['attn.c_attn.weight', 2 * C, 3 * C, 3 * C],
@@ -190,7 +190,7 @@ describe('LoRA adapters', () => {
       const unmerged = await forward(model, lora);
       await lora.merge(model.params);
       const merged = await snapshot(model.params);
-      const [weight, lo, hi, cols] = expectedCols[target];
+      const [weight, lo, hi, cols] = expectedCols[target as Exclude<LoraTarget, 'gate'>];
       for (const [name, w] of base) {
         const m = merged.get(name)!;
         const layer = /^h\.(\d+)\.(.*)$/.exec(name);

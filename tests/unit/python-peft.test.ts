@@ -25,40 +25,12 @@ import { exportPythonProject } from '../../src/core/import/python-export';
 import { LoraSet } from '../../src/core/model/lora';
 import type { GPTModel } from '../../src/core/model/model';
 import { fixtureFiles, fixtureJson, fixtureLogits, fixtureTokenizer, type Golden } from '../helpers/gpt2-tiny';
+import { findPython } from '../helpers/python';
 import { maxAbsDiff, normals, setValues } from '../helpers/tiny';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TOL = 1e-4;
 
-/** The pinned versions, and a python that has them (or why there is none). */
-function findPython(): { python: string; pins: Record<string, string> } | { skip: string } {
-  const pins = Object.fromEntries(
-    readFileSync(join(ROOT, 'tests/python/requirements.txt'), 'utf8')
-      .split('\n')
-      .filter((l) => /^[\w-]+==/.test(l))
-      .map((l) => l.trim().split('==')),
-  );
-  const python = process.env.LORA_PLAYGROUND_PYTHON ?? join(ROOT, '.venv/bin/python');
-  if (!existsSync(python)) return { skip: `${python} not found (bash .ci/run creates it)` };
-  const probe = spawnSync(
-    python,
-    [
-      '-c',
-      'import json, torch, transformers, peft, accelerate; print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "accelerate": accelerate.__version__}))',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (probe.status !== 0)
-    return {
-      skip: `${python} cannot import torch, transformers, peft and accelerate: ${probe.stderr.trim().split('\n').at(-1)}`,
-    };
-  const got = JSON.parse(probe.stdout) as Record<string, string>;
-  for (const name of ['transformers', 'peft', 'accelerate']) {
-    if (got[name] !== pins[name]) return { skip: `${python} has ${name} ${got[name]}, not the pinned ${pins[name]}` };
-  }
-  if (!got.torch.startsWith('1.13')) return { skip: `${python} has torch ${got.torch}, not Debian's 1.13` };
-  return { python, pins };
-}
 const found = findPython();
 if ('skip' in found) console.log(`python-peft.test.ts skipped: ${found.skip}`);
 

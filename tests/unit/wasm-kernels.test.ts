@@ -15,7 +15,11 @@ import {
   linear,
   loraAdd,
   matMulTFrozen,
+  repeatKv,
   residual,
+  rmsNorm,
+  rope,
+  swiglu,
 } from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
@@ -185,6 +189,19 @@ const ref = {
       .transpose([0, 2, 1, 3])
       .reshape([B * T, C]);
   },
+  /** transformers' apply_rotary_pos_emb written out: x·cos + rotate_half(x)·sin, positions 0..T-1. */
+  rope: (x: tf.Tensor, b: number, t: number, nh: number, theta: number) => {
+    const hd = x.shape[1]! / nh;
+    const ang = Array.from({ length: t }, (_, p) =>
+      Array.from({ length: hd }, (_, i) => p / Math.pow(theta, (2 * (i % (hd / 2))) / hd)),
+    );
+    const cos = tf.tensor(ang.flat().map(Math.cos), [1, t, 1, hd]);
+    const sin = tf.tensor(ang.flat().map(Math.sin), [1, t, 1, hd]);
+    const x4 = x.reshape([b, t, nh, hd]);
+    const x1 = tf.slice(x4, [0, 0, 0, 0], [b, t, nh, hd / 2]);
+    const x2 = tf.slice(x4, [0, 0, 0, hd / 2], [b, t, nh, hd / 2]);
+    return tf.add(tf.mul(x4, cos), tf.mul(tf.concat([tf.neg(x2), x1], -1), sin)).reshape(x.shape);
+  },
   crossEntropy: (lg: tf.Tensor, t: tf.Tensor, w: tf.Tensor) => {
     const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(lg), tf.oneHot(t as tf.Tensor1D, lg.shape[1]!).toFloat()), -1));
     return tf.div(tf.sum(tf.mul(nll, w)), tf.maximum(tf.sum(w), 1));
@@ -265,6 +282,40 @@ const fusedCases: FusedCase[] = [
     fused: (out, x, a, b) => loraAdd(out as tf.Tensor2D, x as tf.Tensor2D, a, b, 1.5),
     reference: (out, x, a, b) =>
       tf.add(out, tf.mul(tf.matMul(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D), b as tf.Tensor2D), 1.5)),
+  },
+  {
+    name: 'linear without a bias [7, 5] × [5, 3] (the Llama layout)',
+    inputs: [rand([7, 5], 61), rand([5, 3], 62)],
+    fused: (x, w) => linear(x as tf.Tensor2D, w, null),
+    reference: (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+  },
+  {
+    name: 'rmsNorm [7, 6]',
+    inputs: [rand([7, 6], 63), rand([6], 64)],
+    fused: (x, g) => rmsNorm(x as tf.Tensor2D, g, 1e-5),
+    reference: (x, g) => tf.mul(tf.div(x, tf.sqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-5))), g),
+  },
+  {
+    name: 'swiglu [7, 5]',
+    inputs: [rand([7, 5], 65), rand([7, 5], 66)],
+    fused: (g, u) => swiglu(g as tf.Tensor2D, u as tf.Tensor2D),
+    reference: (g, u) => tf.mul(tf.mul(g, tf.sigmoid(g)), u),
+  },
+  {
+    name: 'rope [2*5, 3 heads × 4], theta 10000',
+    inputs: [rand([10, 12], 67)],
+    fused: (x) => rope(x as tf.Tensor2D, 2, 5, 3, 10000),
+    reference: (x) => ref.rope(x, 2, 5, 3, 10000),
+  },
+  {
+    name: 'repeatKv [6, 2 kv heads × 3] → 3 query heads each',
+    inputs: [rand([6, 6], 68)],
+    fused: (x) => repeatKv(x as tf.Tensor2D, 2, 3),
+    reference: (x) =>
+      tf.concat(
+        [0, 0, 0, 1, 1, 1].map((h) => tf.slice(x, [0, h * 3], [6, 3])),
+        1,
+      ),
   },
   {
     name: 'residual [7, 5]',

@@ -4,7 +4,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelArch } from '../config';
 import type { Example } from '../data/types';
-import { hiddenStates, logits, maskedCrossEntropy, tokenNll, type EmbedMode, type Params } from '../model/gpt';
+import {
+  headWeight,
+  hiddenStates,
+  logits,
+  maskedCrossEntropy,
+  tokenNll,
+  type EmbedMode,
+  type Params,
+} from '../model/gpt';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../tokenizer/types';
 import { disposeBatch, makeBatch } from '../train/batch';
@@ -87,7 +95,7 @@ export async function greedyBatch(
           'int32',
         ),
       ); // [n, C]
-      return tf.argMax(tf.matMul(last, m.params['wte.weight'] as tf.Tensor2D, false, true), -1);
+      return tf.argMax(tf.matMul(last, headWeight(m.params), false, true), -1);
     });
     const picked = await next.data();
     next.dispose();

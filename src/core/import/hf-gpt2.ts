@@ -23,7 +23,7 @@ const WEIGHTS = 'model.safetensors';
 // The tanh approximation under each of the names transformers gives it; exact-erf 'gelu' is another function.
 const TANH_GELU = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'];
 // Where each ModelArch field comes from in config.json, for error messages.
-const HF_FIELD: Record<keyof ModelArch, string> = {
+const HF_FIELD: Record<Exclude<keyof ModelArch, 'llama'>, string> = {
   vocabSize: 'vocab_size',
   blockSize: 'n_positions',
   nLayer: 'n_layer',
@@ -35,7 +35,7 @@ const HF_FIELD: Record<keyof ModelArch, string> = {
 
 const textOf = (v: string | Uint8Array) => (typeof v === 'string' ? v : new TextDecoder().decode(v));
 
-function parseJson(file: string, v: string | Uint8Array): Record<string, unknown> {
+export function parseJson(file: string, v: string | Uint8Array): Record<string, unknown> {
   let j: unknown;
   try {
     j = JSON.parse(textOf(v));
@@ -88,7 +88,7 @@ export function archFromHfConfig(config: string | Uint8Array | Record<string, un
     p.field.startsWith('model.arch.'),
   );
   if (problems.length > 0) {
-    const key = problems[0].field.slice('model.arch.'.length) as keyof ModelArch;
+    const key = problems[0].field.slice('model.arch.'.length) as Exclude<keyof ModelArch, 'llama'>;
     const field = HF_FIELD[key];
     throw fail(
       `${field} = ${JSON.stringify(c[field] ?? (key === 'blockSize' ? c.n_ctx : undefined))} is not valid (as ${key}: ${problems[0].accepted})`,
@@ -313,7 +313,7 @@ export async function remoteSize(url: string, o: Pick<FetchOptions, 'fetch' | 's
   return Number.isFinite(size) && size > 0 ? size : null;
 }
 
-async function download(
+export async function download(
   url: string,
   file: string,
   o: FetchOptions,

@@ -21,17 +21,26 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { AssetError } from '../assets';
-import { LORA_TARGETS, type LoraConfig, type LoraTarget, type ModelArch } from '../config';
+import {
+  LLAMA_LORA_TARGETS,
+  LORA_TARGETS,
+  loraTargetsOf,
+  type LoraConfig,
+  type LoraTarget,
+  type ModelArch,
+} from '../config';
+import { LLAMA_PROJ } from '../model/llama';
 import { LoraSet, targetSlot } from '../model/lora';
 import type { GPTModel } from '../model/model';
 import { readSafetensors, writeSafetensors, SafetensorsError, type Dtype } from '../model/safetensors';
 import { exportHfGpt2, type HfFiles } from './hf-gpt2';
+import { exportHfLlama } from './hf-llama';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
 /** GPT-2 module of each target, and its name in target_modules (matched by PEFT as a name suffix: plain "c_proj" would also catch the other c_proj). */
-const MODULE: Record<LoraTarget, string> = {
+const MODULE: Record<Gpt2Target, string> = {
   q: 'attn.c_attn',
   k: 'attn.c_attn',
   v: 'attn.c_attn',
@@ -39,7 +48,7 @@ const MODULE: Record<LoraTarget, string> = {
   up: 'mlp.c_fc',
   down: 'mlp.c_proj',
 };
-const TARGET_MODULE: Record<LoraTarget, string> = {
+const TARGET_MODULE: Record<Gpt2Target, string> = {
   q: 'c_attn',
   k: 'c_attn',
   v: 'c_attn',
@@ -48,12 +57,15 @@ const TARGET_MODULE: Record<LoraTarget, string> = {
   down: 'mlp.c_proj',
 };
 
-/** PEFT target_modules for our targets, in a fixed order. */
-export function peftTargetModules(targets: readonly LoraTarget[]): string[] {
-  return [...new Set(LORA_TARGETS.filter((t) => targets.includes(t)).map((t) => TARGET_MODULE[t]))];
+type Gpt2Target = Exclude<LoraTarget, 'gate'>;
+
+/** PEFT target_modules for our targets, in a fixed order (the Llama layout's are its projections' own names). */
+export function peftTargetModules(targets: readonly LoraTarget[], llama = false): string[] {
+  if (llama) return LLAMA_LORA_TARGETS.filter((t) => targets.includes(t)).map((t) => LLAMA_PROJ[t].split('.')[1]);
+  return [...new Set(LORA_TARGETS.filter((t) => targets.includes(t)).map((t) => TARGET_MODULE[t as Gpt2Target]))];
 }
 const QKV: LoraTarget[] = ['q', 'k', 'v'];
-const SINGLE: LoraTarget[] = ['o', 'up', 'down'];
+const SINGLE: Gpt2Target[] = ['o', 'up', 'down'];
 
 /** The fields of PEFT's LoraConfig that this exporter writes (PEFT fills the rest with its defaults). */
 export interface PeftLoraConfig {
@@ -80,6 +92,9 @@ export interface PeftLoraConfig {
 
 export const peftTensorName = (layer: number, module: string, which: 'A' | 'B') =>
   `base_model.model.transformer.h.${layer}.${module}.lora_${which}.weight`;
+/** The Llama layout's names, as PeftModel over LlamaForCausalLM saves them (module: "self_attn.q_proj", ...). */
+export const peftLlamaTensorName = (layer: number, module: string, which: 'A' | 'B') =>
+  `base_model.model.model.layers.${layer}.${module}.lora_${which}.weight`;
 
 /** Row-major [rows, cols] → [cols, rows]. */
 function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
@@ -93,17 +108,18 @@ const layersOf = (lora: LoraSet) => [...new Set(lora.adapters.map((a) => a.layer
 /** adapter_config.json for a LoraSet (see the top of this file for how q/k/v become one c_attn adapter). */
 export function peftConfigOf(lora: LoraSet, baseModel: string): PeftLoraConfig {
   const { rank: r, alpha, rsLora } = lora.cfg;
-  const n = QKV.filter((t) => lora.cfg.targets.includes(t)).length;
+  const llama = lora.arch.llama !== undefined; // one adapter per projection: no c_attn stacking
+  const n = llama ? 0 : QKV.filter((t) => lora.cfg.targets.includes(t)).length;
   const layers = layersOf(lora);
   const subset = layers.length < lora.arch.nLayer;
   return {
     alpha_pattern: n > 1 ? { c_attn: rsLora ? alpha * Math.sqrt(n) : alpha * n } : {},
     base_model_name_or_path: baseModel,
     bias: 'none',
-    fan_in_fan_out: true,
+    fan_in_fan_out: !llama, // GPT-2's Conv1D stores [in, out]; nn.Linear [out, in]
     inference_mode: true,
     init_lora_weights: true,
-    layers_pattern: subset ? 'h' : null,
+    layers_pattern: subset ? (llama ? 'layers' : 'h') : null,
     layers_to_transform: subset ? layers : null,
     lora_alpha: alpha,
     lora_dropout: lora.cfg.dropout,
@@ -112,7 +128,7 @@ export function peftConfigOf(lora: LoraSet, baseModel: string): PeftLoraConfig {
     r,
     rank_pattern: n > 1 ? { c_attn: n * r } : {},
     revision: null,
-    target_modules: peftTargetModules(lora.cfg.targets),
+    target_modules: peftTargetModules(lora.cfg.targets, llama),
     task_type: 'CAUSAL_LM',
     use_dora: false,
     use_rslora: rsLora,
@@ -130,7 +146,20 @@ export async function exportPeftAdapter(
   const qkv = QKV.filter((t) => lora.cfg.targets.includes(t));
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const read = async (v: tf.Variable) => (await v.data()) as Float32Array;
-  for (const layer of layersOf(lora)) {
+  // the Llama layout: each adapter as it is, transposed to nn.Linear's [r, in] and [out, r]
+  for (const ad of arch.llama ? lora.adapters : []) {
+    const { inDim, outDim } = targetSlot(arch, ad.target);
+    const module = LLAMA_PROJ[ad.target];
+    tensors.set(peftLlamaTensorName(ad.layer, module, 'A'), {
+      shape: [r, inDim],
+      data: transpose(await read(ad.A), inDim, r),
+    });
+    tensors.set(peftLlamaTensorName(ad.layer, module, 'B'), {
+      shape: [outDim, r],
+      data: transpose(await read(ad.B), r, outDim),
+    });
+  }
+  for (const layer of arch.llama ? [] : layersOf(lora)) {
     if (qkv.length > 0) {
       const rr = qkv.length * r;
       const A = new Float32Array(rr * C); // PEFT [r', C]
@@ -188,25 +217,14 @@ interface Piece {
   scale: number; // PEFT's scaling for the module it came from
 }
 
-/**
- * PEFT adapter files → a LoraSet on `arch` (a GPT-2 with the adapter's base model's shapes). Exact for any
- * LoRA on c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj (see the top of this file); anything else PEFT can
- * express (DoRA, trained biases, other modules, modules_to_save) is refused by name.
- */
-export function importPeftAdapter(
-  files: HfFiles,
-  arch: ModelArch,
-  seed = 0,
-): { lora: LoraSet; baseModel: string | null } {
+/** adapter_config.json, checked: the fields the import needs, and refusals for what PEFT can express but we cannot. */
+function adapterConfig(files: HfFiles) {
   const cfgText = files[ADAPTER_CONFIG];
-  const weights = files[ADAPTER_WEIGHTS];
   if (cfgText === undefined)
     throw new AssetError(
       ADAPTER_CONFIG,
       'is missing: a PEFT adapter is adapter_config.json + adapter_model.safetensors',
     );
-  if (weights === undefined || typeof weights === 'string')
-    throw new AssetError(ADAPTER_WEIGHTS, 'is missing (adapter_model.bin cannot be read safely in a browser)');
   let c: Record<string, unknown>;
   try {
     c = JSON.parse(typeof cfgText === 'string' ? cfgText : new TextDecoder().decode(cfgText));
@@ -233,7 +251,22 @@ export function importPeftAdapter(
       `r = ${JSON.stringify(c.r)} and lora_alpha = ${JSON.stringify(c.lora_alpha)} are not valid: a positive integer rank and a positive alpha`,
     );
   const scaleOf = (rank: number, a: number) => (rsLora ? a / Math.sqrt(rank) : a / rank);
+  /** A module's rank and PEFT scaling from r, lora_alpha and their per-module patterns. */
+  const moduleRule = (where: string) => {
+    const rank = patternValue(c.rank_pattern, where) ?? r;
+    return { rank, scale: scaleOf(rank, patternValue(c.alpha_pattern, where) ?? alpha) };
+  };
+  return { c, r, alpha, rsLora, scaleOf, moduleRule };
+}
 
+type Matrix = { shape: number[]; data: Float32Array };
+type Module = { layer: number; module: string; A?: Matrix; B?: Matrix };
+
+/** The adapter's lora_A / lora_B tensors paired per module; names must match `pattern` (layer, module, A|B). */
+function adapterModules(files: HfFiles, arch: ModelArch, pattern: RegExp, what: string): Module[] {
+  const weights = files[ADAPTER_WEIGHTS];
+  if (weights === undefined || typeof weights === 'string')
+    throw new AssetError(ADAPTER_WEIGHTS, 'is missing (adapter_model.bin cannot be read safely in a browser)');
   let st;
   try {
     st = readSafetensors(weights, ADAPTER_WEIGHTS).tensors;
@@ -242,23 +275,11 @@ export function importPeftAdapter(
       throw new AssetError(ADAPTER_WEIGHTS, e.message.replace(`${ADAPTER_WEIGHTS}: `, ''));
     throw e;
   }
-  // pair up lora_A / lora_B per module
-  const modules = new Map<
-    string,
-    {
-      layer: number;
-      module: string;
-      A?: { shape: number[]; data: Float32Array };
-      B?: { shape: number[]; data: Float32Array };
-    }
-  >();
+  const modules = new Map<string, Module>();
   for (const [name, t] of st) {
-    const m = TENSOR.exec(name);
+    const m = pattern.exec(name);
     if (!m)
-      throw new AssetError(
-        ADAPTER_WEIGHTS,
-        `tensor "${name}" is not a LoRA matrix of a GPT-2 block's c_attn, attn.c_proj, mlp.c_fc or mlp.c_proj: it cannot be imported`,
-      );
+      throw new AssetError(ADAPTER_WEIGHTS, `tensor "${name}" is not a LoRA matrix of ${what}: it cannot be imported`);
     const layer = Number(m[1]);
     if (layer >= arch.nLayer)
       throw new AssetError(
@@ -270,31 +291,44 @@ export function importPeftAdapter(
     entry[m[3] as 'A' | 'B'] = t;
     modules.set(key, entry);
   }
+  return [...modules.values()];
+}
 
+/** Both matrices of a module, with PEFT's shapes [rank, in] and [out, rank], as ours: A [in, rank], B [rank, out]. */
+function moduleMatrices(m: Module, where: string, tensorName: string, rank: number, inDim: number, outDim: number) {
+  const { A, B } = m;
+  if (!A || !B)
+    throw new AssetError(ADAPTER_WEIGHTS, `${where} has lora_${A ? 'A' : 'B'} but no lora_${A ? 'B' : 'A'}`);
+  for (const [which, t, want] of [
+    ['A', A, [rank, inDim]],
+    ['B', B, [outDim, rank]],
+  ] as const) {
+    if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
+      throw new AssetError(
+        ADAPTER_WEIGHTS,
+        `tensor "${tensorName.replace('lora_A', `lora_${which}`)}" has shape [${t.shape}] but rank ${rank} on this model needs [${want}]`,
+      );
+    }
+  }
+  return { a: transpose(A.data, rank, inDim), b: transpose(B.data, outDim, rank) };
+}
+
+/** GPT-2: c_attn's rank components split back into q, k and v (see the top of this file); the rest one to one. */
+function gpt2Pieces(
+  files: HfFiles,
+  arch: ModelArch,
+  rule: (where: string) => { rank: number; scale: number },
+): Piece[] {
   const C = arch.nEmbd;
   const pieces: Piece[] = [];
-  for (const { layer, module, A, B } of modules.values()) {
+  for (const m of adapterModules(files, arch, TENSOR, "a GPT-2 block's c_attn, attn.c_proj, mlp.c_fc or mlp.c_proj")) {
+    const { layer, module } = m;
     const where = `transformer.h.${layer}.${module}`;
-    if (!A || !B)
-      throw new AssetError(ADAPTER_WEIGHTS, `${where} has lora_${A ? 'A' : 'B'} but no lora_${A ? 'B' : 'A'}`);
-    const rank = patternValue(c.rank_pattern, where) ?? r;
-    const scale = scaleOf(rank, patternValue(c.alpha_pattern, where) ?? alpha);
+    const { rank, scale } = rule(where);
     const targets = module === 'attn.c_attn' ? QKV : SINGLE.filter((t) => MODULE[t] === module);
     const { inDim } = targetSlot(arch, targets[0]);
     const outDim = module === 'attn.c_attn' ? 3 * C : targetSlot(arch, targets[0]).outDim;
-    for (const [which, t, want] of [
-      ['A', A, [rank, inDim]],
-      ['B', B, [outDim, rank]],
-    ] as const) {
-      if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
-        throw new AssetError(
-          ADAPTER_WEIGHTS,
-          `tensor "${peftTensorName(layer, module, which)}" has shape [${t.shape}] but rank ${rank} on this model needs [${want}]`,
-        );
-      }
-    }
-    const a = transpose(A.data, rank, inDim); // ours [in, rank]
-    const b = transpose(B.data, outDim, rank); // ours [rank, outDim]
+    const { a, b } = moduleMatrices(m, where, peftTensorName(layer, module, 'A'), rank, inDim, outDim);
     for (const target of targets) {
       const { colOffset, outDim: w } = targetSlot(arch, target);
       // rank components whose B is non-zero in this target's slice (all of them for o, up, down)
@@ -314,16 +348,74 @@ export function importPeftAdapter(
       pieces.push({ layer, target, A: pa, B: pb, rank: k, scale });
     }
   }
+  return pieces;
+}
+
+const LLAMA_TENSOR =
+  /^base_model\.model\.(?:model\.)?layers\.(\d+)\.(self_attn\.[qkvo]_proj|mlp\.(?:gate|up|down)_proj)\.lora_([AB])(?:\.default)?\.weight$/;
+
+/** The Llama layout: every module is one of our targets. */
+function llamaPieces(
+  files: HfFiles,
+  arch: ModelArch,
+  rule: (where: string) => { rank: number; scale: number },
+): Piece[] {
+  const byModule = new Map(LLAMA_LORA_TARGETS.map((t) => [LLAMA_PROJ[t], t]));
+  return adapterModules(files, arch, LLAMA_TENSOR, "a Llama block's q/k/v/o_proj or gate/up/down_proj").map((m) => {
+    const target = byModule.get(m.module)!;
+    const where = `model.layers.${m.layer}.${m.module}`;
+    const { rank, scale } = rule(where);
+    const { inDim, outDim } = targetSlot(arch, target);
+    const { a, b } = moduleMatrices(m, where, peftLlamaTensorName(m.layer, m.module, 'A'), rank, inDim, outDim);
+    return { layer: m.layer, target, A: a, B: b, rank, scale };
+  });
+}
+
+/**
+ * PEFT adapter files → a LoraSet on `arch` (the adapter's base model's shapes). Exact for any LoRA on GPT-2's
+ * c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj (see the top of this file) or the Llama layout's seven projections;
+ * anything else PEFT can express (DoRA, trained biases, other modules, modules_to_save) is refused by name.
+ */
+export function importPeftAdapter(
+  files: HfFiles,
+  arch: ModelArch,
+  seed = 0,
+): { lora: LoraSet; baseModel: string | null } {
+  const { c, r, alpha, rsLora, scaleOf, moduleRule } = adapterConfig(files);
+  const pieces = arch.llama ? llamaPieces(files, arch, moduleRule) : gpt2Pieces(files, arch, moduleRule);
   if (pieces.length === 0)
     throw new AssetError(ADAPTER_WEIGHTS, 'holds no LoRA matrices (or only zero ones): nothing to import');
+  const lora = loraSetOf(pieces, arch, seed, {
+    rank: r,
+    alpha,
+    rsLora,
+    dropout: (c.lora_dropout ?? 0) as number,
+    scaleOf,
+  });
+  const base = c.base_model_name_or_path;
+  return { lora, baseModel: typeof base === 'string' && base.length > 0 ? base : null };
+}
 
-  // One LoraSet: rank = the largest piece's, scale = the config's own r/alpha where that rank is r.
+/** One LoraSet from pieces: rank = the largest piece's, scale = the config's own r/alpha where that rank is r. */
+function loraSetOf(
+  pieces: Piece[],
+  arch: ModelArch,
+  seed: number,
+  o: {
+    rank: number;
+    alpha: number;
+    rsLora: boolean;
+    dropout: number;
+    scaleOf: (rank: number, alpha: number) => number;
+  },
+): LoraSet {
   const rank = Math.max(...pieces.map((p) => p.rank));
+  const { rank: r, alpha, rsLora, scaleOf } = o;
   const cfg: LoraConfig = {
     rank,
     alpha: rank === r ? alpha : rsLora ? scaleOf(r, alpha) * Math.sqrt(rank) : scaleOf(r, alpha) * rank,
-    dropout: (c.lora_dropout ?? 0) as number,
-    targets: LORA_TARGETS.filter((t) => pieces.some((p) => p.target === t)),
+    dropout: o.dropout,
+    targets: loraTargetsOf(arch).filter((t) => pieces.some((p) => p.target === t)),
     rsLora,
   };
   const layers = [...new Set(pieces.map((p) => p.layer))].sort((x, y) => x - y);
@@ -341,8 +433,7 @@ export function importPeftAdapter(
       ad.B.assign(tf.tensor2d(b, [rank, outDim]));
     });
   }
-  const base = c.base_model_name_or_path;
-  return { lora, baseModel: typeof base === 'string' && base.length > 0 ? base : null };
+  return lora;
 }
 
 // ---- merged model ---------------------------------------------------------------------------------------
@@ -360,7 +451,8 @@ export async function exportMergedHfGpt2(
   if (lora && !lora.merged) {
     for (const ad of lora.adapters) {
       const slot = targetSlot(model.arch, ad.target);
-      const w = weights.get(`h.${ad.layer}.${slot.weight}`)!.data; // [in, colTotal]
+      const name = `${model.arch.llama ? 'layers' : 'h'}.${ad.layer}.${slot.weight}`;
+      const w = weights.get(name)!.data; // [in, colTotal]
       const delta = lora.deltaWeight(ad);
       const d = (await delta.data()) as Float32Array; // [in, out]
       delta.dispose();
@@ -374,9 +466,9 @@ export async function exportMergedHfGpt2(
       // as LoraSet.merge (PEFT's safe_merge): a broken adapter is named, and no file is written
       if (!finite)
         throw new Error(
-          `LoRA adapter ${ad.target} of block ${ad.layer} would make h.${ad.layer}.${slot.weight} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so no merged model was exported`,
+          `LoRA adapter ${ad.target} of block ${ad.layer} would make ${name} non-finite (NaN or Infinity): the adapter is broken (did its run diverge?), so no merged model was exported`,
         );
     }
   }
-  return exportHfGpt2(model.arch, weights, opts);
+  return model.arch.llama ? exportHfLlama(model.arch, weights, opts) : exportHfGpt2(model.arch, weights, opts);
 }

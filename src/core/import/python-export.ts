@@ -39,7 +39,8 @@ function py(v: unknown): string {
 function notExported(c: RunConfig): string[] {
   const t = c.train;
   const out: string[] = [];
-  const qkv = c.lora.targets.filter((x) => x === 'q' || x === 'k' || x === 'v');
+  // the Llama layout has q, k and v as projections of their own: PEFT adapts each as the browser does
+  const qkv = c.model.arch.llama ? [] : c.lora.targets.filter((x) => x === 'q' || x === 'k' || x === 'v');
   if (t.method === 'lora' && qkv.length > 0 && qkv.length < 3) {
     out.push(
       `lora.targets ${JSON.stringify(c.lora.targets)}: PEFT adapts GPT-2's fused c_attn as a whole, so q, k and v all get one adapter of rank r`,
@@ -75,6 +76,7 @@ export function pythonTrainingScript(c: RunConfig, o: PythonExportOptions): stri
   const frozen = [...new Set([...Array(t.freeze.lowestBlocks).keys(), ...t.freeze.blocks])].sort((a, b) => a - b);
   const trainedLayers = [...Array(c.model.arch.nLayer).keys()].filter((i) => !frozen.includes(i));
   const lora = t.method === 'lora';
+  const llama = c.model.arch.llama !== undefined;
   const hasVal = c.data.split.val > 0;
   const caveats = notExported(c)
     .map((line) => `  - ${line}`)
@@ -113,8 +115,13 @@ LORA_R = ${py(c.lora.rank)}
 LORA_ALPHA = ${py(c.lora.alpha)}
 LORA_DROPOUT = ${py(c.lora.dropout)}
 USE_RSLORA = ${py(c.lora.rsLora)}
-# lora.targets ${py(c.lora.targets)}: q, k, v are slices of GPT-2's fused c_attn; o = attn.c_proj, up = mlp.c_fc, down = mlp.c_proj
-TARGET_MODULES = ${py(peftTargetModules(c.lora.targets))}
+${
+  llama
+    ? `# lora.targets ${py(c.lora.targets)}: the Llama layout's q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj`
+    : `# lora.targets ${py(c.lora.targets)}: q, k, v are slices of GPT-2's fused c_attn; o = attn.c_proj, up = mlp.c_fc, down = mlp.c_proj`
+}
+TARGET_MODULES = ${py(peftTargetModules(c.lora.targets, llama))}
+LLAMA_LAYOUT = ${py(llama)}  # model.arch.llama: a Llama/Qwen2/Mistral checkpoint (model.layers), else GPT-2 (transformer.h)
 
 # train.freeze.*
 FREEZE_EMBEDDINGS = ${py(t.freeze.embeddings)}
@@ -191,8 +198,9 @@ def main():
     set_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(BASE_MODEL)
     # the playground's model has no dropout besides LoRA's
-    model = AutoModelForCausalLM.from_pretrained(BASE_MODEL, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    max_tokens = min(MAX_TOKENS, model.config.n_positions)
+    no_dropout = {} if LLAMA_LAYOUT else dict(resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)  # Llama: attention_dropout 0
+    model = AutoModelForCausalLM.from_pretrained(BASE_MODEL, **no_dropout)
+    max_tokens = min(MAX_TOKENS, getattr(model.config, "n_positions", None) or model.config.max_position_embeddings)
 
     if METHOD == "lora":
         from peft import LoraConfig, get_peft_model
@@ -204,18 +212,22 @@ def main():
             target_modules=TARGET_MODULES,
             use_rslora=USE_RSLORA,
             layers_to_transform=TRAINED_BLOCKS if FROZEN_BLOCKS else None,
-            layers_pattern="h" if FROZEN_BLOCKS else None,
-            fan_in_fan_out=True,  # GPT-2's Conv1D stores weights [in, out]
+            layers_pattern=("layers" if LLAMA_LAYOUT else "h") if FROZEN_BLOCKS else None,
+            fan_in_fan_out=not LLAMA_LAYOUT,  # GPT-2's Conv1D stores weights [in, out]; nn.Linear [out, in]
             bias="none",
             task_type="CAUSAL_LM",
         )
         model = get_peft_model(model, lora_config)
     else:
-        if FREEZE_EMBEDDINGS:  # token + position embeddings, and so the tied head
+        if FREEZE_EMBEDDINGS and LLAMA_LAYOUT:  # the token embedding and the output head (tied or not)
+            model.model.embed_tokens.requires_grad_(False)
+            model.lm_head.requires_grad_(False)
+        elif FREEZE_EMBEDDINGS:  # token + position embeddings, and so the tied head
             model.transformer.wte.requires_grad_(False)
             model.transformer.wpe.requires_grad_(False)
+        blocks = model.model.layers if LLAMA_LAYOUT else model.transformer.h
         for i in FROZEN_BLOCKS:
-            model.transformer.h[i].requires_grad_(False)
+            blocks[i].requires_grad_(False)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"trainable parameters: {trainable:,} of {sum(p.numel() for p in model.parameters()):,}")
 
@@ -242,11 +254,12 @@ def main():
     class PlaygroundTrainer(Trainer):
         def create_optimizer(self):
             if self.optimizer is None:
-                # as src/core/train/freeze.ts: no weight decay on biases, LayerNorm gains and embeddings
+                # as src/core/train/freeze.ts: no weight decay on biases, norm gains, embeddings and an untied head
                 decay, no_decay = [], []
                 for name, p in self.model.named_parameters():
                     if p.requires_grad:
-                        (no_decay if p.ndim < 2 or ".wte." in name or ".wpe." in name else decay).append(p)
+                        embedding = any(k in name for k in (".wte.", ".wpe.", "embed_tokens", "lm_head"))
+                        (no_decay if p.ndim < 2 or embedding else decay).append(p)
                 groups = [{"params": decay, "weight_decay": WEIGHT_DECAY}, {"params": no_decay, "weight_decay": 0.0}]
                 if OPTIMIZER == "sgd":  # SGD with momentum, L2 weight decay
                     self.optimizer = torch.optim.SGD(groups, lr=LEARNING_RATE, momentum=SGD_MOMENTUM)

@@ -43,7 +43,7 @@ function fused<A extends tf.Tensor[]>(
 /** Whether a gradient is wanted: tf.variableGrads gives none to frozen variables (trainable false), so skip its work. */
 export const wanted = (t: tf.Tensor) => !(t instanceof tf.Variable) || t.trainable;
 
-/** x·W + b on 2-D activations: x [N, in], W [in, out], b [out]. Saves x and W. */
+/** x·W + b on 2-D activations: x [N, in], W [in, out], b [out] or null (no bias). Saves x and W. */
 const linearTrainable = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: Save) => {
   save([x, w]);
   return {
@@ -57,6 +57,18 @@ const linearTrainable = fused((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: S
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
+/** x·W without a bias (the Llama layout's projections). Saves x and W. */
+const matMulTrainable = fused((x: tf.Tensor, w: tf.Tensor, save: Save) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
+      wanted(w) ? tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false) : tf.zerosLike(ws),
+    ],
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor) => tf.Tensor2D;
+
 /**
  * A tape node whose only input is x: the weights `value` and `dx` close over are no inputs of it, so backward makes
  * no gradient for them (not even zeros their size) and saves nothing for one. For frozen weights only.
@@ -66,10 +78,11 @@ function onlyX(x: tf.Tensor, value: (x: tf.Tensor) => tf.Tensor, dx: (dy: tf.Ten
 }
 
 /** x·W + b with W and b frozen (LoRA, frozen layers): only dx = dy·Wᵀ, and x is not saved. */
-const linearFrozen = (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) =>
+const linearFrozen = (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | null) =>
   onlyX(
     x,
-    (xx) => tf.add(tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D), b),
+    (xx) =>
+      b ? tf.add(tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D), b) : tf.matMul(xx as tf.Tensor2D, w as tf.Tensor2D),
     (dy) => tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true),
   ) as tf.Tensor2D;
 
@@ -92,9 +105,10 @@ export const gatherFrozen = (table: tf.Tensor, ids: tf.Tensor1D) =>
     () => tf.zeros(ids.shape), // never called: the ids lead back to no trainable weight
   ) as tf.Tensor2D;
 
-/** x·W + b: x [N, in], W [in, out], b [out] → [N, out]; the frozen form where neither W nor b trains. */
-export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return wanted(w) || wanted(b) ? linearTrainable(x, w, b) : linearFrozen(x, w, b);
+/** x·W + b: x [N, in], W [in, out], b [out] or null → [N, out]; the frozen form where neither W nor b trains. */
+export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor2D {
+  if (!(wanted(w) || (b !== null && wanted(b)))) return linearFrozen(x, w, b);
+  return b ? linearTrainable(x, w, b) : matMulTrainable(x, w);
 }
 
 /**
@@ -298,6 +312,112 @@ function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number
     };
   });
   return op(q, k, v) as tf.Tensor2D;
+}
+
+// ---- the Llama layout's pieces (model/llama.ts) ---------------------------------------------------------
+// References: Zhang & Sennrich 2019 (RMSNorm); Shazeer 2020 (SwiGLU); Su et al. 2021 (RoFormer, rotary
+// positions); transformers' modeling_llama.py (rotate_half convention, inv_freq = θ^(-2i/d)).
+
+/** RMSNorm over the last axis: x [N, C], g [C] → x/rms(x)·g. Saves x̂ [N, C] and 1/rms [N, 1]. */
+const rmsNormOp = (eps: number) =>
+  fused((x: tf.Tensor, g: tf.Tensor, save: Save) => {
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)); // [N, 1]
+    const xhat = tf.mul(x, rstd); // [N, C]
+    save([xhat, rstd]);
+    return {
+      value: tf.mul(xhat, g),
+      gradFunc: (dy, [xh, rs]) => {
+        const dxhat = tf.mul(dy, g); // [N, C]
+        // dx = (1/rms)·(dx̂ − x̂·mean(dx̂·x̂))
+        const dx = tf.mul(rs, tf.sub(dxhat, tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
+        return [dx, wanted(g) ? tf.sum(tf.mul(dy, xh), 0) : tf.zerosLike(g)];
+      },
+    };
+  });
+const rmsCache = new Map<number, ReturnType<typeof rmsNormOp>>();
+export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor, eps: number): tf.Tensor2D {
+  let op = rmsCache.get(eps);
+  if (!op) rmsCache.set(eps, (op = rmsNormOp(eps)));
+  return op(x, g) as tf.Tensor2D;
+}
+
+/** SwiGLU's gating: silu(gate) ⊙ up, both [N, I]. Saves both inputs. silu'(g) = σ(g)·(1 + g·(1 − σ(g))). */
+export const swiglu = fused((gate: tf.Tensor, up: tf.Tensor, save: Save) => {
+  save([gate, up]);
+  return {
+    value: tf.mul(tf.mul(gate, tf.sigmoid(gate)), up),
+    gradFunc: (dy, [g, u]) => {
+      const sg = tf.sigmoid(g);
+      const dGate = tf.mul(tf.mul(dy, u), tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
+      return [dGate, tf.mul(dy, tf.mul(g, sg))];
+    },
+  };
+}) as (gate: tf.Tensor2D, up: tf.Tensor2D) => tf.Tensor2D;
+
+const ropeCache = new Map<string, [tf.Tensor, tf.Tensor]>();
+/** cos and sin [1, T, 1, hd] for positions 0..T-1 (each frequency twice: transformers' cat(freqs, freqs)). */
+function ropeTables(T: number, hd: number, theta: number): [tf.Tensor, tf.Tensor] {
+  const key = `${T},${hd},${theta}`;
+  let t = ropeCache.get(key);
+  if (!t) {
+    const cos = new Float32Array(T * hd);
+    const sin = new Float32Array(T * hd);
+    const half = hd / 2;
+    for (let i = 0; i < half; i++) {
+      // float32 like transformers' inv_freq, so long contexts round the same way
+      const inv = Math.fround(1 / Math.pow(theta, (2 * i) / hd));
+      for (let p = 0; p < T; p++) {
+        const ang = Math.fround(p * inv);
+        cos[p * hd + i] = cos[p * hd + i + half] = Math.cos(ang);
+        sin[p * hd + i] = sin[p * hd + i + half] = Math.sin(ang);
+      }
+    }
+    t = [tf.keep(tf.tensor(cos, [1, T, 1, hd])), tf.keep(tf.tensor(sin, [1, T, 1, hd]))];
+    ropeCache.set(key, t);
+  }
+  return t;
+}
+
+/** rotate_half: [x1, x2] → [−x2, x1] over the last axis (and its transpose, [y1, y2] → [y2, −y1], for backward). */
+function rotateHalf(x: tf.Tensor, transpose: boolean): tf.Tensor {
+  const [x1, x2] = tf.split(x, 2, -1);
+  return transpose ? tf.concat([x2, tf.neg(x1)], -1) : tf.concat([tf.neg(x2), x1], -1);
+}
+
+/**
+ * Rotary position embedding on q or k: x [B*T, nh*hd] → x·cos + rotate_half(x)·sin per head, positions 0..T-1.
+ * A fixed rotation of x, so its gradient is the inverse rotation of dy; nothing is saved.
+ */
+export function rope(x: tf.Tensor2D, B: number, T: number, nh: number, theta: number): tf.Tensor2D {
+  const hd = x.shape[1] / nh;
+  const [cos, sin] = ropeTables(T, hd, theta);
+  const shape = [B, T, nh, hd];
+  return onlyX(
+    x,
+    (xx) => {
+      const x4 = xx.reshape(shape);
+      return tf.add(tf.mul(x4, cos), tf.mul(rotateHalf(x4, false), sin)).reshape(x.shape);
+    },
+    (dy) => {
+      const d4 = dy.reshape(shape);
+      return tf.add(tf.mul(d4, cos), rotateHalf(tf.mul(d4, sin), true)).reshape(x.shape);
+    },
+  ) as tf.Tensor2D;
+}
+
+/**
+ * Grouped-query attention's sharing: k or v [N, nKv*hd] → [N, nKv*g*hd], each key/value head repeated for the g
+ * query heads that read it (transformers' repeat_kv). The gradient sums the g copies back.
+ */
+export function repeatKv(x: tf.Tensor2D, nKv: number, g: number): tf.Tensor2D {
+  if (g === 1) return x;
+  const [N, W] = x.shape;
+  const hd = W / nKv;
+  return onlyX(
+    x,
+    (xx) => tf.tile(xx.reshape([N, nKv, 1, hd]), [1, 1, g, 1]).reshape([N, nKv * g * hd]),
+    (dy) => tf.sum(dy.reshape([N, nKv, g, hd]), 2).reshape([N, W]),
+  ) as tf.Tensor2D;
 }
 
 /**

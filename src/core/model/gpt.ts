@@ -15,14 +15,17 @@ import {
   linear,
   matMulTFrozen,
   residual,
+  rmsNorm,
   wanted,
 } from './fused';
+import { llamaBlock, llamaInitialValues, llamaParamShapes } from './llama';
 import type { LoraSet } from './lora';
 
 export type Params = Record<string, tf.Tensor>;
 
 /** Names and shapes of every base parameter, in a fixed order (the order checkpoints and optimizers use). */
 export function paramShapes(a: ModelArch): [string, number[]][] {
+  if (a.llama) return llamaParamShapes(a);
   const C = a.nEmbd;
   const H = a.mlpRatio * C;
   const shapes: [string, number[]][] = [
@@ -56,6 +59,7 @@ export function countParams(a: ModelArch): number {
 
 /** GPT-2 initialisation: N(0, 0.02) weights, residual projections scaled by 1/sqrt(2·nLayer), LN = (1, 0). */
 export function initialValues(a: ModelArch, seed: number): Map<string, Float32Array> {
+  if (a.llama) return llamaInitialValues(a, seed);
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of paramShapes(a)) {
@@ -139,15 +143,25 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
   if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
   const flat = ids.reshape([B * T]);
   // a frozen table gets no gradient and needs nothing saved (tf.gather would save the whole table for backward)
-  const wte = p['wte.weight'];
+  const wte = p[a.llama ? 'embed_tokens.weight' : 'wte.weight'];
   const tok = !wanted(wte)
     ? gatherFrozen(wte, flat as tf.Tensor1D)
     : opt.embedMode === 'onehot'
       ? gatherOneHotGrad(wte, flat)
       : tf.gather(wte, flat); // [B*T, C]
+  const lora = opt.lora ?? null;
+  const adapter = (i: number) => (target: LoraTarget, inp: tf.Tensor2D, out: tf.Tensor2D) =>
+    lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
+  if (a.llama) {
+    let x = tok as tf.Tensor2D; // [B*T, C]: positions enter through the rotary q and k
+    for (let i = 0; i < a.nLayer; i++) {
+      const xin = x;
+      x = tf.tidy(() => llamaBlock(p, a, i, xin, B, T, adapter(i)));
+    }
+    return rmsNorm(x, p['norm.weight'], a.layerNormEps);
+  }
   const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
   let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
-  const lora = opt.lora ?? null;
   // One tidy per block: the tape keeps what each op saved for backward; every other intermediate is freed here
   // instead of living until the whole forward pass ends.
   for (let i = 0; i < a.nLayer; i++) {
@@ -158,8 +172,7 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
       T,
       nHead: a.nHead,
       eps: a.layerNormEps,
-      adapt: (target, inp, out) =>
-        lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out,
+      adapt: adapter(i),
     };
     const xin = x;
     x = tf.tidy(() => block(xin, b));
@@ -167,9 +180,13 @@ export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: For
   return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [B*T, C]
 }
 
-/** Logits from hidden states through the tied head: [N, C] × wteᵀ → [N, V]. */
+/** The output head [V, C]: the Llama layout's own lm_head, else the token embedding it is tied to. */
+export const headWeight = (p: Params): tf.Tensor2D =>
+  (p['lm_head.weight'] ?? p['embed_tokens.weight'] ?? p['wte.weight']) as tf.Tensor2D;
+
+/** Logits from hidden states through the head: [N, C] × headᵀ → [N, V]. */
 export function headLogits(p: Params, h: tf.Tensor2D): tf.Tensor2D {
-  const wte = p['wte.weight'] as tf.Tensor2D;
+  const wte = headWeight(p);
   return wanted(wte) ? tf.matMul(h, wte, false, true) : matMulTFrozen(h, wte);
 }
 

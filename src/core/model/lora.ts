@@ -8,17 +8,25 @@ import { Rng } from '../rng';
 import { loraScale } from '../rules';
 import { loraAdd } from './fused';
 import type { Params } from './gpt';
+import { LLAMA_PROJ, llamaProjDims } from './llama';
 
 let uid = 0;
 
 /** One dropout seed per adapter from the forward pass's seed: distinct for every adapter of a set (up to 1024). */
 export const adapterSeed = (seed: number, index: number) => seed * 1024 + index;
 
-/** Where each target sits in the GPT-2 layout: base weight name (per block), input width, output column span. */
+/**
+ * Where each target sits: base weight name (per block), input width, output column span. In GPT-2's layout q, k and
+ * v are column slices of the fused c_attn; in the Llama layout every target is a weight of its own.
+ */
 export function targetSlot(
   a: ModelArch,
   target: LoraTarget,
 ): { weight: string; inDim: number; outDim: number; colOffset: number; colTotal: number } {
+  if (a.llama) {
+    const [inDim, outDim] = llamaProjDims(a, target);
+    return { weight: `${LLAMA_PROJ[target]}.weight`, inDim, outDim, colOffset: 0, colTotal: outDim };
+  }
   const C = a.nEmbd;
   const H = a.mlpRatio * C;
   switch (target) {
@@ -34,6 +42,8 @@ export function targetSlot(
       return { weight: 'mlp.c_fc.weight', inDim: C, outDim: H, colOffset: 0, colTotal: H };
     case 'down':
       return { weight: 'mlp.c_proj.weight', inDim: H, outDim: C, colOffset: 0, colTotal: C };
+    case 'gate':
+      throw new Error('LoRA target gate: a GPT-2 model has no gate projection (the Llama layout has)');
   }
 }
 
@@ -121,7 +131,7 @@ export class LoraSet {
   /** The base weight an adapter folds into, and its ΔW padded to that weight's columns ([in, colTotal]). */
   private folded(params: Params, ad: Adapter): { name: string; w: tf.Variable; delta: () => tf.Tensor } {
     const slot = targetSlot(this.arch, ad.target);
-    const name = `h.${ad.layer}.${slot.weight}`;
+    const name = `${this.arch.llama ? 'layers' : 'h'}.${ad.layer}.${slot.weight}`;
     return {
       name,
       w: params[name] as tf.Variable,

@@ -7,11 +7,14 @@ import type { ModelArch, TrainConfig } from '../config';
 import type { LoraSet } from '../model/lora';
 import type { OptimizerParam } from './optimizer';
 
-/** Block index a parameter belongs to: -1 for embeddings, nLayer for the final LayerNorm. */
+/**
+ * Block index a parameter belongs to: -1 for embeddings (an untied Llama head counts with them, as the tied head
+ * does), nLayer for the final norm. GPT-2 names blocks h.N., the Llama layout layers.N.
+ */
 export function blockOf(name: string, nLayer: number): number {
-  const m = /^h\.(\d+)\./.exec(name);
+  const m = /^(?:h|layers)\.(\d+)\./.exec(name);
   if (m) return Number(m[1]);
-  return name.startsWith('wte') || name.startsWith('wpe') ? -1 : nLayer;
+  return /^(wte|wpe|embed_tokens|lm_head)\./.test(name) ? -1 : nLayer;
 }
 
 /** Blocks frozen at a (fractional) epoch under the config; gradual unfreezing starts with only the top block open. */

@@ -1,0 +1,60 @@
+// A Hugging Face tokenizer.json (byte-level BPE, SentencePiece-style BPE, WordPiece ...) with its normalizer,
+// pre-tokenizer and added tokens, through @huggingface/tokenizers (the tokenizer of transformers.js, pure JS). Text
+// is encoded without the special tokens the post-processor would add (BOS): the engine writes a record's tokens
+// and appends eosId itself, as it does for every tokenizer. tests/python holds our ids equal to transformers'.
+
+import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
+import { AssetError } from '../assets';
+import type { Tokenizer } from './types';
+
+export class HfTokenizer implements Tokenizer {
+  readonly kind = 'hf' as const;
+  readonly vocabSize: number;
+  readonly eosId: number;
+  private readonly impl: HfTokenizerImpl;
+
+  /**
+   * tokenizer: tokenizer.json parsed; config: tokenizer_config.json parsed ({} when there is none); eosId: the id
+   * generation stops at (config.json's eos_token_id, else tokenizer_config's eos_token).
+   */
+  constructor(
+    private readonly tokenizer: Record<string, unknown>,
+    private readonly config: Record<string, unknown>,
+    eosId?: number,
+  ) {
+    try {
+      this.impl = new HfTokenizerImpl(tokenizer, config);
+    } catch (e) {
+      throw new AssetError('tokenizer.json', `could not be read as a Hugging Face tokenizer (${(e as Error).message})`);
+    }
+    const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
+    const added = (tokenizer.added_tokens as { id: number }[] | undefined) ?? [];
+    const ids = [
+      ...(Array.isArray(vocab) ? vocab.map((_, i) => i) : Object.values((vocab ?? {}) as Record<string, number>)),
+      ...added.map((t) => t.id),
+    ];
+    this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+    const eosTok = config.eos_token;
+    const eosName = typeof eosTok === 'string' ? eosTok : (eosTok as { content?: string } | undefined)?.content;
+    const fromName = eosName !== undefined ? this.impl.token_to_id(eosName) : undefined;
+    const eos = eosId ?? fromName;
+    if (eos === undefined || !Number.isInteger(eos))
+      throw new AssetError(
+        'tokenizer_config.json',
+        'names no end-of-sequence token (eos_token), and config.json has no eos_token_id: the engine needs one to end completions',
+      );
+    this.eosId = eos;
+  }
+
+  encode(text: string): number[] {
+    return this.impl.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: number[]): string {
+    return this.impl.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  toJSON() {
+    return { kind: this.kind, tokenizer: this.tokenizer, config: this.config, eosId: this.eosId };
+  }
+}
