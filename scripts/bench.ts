@@ -4,7 +4,7 @@
 // when /usr/bin/python3 has torch, right after ours, and prints ours ÷ PyTorch in tokens/s: the ratio comes from one
 // run. Node rows also report CPU time per step (the process's user + system time), the steadier comparison on a
 // shared machine. --browser adds the page's own engine in headless Chromium (bench.html; webgpu, webgl, wasm).
-//   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,gpt-135M]] [--no-torch]
+//   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,gpt-135M,llama-135M]] [--no-torch]
 //                 [--browser [--browser-backends webgpu,webgl,wasm] [--browser-threads 1,2]]
 
 import { spawnSync } from 'node:child_process';
@@ -90,7 +90,7 @@ for (const b of backends) {
       try {
         row = await benchRow(size, method, steps, rep.embedMode, cpuClock);
       } catch (e) {
-        // e.g. full fine-tuning of gpt-135M needs more than wasm32's 4 GB heap: a row not measured, not a crash
+        // e.g. full fine-tuning of a 135M model needs more than wasm32's 4 GB heap: refused with its estimate
         failures.push(`${b} ${size} ${method}: ${(e as Error).message}`);
         console.error(`${b} ${size} ${method}: failed: ${(e as Error).message}`);
         continue;

@@ -42,6 +42,8 @@ SIZES = {  # must match SIZES in scripts/bench.ts
     "tiny-world": dict(vocab=99, block=128, n_layer=4, n_head=4, n_embd=64),
     "ref-0.8M": dict(vocab=99, block=64, n_layer=4, n_head=4, n_embd=128),
     "gpt-135M": dict(vocab=49152, block=128, n_layer=30, n_head=9, n_embd=576, batch=2),
+    # SmolLM2-135M's shape in the Llama layout: 9 query heads over 3 kv heads, SwiGLU 1536, tied head; LoRA r8 on q, v
+    "llama-135M": dict(vocab=49152, block=128, n_layer=30, n_head=9, n_embd=576, batch=2, llama=dict(kv=3, inter=1536, theta=100000.0), rank=8, alpha=16.0),
 }
 BATCH = 16
 WARMUP = 4  # as scripts/bench.ts
@@ -107,14 +109,94 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
 
 
+class Lora(nn.Module):
+    """A linear layer's output plus s·(x·A)·B."""
+
+    def __init__(self, d_in, d_out, rank, alpha):
+        super().__init__()
+        self.A = nn.Parameter(torch.empty(d_in, rank).uniform_(-1 / math.sqrt(d_in), 1 / math.sqrt(d_in)))
+        self.B = nn.Parameter(torch.zeros(rank, d_out))
+        self.scale = alpha / rank
+
+    def forward(self, x, out):
+        return out + (x @ self.A) @ self.B * self.scale
+
+
+def rope(x, theta):
+    """transformers' apply_rotary_pos_emb: x [B, H, T, hd]."""
+    T, hd = x.shape[2], x.shape[3]
+    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd)
+    ang = torch.outer(torch.arange(T, dtype=torch.float32), inv)
+    emb = torch.cat([ang, ang], -1)
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2 :]
+    return x * emb.cos() + torch.cat([-x2, x1], -1) * emb.sin()
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, c, lora):
+        super().__init__()
+        C, L = c["n_embd"], c["llama"]
+        self.nh, self.nkv, self.theta = c["n_head"], L["kv"], L["theta"]
+        kv = C // self.nh * self.nkv
+        self.n1, self.n2 = RMSNorm(C), RMSNorm(C)
+        self.q, self.k, self.v, self.o = (nn.Linear(C, d, bias=False) for d in (C, kv, kv, C))
+        self.gate, self.up = nn.Linear(C, L["inter"], bias=False), nn.Linear(C, L["inter"], bias=False)
+        self.down = nn.Linear(L["inter"], C, bias=False)
+        self.lq = Lora(C, C, c["rank"], c["alpha"]) if lora else None
+        self.lv = Lora(C, kv, c["rank"], c["alpha"]) if lora else None
+
+    def forward(self, x):
+        B, T, C = x.shape
+        hd = C // self.nh
+        h = self.n1(x)
+        q, k, v = self.q(h), self.k(h), self.v(h)
+        if self.lq is not None:
+            q, v = self.lq(h, q), self.lv(h, v)
+        q = rope(q.view(B, T, self.nh, hd).transpose(1, 2), self.theta)
+        k = rope(k.view(B, T, self.nkv, hd).transpose(1, 2), self.theta).repeat_interleave(self.nh // self.nkv, 1)
+        v = v.view(B, T, self.nkv, hd).transpose(1, 2).repeat_interleave(self.nh // self.nkv, 1)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+        x = x + self.o((att @ v).transpose(1, 2).reshape(B, T, C))
+        m = self.n2(x)
+        return x + self.down(F.silu(self.gate(m)) * self.up(m))
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, C, eps=1e-5):
+        super().__init__()
+        self.weight, self.eps = nn.Parameter(torch.ones(C)), eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Llama(nn.Module):
+    def __init__(self, c, lora):
+        super().__init__()
+        self.wte = nn.Embedding(c["vocab"], c["n_embd"])
+        self.h = nn.ModuleList([LlamaBlock(c, lora) for _ in range(c["n_layer"])])
+        self.norm = RMSNorm(c["n_embd"])
+        for name, p in self.named_parameters():
+            if p.dim() == 2 and not name.endswith((".A", ".B")):
+                nn.init.normal_(p, 0.0, 0.02)
+
+    def forward(self, idx, targets):
+        x = self.wte(idx)
+        for b in self.h:
+            x = b(x)
+        logits = self.norm(x) @ self.wte.weight.t()  # tied head
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+
+
 def bench(size, method, steps):
     c = SIZES[size]
     B = c.get("batch", BATCH)
     torch.manual_seed(1)
-    model = GPT(c, lora=method == "lora")
+    model = (Llama if "llama" in c else GPT)(c, lora=method == "lora")
     if method == "lora":
         for name, p in model.named_parameters():
-            p.requires_grad = ".lora." in name
+            p.requires_grad = ".lora." in name or name.endswith((".A", ".B"))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=3e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     g = torch.Generator().manual_seed(3)
@@ -131,7 +213,7 @@ def bench(size, method, steps):
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     ms = statistics.median(times[WARMUP:])
-    return dict(size=size, method=method, params=sum(p.numel() for n, p in model.named_parameters() if ".lora." not in n), trainable=sum(p.numel() for p in params),
+    return dict(size=size, method=method, params=sum(p.numel() for n, p in model.named_parameters() if ".lora." not in n and not n.endswith((".A", ".B"))), trainable=sum(p.numel() for p in params),
                 batch=B, seqLen=c["block"], msPerStep=round(ms, 1), tokensPerSec=round(B * c["block"] * 1000 / ms),
                 cpuMsPerStep=round(statistics.median(cpu[WARMUP:]), 1))
 

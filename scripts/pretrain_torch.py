@@ -61,7 +61,22 @@ def document_stream(text):
 
 
 # ---------------------------------------------------------------- model (src/core/model/gpt.ts) --------------
+def llama_shapes(a):
+    """The engine's Llama layout (src/core/model/llama.ts): projections [in, out] under transformers' names sans "model."."""
+    C, L = a["nEmbd"], a["llama"]
+    kv, I = C // a["nHead"] * L["nKvHead"], L["intermediateSize"]
+    shapes = [("embed_tokens.weight", [a["vocabSize"], C])]
+    for i in range(a["nLayer"]):
+        p = f"layers.{i}."
+        shapes += [(p + "input_layernorm.weight", [C]), (p + "self_attn.q_proj.weight", [C, C]), (p + "self_attn.k_proj.weight", [C, kv]),
+                   (p + "self_attn.v_proj.weight", [C, kv]), (p + "self_attn.o_proj.weight", [C, C]), (p + "post_attention_layernorm.weight", [C]),
+                   (p + "mlp.gate_proj.weight", [C, I]), (p + "mlp.up_proj.weight", [C, I]), (p + "mlp.down_proj.weight", [I, C])]
+    return shapes + [("norm.weight", [C])] + ([] if L["tiedHead"] else [("lm_head.weight", [a["vocabSize"], C])])
+
+
 def param_shapes(a):
+    if a.get("llama"):
+        return llama_shapes(a)
     C, H = a["nEmbd"], a["mlpRatio"] * a["nEmbd"]
     shapes = [("wte.weight", [a["vocabSize"], C]), ("wpe.weight", [a["blockSize"], C])]
     for i in range(a["nLayer"]):
@@ -76,12 +91,13 @@ def init_params(a, gen):
     """GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 nLayer), LayerNorm (1, 0)."""
     params = {}
     for name, shape in param_shapes(a):
-        if name.endswith(("ln_1.weight", "ln_2.weight")) or name == "ln_f.weight":
+        if name.endswith(("ln_1.weight", "ln_2.weight", "norm.weight")) or name == "ln_f.weight":
             t = torch.ones(shape)
         elif name.endswith(".bias"):
             t = torch.zeros(shape)
         else:
-            std = 0.02 / math.sqrt(2 * a["nLayer"]) if name.endswith("c_proj.weight") else 0.02
+            resid = name.endswith(("c_proj.weight", "o_proj.weight", "down_proj.weight"))
+            std = 0.02 / math.sqrt(2 * a["nLayer"]) if resid else 0.02
             t = torch.randn(shape, generator=gen) * std
         params[name] = t.requires_grad_(True)
     return params
@@ -91,8 +107,38 @@ def gelu(x):  # GPT-2's "gelu_new", 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3
     return F.gelu(x, approximate="tanh")
 
 
+def llama_forward(p, a, ids):
+    """The engine's Llama layout: RMSNorm, rotary q/k (rotate_half), grouped-query attention, SwiGLU. ids [B, T] -> [B, T, V]."""
+    B, T = ids.shape
+    C, nh, L = a["nEmbd"], a["nHead"], a["llama"]
+    hd, nkv = C // nh, L["nKvHead"]
+    inv = 1.0 / (L["ropeTheta"] ** (torch.arange(0, hd, 2, device=ids.device).float() / hd))
+    ang = torch.arange(T, device=ids.device).float()[:, None] * inv[None, :]
+    cos, sin = torch.cat([ang.cos(), ang.cos()], -1), torch.cat([ang.sin(), ang.sin()], -1)
+    rot = lambda t: t * cos + torch.cat([-t[..., hd // 2:], t[..., : hd // 2]], -1) * sin
+    rms = lambda t, n: t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + a["layerNormEps"]) * p[n]
+    x = p["embed_tokens.weight"][ids]
+    for i in range(a["nLayer"]):
+        h = f"layers.{i}."
+        x1 = rms(x, h + "input_layernorm.weight")
+        q = rot((x1 @ p[h + "self_attn.q_proj.weight"]).view(B, T, nh, hd).transpose(1, 2))
+        k = rot((x1 @ p[h + "self_attn.k_proj.weight"]).view(B, T, nkv, hd).transpose(1, 2)).repeat_interleave(nh // nkv, 1)
+        v = (x1 @ p[h + "self_attn.v_proj.weight"]).view(B, T, nkv, hd).transpose(1, 2).repeat_interleave(nh // nkv, 1)
+        if ids.is_cuda:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+            y = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1) @ v
+        x = x + y.transpose(1, 2).reshape(B, T, C) @ p[h + "self_attn.o_proj.weight"]
+        x2 = rms(x, h + "post_attention_layernorm.weight")
+        x = x + (F.silu(x2 @ p[h + "mlp.gate_proj.weight"]) * (x2 @ p[h + "mlp.up_proj.weight"])) @ p[h + "mlp.down_proj.weight"]
+    return rms(x, "norm.weight") @ p["lm_head.weight" if "lm_head.weight" in p else "embed_tokens.weight"].t()
+
+
 def forward(p, a, ids):
     """ids [B, T] -> logits [B, T, V]."""
+    if a.get("llama"):
+        return llama_forward(p, a, ids)
     B, T = ids.shape
     C, nh = a["nEmbd"], a["nHead"]
     hd = C // nh
@@ -195,7 +241,7 @@ def batch_vectorised(step, ids, starts_t, T, batch):
 @torch.no_grad()
 def eval_loss(p, a, ids, T):
     """Mean next-token loss over non-overlapping windows of T+1 tokens (each target counted once)."""
-    dev = p["wte.weight"].device
+    dev = next(iter(p.values())).device
     total, n = 0.0, 0
     for s in range(0, len(ids) - 1, T):
         w = ids[s:s + T + 1].to(dev)
@@ -210,7 +256,7 @@ def eval_loss(p, a, ids, T):
 @torch.no_grad()
 def greedy_ids(p, a, ids, n, stop):
     """The greedy continuation of token ids: up to n new ids, ending before the first id in `stop`."""
-    dev = p["wte.weight"].device
+    dev = next(iter(p.values())).device
     ids, out = list(ids), []
     for _ in range(n):
         nxt = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=dev))[0, -1].argmax().item()
@@ -228,7 +274,7 @@ def greedy(p, a, prompt, n=24):
 
 def adamw(p, lr):
     """AdamW as GPT-2 trains: weight decay on the matrices, not on the embeddings, biases or LayerNorms."""
-    decayed = lambda n, t: t.dim() >= 2 and n not in ("wte.weight", "wpe.weight")
+    decayed = lambda n, t: t.dim() >= 2 and n not in ("wte.weight", "wpe.weight", "embed_tokens.weight", "lm_head.weight")
     groups = [{"params": [t for n, t in p.items() if decayed(n, t)], "weight_decay": HP["weight_decay"]},
               {"params": [t for n, t in p.items() if not decayed(n, t)], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
@@ -257,7 +303,7 @@ def sample(p, a, prompt, n=160, temperature=0.5, top_k=10, seed=7):
     ids = encode(prompt)
     out = ""
     for _ in range(n):
-        lg = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=p["wte.weight"].device))[0, -1].cpu() / temperature
+        lg = forward(p, a, torch.tensor([ids[-a["blockSize"]:]], device=next(iter(p.values())).device))[0, -1].cpu() / temperature
         v, ix = torch.topk(lg, top_k)
         nxt = ix[torch.multinomial(torch.softmax(v, -1), 1, generator=g)].item()
         if nxt == EOS:
@@ -286,6 +332,7 @@ def main():
     ap.add_argument("--extra", default=None, help="more training text, appended to train.txt (make-corpus-v2.ts --extra)")
     ap.add_argument("--budget-min", type=float, default=0, help="train as many steps as fit in this many minutes (at most --steps)")
     ap.add_argument("--layers", type=int, default=ARCH["nLayer"], help=f"transformer blocks (default {ARCH['nLayer']})")
+    ap.add_argument("--layout", choices=["gpt2", "llama"], default="gpt2", help="gpt2 (the shipped layout) or llama (RMSNorm, rotary positions, SwiGLU 344 wide: about as many parameters)")
     ap.add_argument("--golden", default=None, help="where the golden logits go (default tests/fixtures/small-world-golden.json; with --export-only, OUT/golden.json)")
     args = ap.parse_args()
     if args.every <= 0 or args.every % 100:
@@ -294,6 +341,8 @@ def main():
         sys.exit("--budget-min needs --warmup 300 or more: the run's length, and so its cosine, is fixed at step 300")
     HP.update(batch=args.batch, lr=args.lr, warmup=args.warmup)
     ARCH["nLayer"] = args.layers
+    if args.layout == "llama":
+        ARCH.update(mlpRatio=344 / ARCH["nEmbd"], llama=dict(nKvHead=ARCH["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
     out = args.out or os.path.join(ROOT, "public", "models", NAME)
     if args.out is None and os.path.exists(os.path.join(out, "model.safetensors")) and not args.force and not args.time_only:
         sys.exit(f"{out} already holds a model; pass --force to overwrite it or --out DIR to write elsewhere")
@@ -403,7 +452,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     write_safetensors(os.path.join(out, "model.safetensors"), {n: p[n] for n, _ in param_shapes(a)}, {"format": "pt", "steps": str(total), "script": "scripts/pretrain_torch.py"})
     with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump({"name": NAME, "tokenizer": "char", "description": f"A {a['nLayer']}-layer character-level GPT (width {a['nEmbd']}) pretrained in PyTorch on the small-world corpus.", "arch": a}, f, indent=2)
+        json.dump({"name": NAME, "tokenizer": "char", "description": f"A {a['nLayer']}-layer character-level {'Llama-layout transformer' if a.get('llama') else 'GPT'} (width {a['nEmbd']}) pretrained in PyTorch on the small-world corpus.", "arch": a}, f, indent=2)
         f.write("\n")
     with open(os.path.join(out, "tokenizer.json"), "w") as f:
         f.write(json.dumps({"kind": "char", "specials": ["<eos>", "<unk>"], "chars": CHARS}, separators=(",", ":")) + "\n")

@@ -16,6 +16,7 @@ import {
   ConfigError,
   defaultConfig,
   mergeConfig,
+  configProblems,
   validate,
   type DeepPartial,
   type RunConfig,
@@ -221,12 +222,15 @@ async function main() {
   const modelDir = values('model')[0];
   if (lesson && (dataFile || modelDir))
     fail("--lesson runs on the lesson's own model and data: leave out --data and --model");
-  validate(config);
+  // with --model the targets a model has (a Llama's gate) are known once it is read: checked again then
+  const early = configProblems(config).filter((p) => !(modelDir && p.field === 'lora.targets'));
+  if (early.length > 0) throw early[0];
 
   const session = await Session.create({ loader: await diskLoader(), backend: config.model.backend });
   if (modelDir) {
     const loaded = await session.useModel(await readModelDir(modelDir));
     config = { ...config, model: { ...config.model, name: loaded.config.name, arch: loaded.model.arch } };
+    validate(config);
   } else {
     await session.loadModel(config);
   }

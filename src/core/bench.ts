@@ -5,7 +5,7 @@
 // part holds), from a separate two-step run because profiling slows every kernel.
 
 import * as tf from '@tensorflow/tfjs';
-import { defaultConfig, mergeConfig, type ModelArch } from './config';
+import { defaultConfig, mergeConfig, stepMemoryProblem, type LoraConfig, type ModelArch } from './config';
 import type { Example } from './data/types';
 import type { EmbedMode } from './model/gpt';
 import { LoraSet } from './model/lora';
@@ -16,7 +16,7 @@ import type { MemoryParts } from './train/memory';
 import { Trainer } from './train/trainer';
 
 // tiny-world: the built-in model. ref-0.8M: the model PLATFORM.md timed (PyTorch 75 ms/step, naive tfjs wasm 3,030 ms).
-export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number }> = {
+export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number; lora?: Partial<LoraConfig> }> = {
   'tiny-world': {
     arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 },
     batch: 16,
@@ -30,6 +30,22 @@ export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number }> = {
   'gpt-135M': {
     arch: { vocabSize: 49152, blockSize: 128, nLayer: 30, nHead: 9, nEmbd: 576, mlpRatio: 4, layerNormEps: 1e-5 },
     batch: 2,
+  },
+  // SmolLM2-135M's shape in the Llama layout (30 layers, 576 wide, 9 heads over 3 kv heads, SwiGLU 1536, vocabulary
+  // 49152, tied head): 134.5M parameters, LoRA r8 on q and v as people fine-tune it. Opt-in (--sizes llama-135M).
+  'llama-135M': {
+    arch: {
+      vocabSize: 49152,
+      blockSize: 128,
+      nLayer: 30,
+      nHead: 9,
+      nEmbd: 576,
+      mlpRatio: 1536 / 576,
+      layerNormEps: 1e-5,
+      llama: { nKvHead: 3, intermediateSize: 1536, ropeTheta: 100000, qkvBias: false, tiedHead: true },
+    },
+    batch: 2,
+    lora: { rank: 8, alpha: 16, targets: ['q', 'v'] },
   },
 };
 
@@ -73,13 +89,17 @@ export async function benchRow(
   cpuClock?: () => number,
 ): Promise<BenchRow> {
   const backend = tf.getBackend();
-  const { arch, batch } = BENCH_SIZES[size];
+  const { arch, batch, lora: loraOver } = BENCH_SIZES[size];
   const config = (maxSteps: number, peakMemory = false) =>
     mergeConfig(defaultConfig(), {
       model: { name: 'random', arch },
+      lora: loraOver,
       train: { method, maxSteps, batchSize: batch, freeze: { embeddings: method === 'lora' } },
       eval: { everySteps: 1_000_000, general: false, peakMemory },
     });
+  // as a Session does: a step that cannot fit is refused with its estimate, not left to abort WebAssembly
+  const tooBig = stepMemoryProblem(config(1), arch.blockSize, undefined, backend);
+  if (tooBig) throw tooBig;
   const model = GPTModel.random(arch, 1);
   const lora = method === 'lora' ? new LoraSet(arch, config(1).lora, 2) : null;
   const view = { params: model.params, arch, lora, embedMode };

@@ -2,6 +2,7 @@
 // Defaults sit beside the type; a lesson, a preset or a URL is a partial override merged with mergeConfig().
 // Shape follows nanoGPT's GPTConfig and PEFT's LoraConfig (help text + checks on construction).
 
+import { estimateStepMemory, WASM_HEAP_BYTES, WASM_HEAP_FACTOR } from './memory-estimate';
 import { formatBytes } from './units';
 
 /** The transformer's shape. For a shipped or imported model it comes from the checkpoint's config. */
@@ -343,6 +344,43 @@ function sizeProblem(a: ModelArch, memory: MemoryLimit): ConfigError | null {
     `its ${params} parameters need ${formatBytes(need)} (${formatBytes(need / 2)} of float32 weights, held twice: the model and the copy each run starts from), ` +
     `over the ${formatBytes(memory.bytes)} limit here (${memory.why}); use fewer layers (model.arch.nLayer) or a narrower model (model.arch.nEmbd)`;
   return new ConfigError('model.arch', a, accepted, `${a.nLayer} layers × ${a.nEmbd} wide`);
+}
+
+/**
+ * A training step that will not fit, with the estimate's parts (memory-estimate.ts), for sequences of `seqLen`
+ * tokens (a batch is as long as its longest example). Checked when a run starts, once its data is known. On wasm the
+ * backend's tensors must also fit its 4 GiB heap, which grows to about twice their peak (WASM_HEAP_FACTOR).
+ */
+export function stepMemoryProblem(
+  c: RunConfig,
+  seqLen: number,
+  memory: MemoryLimit = memoryLimit(),
+  backend?: string,
+): ConfigError | null {
+  const e = estimateStepMemory(c, seqLen);
+  const tensors = e.peak - e.baseCopy;
+  const heap = backend === 'wasm' ? WASM_HEAP_FACTOR * tensors : 0;
+  const overTab = e.peak > memory.bytes;
+  const overHeap = heap > WASM_HEAP_BYTES;
+  if (!overTab && !overHeap) return null;
+  const lora = c.train.method === 'lora';
+  const parts = [
+    `weights ${formatBytes(e.weights)} and the copy each run starts from ${formatBytes(e.baseCopy)}`,
+    ...(lora ? [`adapters ${formatBytes(e.trainableWeights)}`] : []),
+    `gradients ${formatBytes(e.gradients)}`,
+    `optimizer state ${formatBytes(e.optimizerState)}`,
+    `activations ${formatBytes(e.activations)} at ${c.train.batchSize} × ${seqLen} tokens`,
+    `working memory ${formatBytes(e.working)}`,
+  ];
+  const fixes = lora ? 'a smaller train.batchSize' : 'LoRA (train.method "lora") or a smaller train.batchSize';
+  const where = overTab
+    ? `over the ${formatBytes(memory.bytes)} limit here (${memory.why})`
+    : `and wasm's heap grows to about ${WASM_HEAP_FACTOR}× the ${formatBytes(tensors)} of tensors, ${formatBytes(heap)}, past its 4 GiB end`;
+  return new ConfigError(
+    'train.batchSize',
+    c.train.batchSize,
+    `a step of ${lora ? 'LoRA' : 'full fine-tuning'} on this model needs about ${formatBytes(e.peak)} (${parts.join(', ')}), ${where}; use ${fixes}`,
+  );
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

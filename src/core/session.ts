@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AssetLoader } from './assets';
 import { initBackend, type BackendOptions, type BackendReport } from './backend';
-import { modelProblems, validate, type MemoryLimit, type RunConfig } from './config';
+import { modelProblems, stepMemoryProblem, validate, type MemoryLimit, type RunConfig } from './config';
 import { prepareData, type PreparedData } from './data/prepare';
 import type { DataRecord } from './data/types';
 import { perExampleLoss, type ModelView } from './eval/evaluate';
@@ -108,6 +108,10 @@ export class Session {
     validate(c, undefined, this.opts.memory);
     const data = await prepareData(c, loaded.tokenizer, this.opts.loader, custom);
     validate(c, data.train.length, this.opts.memory);
+    // a step that cannot fit is refused here, with its parts, rather than aborting WebAssembly mid-step
+    const longest = Math.max(1, ...data.train.map((e) => e.ids.length - 1));
+    const tooBig = stepMemoryProblem(c, Math.ceil(longest / 16) * 16, this.opts.memory, this.backend.backend);
+    if (tooBig) throw tooBig;
     this.disposeRun();
     // every run starts from the pretrained weights (a previous full fine-tune changed them)
     loaded.model.setWeights(this.baseWeights!);

@@ -26,7 +26,8 @@ export const HELP: Record<string, string> = {
   'lora.rank': 'Inner width r of each adapter: more rank, more capacity and more trainable parameters.',
   'lora.alpha': 'Adapter scale numerator: the update is multiplied by alpha / rank.',
   'lora.dropout': 'Randomly drops adapter inputs while training, a regulariser; 0 = off.',
-  'lora.targets': "Which projections get adapters: attention q, k, v, o and the MLP's up and down.",
+  'lora.targets':
+    "Which projections get adapters: attention q, k, v, o and the MLP's up and down (and its gate on a Llama-layout model such as SmolLM, Qwen2 or Llama).",
   'lora.rsLora': 'Rank-stabilised scaling alpha / √rank, so higher ranks do not shrink the update.',
   'train.freeze.embeddings': 'Keep token and position embeddings fixed (always fixed under LoRA).',
   'train.freeze.lowestBlocks': 'Freeze blocks 0 … k−1: lower layers hold general features worth keeping.',

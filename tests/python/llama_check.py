@@ -7,6 +7,7 @@ downloaded. Driven by tests/unit/python-llama.test.ts in two phases:
                 base/                   save_pretrained model + tokenizer (config.json, safetensors, tokenizer.json ...)
                 py_adapter/             a PEFT LoRA on all seven projections (random B, a rank and alpha pattern)
                 expected.json           input ids, base logits, the adapter's logits, tokenizer ids of TEXT
+  fixture DIR writes the llama family's base/ alone: tests/fixtures/llama-tiny (the CLI test's model, no Python needed)
   check DIR   reads DIR/F/ours/{adapter,merged,logits.json} (our exports) and writes DIR/check.json: max |logit
               difference| of PeftModel(ours adapter), AutoModelForCausalLM(ours merged) and merge_and_unload against
               our logits
@@ -88,6 +89,17 @@ def randomize(model, seed):
                 p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
             else:
                 p.copy_(0.15 * torch.randn(p.shape, generator=g))
+
+
+def fixture(d):
+    """The llama family's base folder, for tests that run without Python (written once, committed)."""
+    spec = FAMILIES["llama"]
+    tok = tokenizer_for(d)
+    cfg = spec["cls"](vocab_size=len(tok), eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id, **spec["kw"])
+    torch.manual_seed(1)
+    model = AutoModelForCausalLM.from_config(cfg)
+    randomize(model, 7)
+    model.save_pretrained(d, safe_serialization=True, max_shard_size=spec["shard"])
 
 
 def make(d):
@@ -174,4 +186,4 @@ def check(d):
 
 
 if __name__ == "__main__":
-    {"make": make, "check": check}[sys.argv[1]](sys.argv[2])
+    {"make": make, "check": check, "fixture": fixture}[sys.argv[1]](sys.argv[2])

@@ -3,7 +3,7 @@
 // an adapter that loads back through the PEFT importer and gives the run's own validation loss, a run.json the
 // page's Runs panel accepts, curves.csv with the run's steps, and a lesson's diagnosis.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import type { RunConfig } from '../../src/core/config';
 import { parseDataset } from '../../src/core/data/parse';
 import { evalLoss } from '../../src/core/eval/evaluate';
 import { exportHfGpt2, importHfGpt2 } from '../../src/core/import/hf-gpt2';
+import { importHfModel } from '../../src/core/import/hf';
 import { importPeftAdapter } from '../../src/core/import/peft';
+import { readSafetensors } from '../../src/core/model/safetensors';
 import { paramShapes } from '../../src/core/model/gpt';
 import { Rng } from '../../src/core/rng';
 import { Session } from '../../src/core/session';
@@ -219,6 +221,63 @@ describe('npm run train -- --data FILE', () => {
     for (const name of ['wte.weight', 'h.0.attn.c_attn.weight'])
       expect(maxAbsDiff(tuned.get(name)!.data, weights.get(name)!.data), name).toBeGreaterThan(1e-4);
     saved.model.dispose();
+  });
+
+  it("a Llama-layout folder (sharded weights, its own tokenizer.json) trains LoRA on q, v and the gate; the adapter has PEFT's names and loads back", async () => {
+    const folder = new URL('../fixtures/llama-tiny', import.meta.url).pathname;
+    const data = join(dir, 'sums-llama.jsonl');
+    writeFileSync(data, sums(20).join('\n') + '\n');
+    const out = join(dir, 'llama');
+    const r = await npmRun(
+      [
+        'run',
+        '-s',
+        'train',
+        '--',
+        '--model',
+        folder,
+        '--data',
+        data,
+        '--set',
+        'lora.targets=q,v,gate',
+        '--set',
+        'train.maxSteps=2',
+        '--set',
+        'lora.dropout=0',
+        '--out',
+        out,
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout).map((e) => e.type)).toEqual(['data', 'step', 'step', 'eval', 'saved', 'end']);
+    const files = {
+      'adapter_config.json': readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8'),
+      'adapter_model.safetensors': new Uint8Array(readFileSync(join(out, 'adapter', 'adapter_model.safetensors'))),
+    };
+    const cfg = JSON.parse(files['adapter_config.json']);
+    expect(cfg.target_modules).toEqual(['q_proj', 'v_proj', 'gate_proj']);
+    expect(cfg.fan_in_fan_out).toBe(false);
+    const names = [...readSafetensors(files['adapter_model.safetensors']).tensors.keys()].sort();
+    expect(names).toHaveLength(2 * 2 * 3); // 2 blocks × 3 projections × A and B
+    expect(names[0]).toBe('base_model.model.model.layers.0.mlp.gate_proj.lora_A.weight');
+    const loaded = await importHfModel(
+      Object.fromEntries(
+        readdirSync(folder).map((f) => [
+          f,
+          f.endsWith('.json') ? readFileSync(join(folder, f), 'utf8') : new Uint8Array(readFileSync(join(folder, f))),
+        ]),
+      ),
+      { name: 'llama-tiny' },
+    );
+    const { lora } = importPeftAdapter(files, loaded.model.arch);
+    expect(lora.cfg.targets).toEqual(['q', 'v', 'gate']);
+    // two steps moved every B off zero
+    for (const ad of lora.adapters)
+      expect(Math.max(...((await ad.B.data()) as Float32Array).map(Math.abs))).toBeGreaterThan(0);
+    lora.dispose();
+    loaded.model.dispose();
   });
 
   it('on a terminal: a progress bar redrawn in place, with steps done and ETA', async () => {

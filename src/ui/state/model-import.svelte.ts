@@ -1,4 +1,5 @@
-// Importing a GPT-2-family model: files the user drops or picks (config.json + model.safetensors [+ tokenizer]),
+// Importing a model (GPT-2, or the Llama layout: Llama, Qwen2, Mistral, SmolLM): files the user drops or picks, a
+// whole folder included (config.json + model.safetensors or its shards [+ tokenizer files]),
 // or a Hugging Face id whose size is shown, against this device's memory, before its weights are downloaded.
 
 import { transfer, proxy } from 'comlink';
@@ -11,16 +12,40 @@ import type { Engine } from './engine.svelte';
 /** The files of a model folder the importer reads; pytorch_model.bin only so the error can say why it is refused. */
 const MODEL_FILES = [
   'config.json',
-  'model.safetensors',
   'tokenizer.json',
+  'tokenizer_config.json',
   'vocab.json',
   'model.safetensors.index.json',
 ];
+/** model.safetensors, or a shard of it (model-00001-of-00002.safetensors). */
+const isWeights = (name: string) => name.endsWith('.safetensors');
 const UNREADABLE = ['pytorch_model.bin'];
 /** Download limit when the browser does not report its memory. */
 const UNKNOWN_LIMIT = 2e9;
 
 export type Fit = 'fits' | 'too-big' | 'unknown';
+
+/** The files of a drop: dropped files as they are, a dropped folder's files (its own level) in their place. */
+export async function droppedFiles(dt: DataTransfer | null): Promise<File[]> {
+  if (!dt) return [];
+  const entries = [...dt.items].map((i) => i.webkitGetAsEntry?.() ?? null);
+  if (!entries.some((e) => e?.isDirectory)) return [...dt.files];
+  const out: File[] = [];
+  for (const entry of entries) {
+    if (entry?.isFile) out.push(await new Promise<File>((ok, no) => (entry as FileSystemFileEntry).file(ok, no)));
+    else if (entry?.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      // readEntries hands over a batch at a time, an empty one at the end
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((ok, no) => reader.readEntries(ok, no));
+        if (batch.length === 0) break;
+        for (const f of batch)
+          if (f.isFile) out.push(await new Promise<File>((ok, no) => (f as FileSystemFileEntry).file(ok, no)));
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Whether a model fits: the engine holds the downloaded file, the float32 weights and a float32 copy to reset
@@ -72,17 +97,19 @@ export class ModelImport {
 
   /** Dropped or picked files (a whole folder is fine: only the model's files are read). */
   async fromFiles(list: File[]): Promise<void> {
-    const wanted = list.filter((f) => MODEL_FILES.includes(f.name) || UNREADABLE.includes(f.name));
+    const wanted = list.filter((f) => MODEL_FILES.includes(f.name) || isWeights(f.name) || UNREADABLE.includes(f.name));
     this.chosen = list.map((f) => f.name);
     if (wanted.length === 0) {
       this.error = `None of ${list.map((f) => f.name).join(', ')} is a model file: choose config.json and model.safetensors (and tokenizer.json or vocab.json if you have them).`;
       return;
     }
     // the weights are sized before they are read, with the same limit a Hugging Face download has
-    const weights = wanted.find((f) => f.name === 'model.safetensors');
+    const weights = wanted.filter((f) => isWeights(f.name));
+    const total = weights.reduce((n, f) => n + f.size, 0);
     const limit = modelFit({ bytesF32: 0, fileBytes: 0 }, this.deviceMemoryGb).maxBytes;
-    if (weights && weights.size > limit) {
-      this.error = `model.safetensors is ${bytes(weights.size)}, more than the ${bytes(limit)} this device can hold for a model: choose a smaller model.`;
+    if (total > limit) {
+      const what = weights.length === 1 ? weights[0].name : `The ${weights.length} weight shards`;
+      this.error = `${what} ${weights.length === 1 ? 'is' : 'are'} ${bytes(total)}, more than the ${bytes(limit)} this device can hold for a model: choose a smaller model.`;
       return;
     }
     const files: NamedFile[] = await Promise.all(

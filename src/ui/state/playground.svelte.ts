@@ -7,8 +7,10 @@ import {
   configProblems,
   defaultConfig,
   DEFAULT_MODEL,
+  loraTargetsOf,
   mergeConfig,
   type Backend,
+  type ModelArch,
   type DeepPartial,
   type RunConfig,
 } from '../../core/config';
@@ -208,7 +210,7 @@ export class Playground {
         `The model "${name}" is not in this engine (imported models do not survive a reload or a backend change): import it again in the Model panel. Using ${DEFAULT_MODEL} meanwhile.`,
       );
       this.setup.config.model.name = DEFAULT_MODEL;
-      this.setup.config.model.arch = defaultConfig().model.arch;
+      this.setArch(defaultConfig().model.arch);
     }
     await this.loadModel();
     if (this.setup.customText)
@@ -223,9 +225,18 @@ export class Playground {
   async chooseModel(name: string) {
     const imported = this.engine.imported.find((m) => m.name === name);
     this.setup.config.model.name = name;
-    if (imported) this.setup.config.model.arch = { ...imported.arch };
-    else if (name !== 'random') this.setup.config.model.arch = defaultConfig().model.arch;
+    if (imported) this.setArch(imported.arch);
+    else if (name !== 'random') this.setArch(defaultConfig().model.arch);
     await this.loadModel();
+  }
+
+  /** A new model shape, keeping only the LoRA targets it has (a Llama's gate goes when a GPT-2 comes back). */
+  private setArch(arch: ModelArch) {
+    this.setup.config.model.arch = { ...arch };
+    const have = loraTargetsOf(arch);
+    const kept = this.setup.config.lora.targets.filter((t) => have.includes(t));
+    if (kept.length !== this.setup.config.lora.targets.length)
+      this.setup.config.lora.targets = kept.length > 0 ? kept : ['q', 'v'];
   }
 
   /** Has the worker load the setup's model, unless a model setting is broken: then nothing is built (ModelPanel says why). */
@@ -237,7 +248,7 @@ export class Playground {
   private useImported(m: ModelInfo) {
     this.engine.modelError = null;
     this.setup.config.model.name = m.name;
-    this.setup.config.model.arch = { ...m.arch };
+    this.setArch(m.arch);
   }
 
   /** An uploaded dataset: sized, then decoded (UTF-8 or UTF-16), then checked; a file that cannot be read is refused by name. */
