@@ -7,9 +7,9 @@ import { probeGpu } from '../src/api/gpu-probe';
 import { createTrainerApi } from '../src/api/trainer-api';
 import { fetchLoader } from '../src/core/assets';
 import { tabMemory } from '../src/ui/device';
-import { wasmPaths } from '../src/wasm-paths';
+import { wasmPaths } from '../src/core/kernels/wasm/paths';
 import { defaultWasmThreads } from '../src/core/rules';
-import { configureWasmThreads } from '../src/wasm-threads';
+import { configureWasmThreads } from '../src/core/kernels/wasm/threads';
 
 // wasm threads: the threaded build when the page is cross-origin isolated, on as many threads as the page asks
 // for (the page always says; default: half the logical cores); configured once, before the backend first starts

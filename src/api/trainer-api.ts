@@ -51,7 +51,7 @@ export interface TrainerDeps {
   memory?: MemoryLimit; // what a model may take here
   transfer?: Transfer; // comlink's transfer in the worker: buffers move to the page instead of being copied
   candidates?: string[]; // the backends auto tries, in order (default: every one)
-  /** Sets up wasm threads before the backend starts (the page's src/wasm-threads.ts); absent in Node: one thread. */
+  /** Sets up wasm threads before the backend starts (the page's src/core/kernels/wasm/threads.ts); absent in Node: one thread. */
   wasmThreads?: (asked: number | undefined) => void;
 }
 

@@ -5,8 +5,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../core/backend';
 import { benchRow, type BenchRow } from '../core/bench';
 import type { Backend } from '../core/config';
-import { wasmPaths } from '../wasm-paths';
-import { configureWasmThreads } from '../wasm-threads';
+import { wasmPaths } from '../core/kernels/wasm/paths';
+import { configureWasmThreads } from '../core/kernels/wasm/threads';
 
 export interface BenchRequest {
   backends: Backend[];

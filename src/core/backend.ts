@@ -9,9 +9,8 @@ import { DEFAULT_ARCH, type Backend, type ModelArch } from './config';
 import { initialValues, logits, paramShapes, maskedCrossEntropy, type EmbedMode, type Params } from './model/gpt';
 import { Rng } from './rng';
 import { lossAndGradNorm } from './train/stats';
-import { wasmKernels } from './wasm-kernels';
-import { patchWasmMatMul } from './wasm-matmul';
-import { patchWebgpuAddN } from './webgpu-kernels';
+import { installKernels } from './kernels';
+import { wasmKernels } from './kernels/wasm/kernels';
 
 export const BACKEND_ORDER: Backend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -31,7 +30,7 @@ export interface BackendReport {
   embedMode: EmbedMode; // how embeddings get their gradient on this backend
   fellBack: boolean; // true when a backend asked for (or earlier in auto's order) was refused
   wasmThreads?: number; // on wasm: the threads its matmuls run on (1 unless the page started the threaded build)
-  wasmKernels?: boolean; // on wasm: whether our own kernels (wasm-kernels.ts) started on its memory
+  wasmKernels?: boolean; // on wasm: whether our own kernels (kernels/wasm/kernels.ts) started on its memory
 }
 
 export interface BackendOptions {
@@ -54,14 +53,14 @@ async function register(b: string, opts: BackendOptions): Promise<string | null>
     if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu)
       return 'this environment has no navigator.gpu (WebGPU is not available)';
     await import('@tensorflow/tfjs-backend-webgpu');
-    patchWebgpuAddN();
+    installKernels('webgpu');
   } else if (b === 'webgl') {
     const hasGl = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';
     if (!hasGl) return 'no WebGL here (no OffscreenCanvas or document; e.g. Node)';
   } else if (b === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths);
-    patchWasmMatMul();
+    installKernels('wasm');
   }
   return null;
 }

@@ -9,7 +9,7 @@ import { DEFAULT_ARCH } from '../../src/core/config';
 import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { lossAndGradNorm } from '../../src/core/train/stats';
 import { Trainer } from '../../src/core/train/trainer';
-import { sumInChunks } from '../../src/core/webgpu-kernels';
+import { sumInChunks } from '../../src/core/kernels/webgpu/addn';
 import { registerZeroing } from '../helpers/backends';
 import { TINY, normals, randomExamples, snapshot, tinyConfig, tinyModel } from '../helpers/tiny';
 

@@ -1,4 +1,4 @@
-// The wasm speed patches (src/core/wasm-matmul.ts) change how matmul and sum are computed, never what:
+// The wasm speed patches (src/core/kernels/wasm/matmul.ts) change how matmul and sum are computed, never what:
 // every transpose combination, batched matmuls, leading-axis sums and a whole model's gradients agree with cpu.
 // The fused ops (src/core/model/fused.ts) match autodiff of the same math composed from standard ops, on cpu and
 // wasm, and finite differences, on odd shapes.
@@ -23,7 +23,7 @@ import {
 } from '../../src/core/model/fused';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { makeBatch } from '../../src/core/train/batch';
-import { instantiate, isSharedMemory } from '../../src/core/wasm-kernels';
+import { instantiate, isSharedMemory } from '../../src/core/kernels/wasm/kernels';
 import { Trainer } from '../../src/core/train/trainer';
 import { CharTokenizer } from '../../src/core/tokenizer/char';
 import { randomExamples, tinyConfig, tinyModel } from '../helpers/tiny';
@@ -422,7 +422,7 @@ describe('training on wasm through every kernel of ours', () => {
   });
 });
 
-describe('our module on the threaded build’s shared memory (src/wasm-threads.ts in the page)', () => {
+describe('our module on the threaded build’s shared memory (kernels/wasm/threads.ts in the page)', () => {
   it('picks the build that imports that kind of memory, and both builds compute the same bits', () => {
     const plain = new WebAssembly.Memory({ initial: 32, maximum: 256 });
     const shared = new WebAssembly.Memory({ initial: 32, maximum: 256, shared: true });

@@ -8,7 +8,7 @@
 // backward; FlashAttention's softmax backward dS = P ⊙ (dP − rowsum(dP ⊙ P)).
 
 import * as tf from '@tensorflow/tfjs';
-import { wasmKernels } from '../wasm-kernels';
+import { wasmKernels } from '../kernels/wasm/kernels';
 
 type Save = tf.GradSaveFunc;
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -168,7 +168,7 @@ const layerNormOp = (eps: number) =>
   });
 
 const lnCache = new Map<number, ReturnType<typeof layerNormOp>>();
-/** The same LayerNorm in src/core/wasm/kernels.c (one pass each way); saves x and (mean, 1/σ) per row. */
+/** The same LayerNorm in src/core/kernels/wasm/kernels.c (one pass each way); saves x and (mean, 1/σ) per row. */
 const wasmLayerNormOp = (eps: number) =>
   fused((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: Save) => {
     const [y, stats] = tf.engine().runKernel('FusedLayerNorm', { x, g, b }, { eps }) as tf.Tensor[];
@@ -215,7 +215,7 @@ const geluOps = fused((x: tf.Tensor, save: Save) => {
   };
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** The same GELU in src/core/wasm/kernels.c: one pass forward, one backward. */
+/** The same GELU in src/core/kernels/wasm/kernels.c: one pass forward, one backward. */
 const geluWasm = fused((x: tf.Tensor, save: Save) => {
   save([x]);
   return {
@@ -300,7 +300,7 @@ export function causalAttention(
   return op(q, k, v) as tf.Tensor2D;
 }
 
-/** The same attention in src/core/wasm/attention.c: saves q, k, v and two numbers per row (no [T, T] at all). */
+/** The same attention in src/core/kernels/wasm/kernels.c: saves q, k, v and two numbers per row (no [T, T] at all). */
 function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number, nh: number): tf.Tensor2D {
   const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
     const [y, stats] = tf.engine().runKernel('CausalAttention', { q: qi, k: ki, v: vi }, { T, nh }) as tf.Tensor[];
@@ -425,7 +425,7 @@ export function repeatKv(x: tf.Tensor2D, nKv: number, g: number): tf.Tensor2D {
  * Saves the probabilities [N, V]; the gradient is (softmax − one-hot)·w / Σw, with no gather (wasm lacks its gradient).
  */
 export const crossEntropy = fused((lg: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, save: Save) => {
-  // on wasm one pass of src/core/wasm/kernels.c each way; elsewhere the same math in tfjs ops
+  // on wasm one pass of src/core/kernels/wasm/kernels.c each way; elsewhere the same math in tfjs ops
   const own = wasmKernels();
   const V = (lg as tf.Tensor2D).shape[1];
   let probs: tf.Tensor;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 export function lossAndGradNorm(loss: tf.Scalar, grads: tf.Tensor[]): tf.Tensor1D {
   return tf.tidy(() => {
     const squares = grads.map((g) => tf.sum(tf.square(g))); // one scalar per tensor
-    const total = squares.length === 1 ? squares[0] : tf.addN(squares); // webgpu: see webgpu-kernels.ts
+    const total = squares.length === 1 ? squares[0] : tf.addN(squares); // webgpu: see kernels/webgpu/addn.ts
     return tf.stack([loss, tf.sqrt(total)]) as tf.Tensor1D;
   });
 }

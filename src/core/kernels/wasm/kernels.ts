@@ -1,16 +1,16 @@
-// Our wasm module (src/core/wasm/kernels.c) on tfjs-backend-wasm's heap, as tfjs kernels for model/fused.ts:
+// Our wasm module (kernels.c beside this file) on tfjs-backend-wasm's heap, as tfjs kernels for model/fused.ts:
 // causal attention ('CausalAttention', 'CausalAttentionGrad'), LayerNorm ('FusedLayerNorm', 'FusedLayerNormGrad'),
 // GELU ('FusedGelu', 'FusedGeluGrad') and softmax cross-entropy ('SoftmaxNll', 'SoftmaxNllGrad'), forward and
 // backward in one pass each where tfjs ops took 5-12; the
-// skinny matmul wasm-matmul.ts routes LoRA's rank-r products to. Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
+// skinny matmul matmul.ts routes LoRA's rank-r products to. Attention: Through tfjs ops, attention was ~7 batched matmuls per layer (forward, backward and
 // the recomputed softmax), each 64 small XNNPACK calls plus [B·nh, T, T] transposes and elementwise passes; the
 // kernel does each (batch, head) in one pass over the rows, computes only the causal half and keeps no [T, T] tensor.
 // The module is inlined (base64) and instantiated on the backend's own WebAssembly.Memory, so tensors are passed as
 // heap offsets with no copies: the plain build on the single-threaded backends' memory, the shared-memory build
-// on the threaded backend's (the page, src/wasm-threads.ts). Where neither starts, fused.ts uses tfjs ops.
+// on the threaded backend's (the page, threads.ts beside this file). Where neither starts, fused.ts uses tfjs ops.
 
 import * as tf from '@tensorflow/tfjs';
-import { KERNELS_WASM, KERNELS_WASM_SHARED } from './wasm/kernels-wasm';
+import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;

@@ -1,4 +1,4 @@
-// Our wasm kernels (src/core/wasm-kernels.ts registers them): causal multi-head attention, forward and backward, as
+// Our wasm kernels (kernels.ts beside it registers them): causal multi-head attention, forward and backward, as
 // one pass per (batch, head) over the rows (scores, softmax and the weighted sums never leave a [T] scratch row, and
 // only j <= i is computed: the causal half), and the skinny matmuls of LoRA adapters.
 // Runs on tfjs-backend-wasm's own heap: this module imports that memory and keeps nothing of its own (no data

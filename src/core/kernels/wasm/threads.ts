@@ -4,7 +4,7 @@
 // factory. Once Vite minifies the bundle, that source names variables renamed outside it, and every pthread dies
 // with "e is not defined". The fix here: give the factory a toString that returns the package's own unminified file
 // (imported as text), wrapped so that it evaluates to the factory. The backend then runs XNNPACK's matmuls and its
-// other threaded kernels on a pool of `count` threads; our own kernels (src/core/wasm-kernels.ts) use their
+// other threaded kernels on a pool of `count` threads; our own kernels (kernels.ts beside this file) use their
 // shared-memory build on the threaded backend's shared memory and stay on the calling thread.
 //
 // Threads need cross-origin isolation (SharedArrayBuffer): the page's COOP/COEP headers give it (vite.config.ts).

@@ -8,8 +8,8 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
-import { kernelModule, registerWasmKernels } from './wasm-kernels';
-import { patchWasmCopies } from './wasm-copies';
+import { kernelModule, registerWasmKernels } from './kernels';
+import { patchWasmCopies } from './copies';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Info = tf.TensorInfo;
