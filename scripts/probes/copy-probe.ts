@@ -11,7 +11,7 @@ import { loadModel } from '../../src/core/model/checkpoint';
 import { Rng } from '../../src/core/rng';
 
 export const FIXTURE = 'tests/fixtures/copy-probe.json';
-// the corpus's own names (scripts/make-corpus-v2.ts), so no name is new to a small-world model
+// the corpus's own names (scripts/maintain/make-corpus-v2.ts), so no name is new to a small-world model
 const NAMES = (
   'Mia Ada Lila Nora Rosa Ivy Zoe Ruby Tess Anna Lucy Maya Pia Elsa Iris Clara Jane Beth Cora Edith Fay Gwen Hazel ' +
   'Jill Kate Lena Mabel Nell Olive Polly Una Vera Queenie Tom Ben Sam Finn Leo Max Eli Owen Hugo Jack Kai Otto Noah ' +

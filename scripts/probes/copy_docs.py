@@ -14,7 +14,7 @@ characters, one context window). Documents are separated by blank lines, as in t
 """
 import argparse, os, random, sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402
 
 ALPHABET = [c for c in pt.CHARS if c != "\n"]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The copy probe (src/core/eval/copy-probe.ts) measured with an independent PyTorch forward pass
-(scripts/pretrain_torch.py's), on the same fixed texts (tests/fixtures/copy-probe.json):
+(scripts/maintain/pretrain_torch.py's), on the same fixed texts (tests/fixtures/copy-probe.json):
 
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/probes/copy_probe.py [MODEL_DIR ...]
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402
 
 

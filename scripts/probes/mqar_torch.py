@@ -4,7 +4,7 @@
 MQAR (Zoology, Arora et al. 2023): a line of key/value pairs, then the keys asked again in a new order, each followed
 by its value; the loss is on the values after a query only. Keys are lowercase letters, values uppercase letters or
 digits, one character each (the small-world tokenizer), drawn anew for every sequence, so every test sequence binds
-pairs the model never saw together. The model, initialisation, AdamW and schedule are scripts/pretrain_torch.py's
+pairs the model never saw together. The model, initialisation, AdamW and schedule are scripts/maintain/pretrain_torch.py's
 (imported, not copied); only the data and the step count differ.
 
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/probes/mqar_torch.py [--pairs 16] [--steps 3000] [--batch 64]
@@ -16,7 +16,7 @@ import argparse, json, math, os, sys, time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402
 
 KEYS = [pt.TO_ID[c] for c in "abcdefghijklmnopqrstuvwxyz"]

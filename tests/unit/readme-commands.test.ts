@@ -229,8 +229,8 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
       expect(digest(shipped)).toEqual(before);
     },
   ],
-  'npx tsx scripts/make-data.ts [--out DIR]': [
-    'npx tsx scripts/make-data.ts --out OUT_DIR',
+  'npx tsx scripts/maintain/make-data.ts [--out DIR]': [
+    'npx tsx scripts/maintain/make-data.ts --out OUT_DIR',
     async (line) => {
       const out = join(tmp, 'data');
       const r = await shellRun(line.replace('OUT_DIR', out), { timeoutMs: 60_000 });

@@ -1,5 +1,5 @@
 // The small-world model as shipped: our engine reproduces the PyTorch logits it was trained with (golden values
-// written by scripts/pretrain_torch.py), its held-out general loss is the one its card states, and the card's QA
+// written by scripts/maintain/pretrain_torch.py), its held-out general loss is the one its card states, and the card's QA
 // figure holds: the standard LoRA recipe lifts held-out exact match from under 5% to at least 85%.
 
 import * as fs from 'node:fs';
@@ -10,7 +10,7 @@ import { initBackend } from '../../src/core/backend';
 import { loadModel } from '../../src/core/model/checkpoint';
 import { logits } from '../../src/core/model/gpt';
 import { Session } from '../../src/core/session';
-import { heldoutLoss, MODEL, qaExactMatch } from '../../scripts/small-world-measure';
+import { heldoutLoss, MODEL, qaExactMatch } from '../../scripts/maintain/small-world-measure';
 
 const card = fs.readFileSync(`public/models/${MODEL}/MODEL_CARD.md`, 'utf8');
 const golden = JSON.parse(fs.readFileSync(`tests/fixtures/${MODEL}-golden.json`, 'utf8')) as {

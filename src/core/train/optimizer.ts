@@ -62,7 +62,7 @@ export class Optimizer {
   }
 
   /**
-   * Moments and step count, in the order of `vars`, for a resumable run (scripts/pretrain.ts, where every
+   * Moments and step count, in the order of `vars`, for a resumable run (scripts/maintain/pretrain.ts, where every
    * variable trains every step, so one count serves all: the largest).
    */
   async exportState(vars: tf.Variable[]): Promise<{ t: number; m: Float32Array[]; v: Float32Array[] }> {

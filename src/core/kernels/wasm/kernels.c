@@ -2,7 +2,7 @@
 // one pass per (batch, head) over the rows (scores, softmax and the weighted sums never leave a [T] scratch row, and
 // only j <= i is computed: the causal half), and the skinny matmuls of LoRA adapters.
 // Runs on tfjs-backend-wasm's own heap: this module imports that memory and keeps nothing of its own (no data
-// segment, no stack: every pointer is a tensor the caller allocated). Built by scripts/build-wasm.sh:
+// segment, no stack: every pointer is a tensor the caller allocated). Built by scripts/maintain/build-wasm.sh:
 //   clang --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--import-memory kernels.c
 // Attention layout: q, k, v, o and their gradients are [B*T, C] row-major with the heads side by side (head h = columns
 // h*hd .. h*hd+hd-1); hd must be a multiple of 4. stats holds, per (b, h, i), the row max m and 1/sum of exp.

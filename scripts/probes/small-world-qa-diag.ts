@@ -1,13 +1,13 @@
 // Why QA exact match is low on small-world: the base model zero-shot in the corpus's own short-answer formats
 // ("\nAnswer: ", " -> "), and a LoRA run longer than the recipe. Not a test.
-//   npx tsx scripts/small-world-qa-diag.ts [lr 1e-2] [steps 300]
+//   npx tsx scripts/probes/small-world-qa-diag.ts [lr 1e-2] [steps 300]
 
-import { diskLoader } from '../src/core/assets';
-import { defaultConfig, mergeConfig } from '../src/core/config';
-import { greedyBatch, type ModelView } from '../src/core/eval/evaluate';
-import { exactMatch } from '../src/core/rules';
-import { Session } from '../src/core/session';
-import { QA_RECIPE } from './small-world-measure';
+import { diskLoader } from '../../src/core/assets';
+import { defaultConfig, mergeConfig } from '../../src/core/config';
+import { greedyBatch, type ModelView } from '../../src/core/eval/evaluate';
+import { exactMatch } from '../../src/core/rules';
+import { Session } from '../../src/core/session';
+import { QA_RECIPE } from '../maintain/small-world-measure';
 const loader = await diskLoader();
 const s = await Session.create({ loader, backend: 'wasm' });
 const tok = s.tokenizer;

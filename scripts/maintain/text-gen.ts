@@ -1,4 +1,4 @@
-// Text helpers shared by the corpus generators (scripts/make-data.ts, scripts/make-corpus-v2.ts): English
+// Text helpers shared by the corpus generators (scripts/maintain/make-data.ts, scripts/maintain/make-corpus-v2.ts): English
 // articles, pronouns and lists, and the FNV-1a hash that splits documents between training and held-out text.
 
 export const cap = (s: string) => s[0].toUpperCase() + s.slice(1);

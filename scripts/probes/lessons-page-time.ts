@@ -1,14 +1,14 @@
 // Wall time of every lesson variant in the page, on wasm, in headless Chromium: from pressing Start to the
 // diagnosis on screen (training, every evaluation and the lesson's measurement included; the model already
 // loaded). Real runs of the built page, one at a time. Prints a markdown table and, with --json FILE, the rows.
-//   npx tsx scripts/lessons-page-time.ts [--lesson ID[,ID...]] [--threads N] [--json FILE]
+//   npx tsx scripts/probes/lessons-page-time.ts [--lesson ID[,ID...]] [--threads N] [--json FILE]
 
 import * as fs from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { LESSONS, lessonById } from '../src/core/lessons/index';
-import { variantsOf } from '../src/core/rules';
-import { launch } from '../tests/browser/chromium';
-import { buildAndServe } from '../tests/browser/serve';
+import { LESSONS, lessonById } from '../../src/core/lessons/index';
+import { variantsOf } from '../../src/core/rules';
+import { launch } from '../../tests/browser/chromium';
+import { buildAndServe } from '../../tests/browser/serve';
 
 const argv = process.argv.slice(2);
 const value = (n: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : undefined);

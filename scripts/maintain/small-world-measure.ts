@@ -1,14 +1,14 @@
 // The measurements the small-world model card states, made with our engine on wasm, shared by the card
-// script (scripts/small-world-card.ts) and the test that re-measures them (tests/unit/small-world.test.ts).
+// script (scripts/maintain/small-world-card.ts) and the test that re-measures them (tests/unit/small-world.test.ts).
 
-import type { AssetLoader } from '../src/core/assets';
-import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../src/core/config';
-import { chunkDocuments } from '../src/core/data/format';
-import { generalCorpus } from '../src/core/data/prepare';
-import { evalLoss, greedyBatch, type ModelView } from '../src/core/eval/evaluate';
-import { exactMatch } from '../src/core/rules';
-import type { LoadedModel } from '../src/core/model/checkpoint';
-import { Session } from '../src/core/session';
+import type { AssetLoader } from '../../src/core/assets';
+import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
+import { chunkDocuments } from '../../src/core/data/format';
+import { generalCorpus } from '../../src/core/data/prepare';
+import { evalLoss, greedyBatch, type ModelView } from '../../src/core/eval/evaluate';
+import { exactMatch } from '../../src/core/rules';
+import type { LoadedModel } from '../../src/core/model/checkpoint';
+import { Session } from '../../src/core/session';
 
 export const MODEL = 'small-world';
 

@@ -1,11 +1,11 @@
 // Writes the shipped text: the general corpus of a small invented world (public/corpus/) and the small task
 // datasets the lessons fine-tune on (public/datasets/), with their READMEs and the picker's index.json.
-// Run: npx tsx scripts/make-data.ts [--out DIR]   (seeded: every run writes the same bytes; --out writes under DIR, not public/)
+// Run: npx tsx scripts/maintain/make-data.ts [--out DIR]   (seeded: every run writes the same bytes; --out writes under DIR, not public/)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Rng } from '../src/core/rng';
+import { Rng } from '../../src/core/rng';
 import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
 
 // ---------------------------------------------------------------- the world ----------------------------------
@@ -612,7 +612,7 @@ const outArg = process.argv.indexOf('--out');
 const root =
   outArg > 0
     ? pathToFileURL(path.resolve(process.argv[outArg + 1] ?? '.') + '/')
-    : new URL('../public/', import.meta.url);
+    : new URL('../../public/', import.meta.url);
 const written: { file: string; bytes: number }[] = [];
 function write(file: string, text: string): void {
   mkdirSync(new URL('.', new URL(file, root)), { recursive: true });
@@ -724,10 +724,10 @@ const index = [
       'The general corpus the base model was pretrained on: stories, facts and dialogues about a small invented world.',
   },
 ];
-// entries and README sections this script does not own (scripts/make-corpus-v2.ts writes the v2 ones) are kept
-const V2_MARK = '<!-- v2: written by scripts/make-corpus-v2.ts -->';
+// entries and README sections this script does not own (scripts/maintain/make-corpus-v2.ts writes the v2 ones) are kept
+const V2_MARK = '<!-- v2: written by scripts/maintain/make-corpus-v2.ts -->';
 // (read from the shipped public/ folder, so a run with --out DIR reproduces public/ exactly)
-const shipped = new URL('../public/', import.meta.url);
+const shipped = new URL('../../public/', import.meta.url);
 const previous = (file: string) =>
   existsSync(new URL(file, shipped)) ? readFileSync(new URL(file, shipped), 'utf8') : '';
 const kept = previous('datasets/index.json')
@@ -753,7 +753,7 @@ const FIELDS: Record<string, string> = {
   shanty: "`text` (one ship's-log entry or shanty verse; only characters the general corpus uses)",
   'qa-mixed': '`text` (question and answer already joined, each record its own way)',
 };
-const cmd = 'npx tsx scripts/make-data.ts';
+const cmd = 'npx tsx scripts/maintain/make-data.ts';
 const countBy = (rows: readonly Rec[], f: (x: Rec) => string) => {
   const m = new Map<string, number>();
   for (const x of rows) m.set(f(x), (m.get(f(x)) ?? 0) + 1);

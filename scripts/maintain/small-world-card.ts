@@ -1,16 +1,16 @@
 // Writes public/models/small-world/MODEL_CARD.md from measurements: every figure in it is measured here with
-// our engine on wasm (or read from the pretraining record scripts/pretrain_torch.py wrote beside the model).
+// our engine on wasm (or read from the pretraining record scripts/maintain/pretrain_torch.py wrote beside the model).
 //   npm run model:card [-- --seeds 42,1,2]   (a LoRA run per seed, about a minute each on an idle 2-core machine)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { diskLoader } from '../src/core/assets';
-import { chunkText } from '../src/core/data/format';
-import { generalCorpus } from '../src/core/data/prepare';
-import { evalLoss } from '../src/core/eval/evaluate';
-import { generate } from '../src/core/eval/generate';
-import { loadModel } from '../src/core/model/checkpoint';
-import { Session } from '../src/core/session';
+import { diskLoader } from '../../src/core/assets';
+import { chunkText } from '../../src/core/data/format';
+import { generalCorpus } from '../../src/core/data/prepare';
+import { evalLoss } from '../../src/core/eval/evaluate';
+import { generate } from '../../src/core/eval/generate';
+import { loadModel } from '../../src/core/model/checkpoint';
+import { Session } from '../../src/core/session';
 import { heldoutLoss, MODEL, QA_RECIPE, qaExactMatch, type QaResult } from './small-world-measure';
 
 const argv = process.argv.slice(2);
@@ -86,7 +86,7 @@ const afterQa = `After \`\\nA: \` the corpus always answers in a full sentence (
 near zero by design: fine-tuning has to teach the short format, and the base has to know which item of the context is asked for.`;
 const whyLow = met
   ? ''
-  : `\n\n\`npx tsx scripts/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
+  : `\n\n\`npx tsx scripts/probes/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
 formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit. Pretraining on a GPU
 with 11-13 times the tokens, more QA text or two more blocks, and whole-word tokens instead of characters, did not
 teach the lookup either (docs/LESSONS.md, "Longer pretraining does not teach the lookup").`;
@@ -104,11 +104,11 @@ ${status}
 | Width / context | nEmbd ${arch.nEmbd}, context ${arch.blockSize} characters |
 | Parameters | ${n(m.model.numParams)} |
 | Tokenizer | characters: <eos> (id 0), <unk> (id 1), tab, newline and printable ASCII (${arch.vocabSize} ids) |
-| Corpus | \`public/corpus/small-world/train.txt\`: ${n(trainText.length)} characters, ${n(trainText.split('\n\n').length)} documents${rec.extra ? '' : ` (${n(rec.train_chars)} tokens with one <eos> after each document)`}, from \`scripts/make-corpus-v2.ts\`; see its README${rec.extra ? `. Pretraining also read the further text of \`make-corpus-v2.ts --extra\` (not shipped; no sentence of heldout.txt): ${n(rec.train_chars)} tokens in all, with one <eos> after each document` : ''} |
+| Corpus | \`public/corpus/small-world/train.txt\`: ${n(trainText.length)} characters, ${n(trainText.split('\n\n').length)} documents${rec.extra ? '' : ` (${n(rec.train_chars)} tokens with one <eos> after each document)`}, from \`scripts/maintain/make-corpus-v2.ts\`; see its README${rec.extra ? `. Pretraining also read the further text of \`make-corpus-v2.ts --extra\` (not shipped; no sentence of heldout.txt): ${n(rec.train_chars)} tokens in all, with one <eos> after each document` : ''} |
 | Held-out text | \`public/corpus/small-world/heldout.txt\`: ${n(heldText.length)} characters; ${sharedSentences} of ${n(heldSentences.length)} sentences and ${sharedLines} of ${n(heldLines.length)} lines also occur in train.txt |
 | Training | ${n(rec.steps)} steps of AdamW (β ${rec.hp.beta1}/${rec.hp.beta2}, weight decay ${rec.hp.weight_decay} on matrices except embeddings), batch ${rec.hp.batch} x ${arch.blockSize} tokens (half the windows start at a document's start), lr ${rec.hp.lr} with ${rec.hp.warmup} warmup steps, cosine decay planned over ${n(rec.schedule_steps)} steps${rec.anneal ? `, then over the last ${n(rec.anneal)} steps a linear decay to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)} (the run was cut short to fit the time budget on a loaded machine)` : ` to ${+(rec.hp.lr * rec.hp.min_lr_ratio).toPrecision(3)}`}, clipping at ${rec.hp.clip}, seed ${rec.hp.seed}; PyTorch ${rec.torch}, ${onGpu ? rec.device_name : '1 thread'} |
 | Tokens seen | ${n(rec.tokens_seen)} (${(rec.tokens_seen / rec.train_chars).toFixed(1)} passes over the corpus) |
-| Pretraining wall time | ${rec.wall_min.toFixed(1)} min (\`scripts/pretrain_torch.py\`, ${onGpu ? `on one ${rec.device_name}` : 'on the shared 2-core machine with other jobs running'}) |
+| Pretraining wall time | ${rec.wall_min.toFixed(1)} min (\`scripts/maintain/pretrain_torch.py\`, ${onGpu ? `on one ${rec.device_name}` : 'on the shared 2-core machine with other jobs running'}) |
 | Final training loss | ${rec.final_train_loss.toFixed(4)} nats/char (PyTorch, mean of the last 100 steps) |
 | Held-out general loss | ${held.loss.toFixed(4)} nats/char, perplexity ${Math.exp(held.loss).toFixed(3)} (our engine, wasm: documents joined by <eos> as in pretraining, ${held.windows} windows of ${arch.blockSize}) |
 | Held-out loss, plain text | ${plain.toFixed(4)} nats/char (the same file read as plain text, blank lines kept instead of <eos>) |
@@ -150,10 +150,10 @@ ${samples.map((s, i) => `${i + 1}. **${esc(prompts[i]).trimEnd()}** ${esc(s)}`).
 
 ## Reproduce
 \`\`\`bash
-npx tsx scripts/make-corpus-v2.ts                     # corpus and datasets v2 (seeded, same bytes)
+npx tsx scripts/maintain/make-corpus-v2.ts                     # corpus and datasets v2 (seeded, same bytes)
 ${
   onGpu
-    ? `python3 scripts/pretrain_torch.py --device cuda${rec.extra ? ` --extra .corpus-extra/${rec.extra}` : ''}${rec.arch.nLayer !== 4 ? ` --layers ${rec.arch.nLayer}` : ''} --batch ${rec.hp.batch} --lr ${rec.hp.lr} --warmup ${rec.hp.warmup} --steps ${rec.steps} --force   # pretraining on a GPU (the --extra file: README, "Rebuilding the small-world model")`
+    ? `python3 scripts/maintain/pretrain_torch.py --device cuda${rec.extra ? ` --extra .corpus-extra/${rec.extra}` : ''}${rec.arch.nLayer !== 4 ? ` --layers ${rec.arch.nLayer}` : ''} --batch ${rec.hp.batch} --lr ${rec.hp.lr} --warmup ${rec.hp.warmup} --steps ${rec.steps} --force   # pretraining on a GPU (the --extra file: README, "Rebuilding the small-world model")`
     : `npm run model:torch -- --steps ${rec.steps}${rec.anneal ? ` --schedule-steps ${rec.schedule_steps} --anneal ${rec.anneal}` : ''} --force   # pretraining (Debian's python3-torch), resumable from .pretrain-torch/`
 }
 npm run model:card -- --seeds ${SEEDS.join(',')}                # this card: every figure measured again

@@ -8,14 +8,14 @@
 // lessons:verify markers) and each variant's diagnosis on its first seed (lessons:verify:text).
 
 import * as fs from 'node:fs';
-import { diskLoader } from '../src/core/assets';
-import { LESSONS, lessonById } from '../src/core/lessons/index';
-import { mean, std } from '../src/core/lessons/measure';
-import { runLesson } from '../src/core/lessons/runner';
-import type { Lesson } from '../src/core/lessons/types';
-import { variantsOf } from '../src/core/rules';
-import { Session } from '../src/core/session';
-import { mergeConfig, type DeepPartial, type RunConfig } from '../src/core/config';
+import { diskLoader } from '../../src/core/assets';
+import { LESSONS, lessonById } from '../../src/core/lessons/index';
+import { mean, std } from '../../src/core/lessons/measure';
+import { runLesson } from '../../src/core/lessons/runner';
+import type { Lesson } from '../../src/core/lessons/types';
+import { variantsOf } from '../../src/core/rules';
+import { Session } from '../../src/core/session';
+import { mergeConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
 
 const argv = process.argv.slice(2);
 const value = (n: string) => {

@@ -1,24 +1,24 @@
 #!/usr/bin/python3
 """Does small-world's QA lookup fail because of its characters? A probe, not a test and not a shipped model.
 
-It pretrains small-world's architecture (GPT-2 layout, 4 blocks, width 128, the code of scripts/pretrain_torch.py)
+It pretrains small-world's architecture (GPT-2 layout, 4 blocks, width 128, the code of scripts/maintain/pretrain_torch.py)
 from scratch on the same train.txt, with one change: the tokens are whole words of the corpus (GPT-2-style pieces:
 an optional space, then a word, a digit or a punctuation mark; a newline; <eos> between documents) instead of
 characters. Every so often it asks the first 200 qa-context questions with no fine-tuning, in the corpus's own
 "\\nAnswer: " format, and counts exact answers (greedy, up to a newline or <eos>). Picking one of the two items of
 the context at random scores about 50%; the character model stays near there (docs/LESSONS.md).
 
-  /usr/bin/python3 scripts/qa-lookup-probe.py [--steps 4000] [--every 1000] [--block 64] [--batch 16]
+  /usr/bin/python3 scripts/probes/qa-lookup-probe.py [--steps 4000] [--every 1000] [--block 64] [--batch 16]
 """
 import argparse, json, os, re, sys, time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402  (the model, initialisation and schedule)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PIECE = re.compile(r"\n| ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]| ")
 
 

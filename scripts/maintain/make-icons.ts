@@ -1,6 +1,6 @@
 // Draws the app icons (public/icons/icon-192.png, icon-512.png, icon-maskable-512.png) that make the page
 // installable: a frozen weight matrix W beside the two thin LoRA factors A and B. Deterministic; no dependencies.
-// Run: npx tsx scripts/make-icons.ts
+// Run: npx tsx scripts/maintain/make-icons.ts
 
 import * as fs from 'node:fs';
 import { deflateSync } from 'node:zlib';

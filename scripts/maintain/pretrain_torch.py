@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NAME = "small-world"
 ARCH = dict(vocabSize=99, blockSize=128, nLayer=4, nHead=4, nEmbd=128, mlpRatio=4, layerNormEps=1e-5)
 HP = dict(lr=3e-3, warmup=200, min_lr_ratio=0.1, weight_decay=0.1, beta1=0.9, beta2=0.95, clip=1.0, batch=16, aligned=0.5, seed=1234)
@@ -450,7 +450,7 @@ def main():
     p = {n: t.detach().cpu() for n, t in p.items()}
     torch.set_num_threads(1)
     os.makedirs(out, exist_ok=True)
-    write_safetensors(os.path.join(out, "model.safetensors"), {n: p[n] for n, _ in param_shapes(a)}, {"format": "pt", "steps": str(total), "script": "scripts/pretrain_torch.py"})
+    write_safetensors(os.path.join(out, "model.safetensors"), {n: p[n] for n, _ in param_shapes(a)}, {"format": "pt", "steps": str(total), "script": "scripts/maintain/pretrain_torch.py"})
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({"name": NAME, "tokenizer": "char", "description": f"A {a['nLayer']}-layer character-level {'Llama-layout transformer' if a.get('llama') else 'GPT'} (width {a['nEmbd']}) pretrained in PyTorch on the small-world corpus.", "arch": a}, f, indent=2)
         f.write("\n")
@@ -461,7 +461,7 @@ def main():
         lg = forward(p, a, torch.tensor([gids]))[0]
     os.makedirs(os.path.dirname(golden) or ".", exist_ok=True)
     with open(golden, "w") as f:
-        json.dump({"script": "scripts/pretrain_torch.py", "model": NAME, "text": GOLDEN_TEXT, "ids": gids,
+        json.dump({"script": "scripts/maintain/pretrain_torch.py", "model": NAME, "text": GOLDEN_TEXT, "ids": gids,
                    "logits": [[round(v, 6) for v in row] for row in lg.tolist()]}, f)
     record = {"steps": total, "schedule_steps": args.schedule_steps or total, "anneal": args.anneal, "hp": HP, "arch": a, "device": str(dev),
               "device_name": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu, 1 thread", "extra": os.path.basename(args.extra) if args.extra else None,

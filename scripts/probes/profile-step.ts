@@ -1,13 +1,13 @@
 // Per-kernel time and peak tensor bytes of one training step (forward + backward), to find what to fuse next.
-//   npx tsx scripts/profile-step.ts [--size tiny-world|ref-0.8M] [--method lora|full] [--backend wasm|cpu]
+//   npx tsx scripts/probes/profile-step.ts [--size tiny-world|ref-0.8M] [--method lora|full] [--backend wasm|cpu]
 
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/core/backend';
-import { defaultConfig, type Backend, type ModelArch } from '../src/core/config';
-import { logits, maskedCrossEntropy } from '../src/core/model/gpt';
-import { LoraSet } from '../src/core/model/lora';
-import { GPTModel } from '../src/core/model/model';
-import { Rng } from '../src/core/rng';
+import { initBackend } from '../../src/core/backend';
+import { defaultConfig, type Backend, type ModelArch } from '../../src/core/config';
+import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
+import { LoraSet } from '../../src/core/model/lora';
+import { GPTModel } from '../../src/core/model/model';
+import { Rng } from '../../src/core/rng';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);

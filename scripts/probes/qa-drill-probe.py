@@ -7,18 +7,18 @@ pretraining it is one character in sixty. Every --every steps it asks the first 
 "\\nAnswer: " (greedy, up to a newline or <eos>) and counts exact answers. Picking one of the two items of the
 context at random scores about 50%. Make the text first:
 
-  npx tsx scripts/make-corpus-v2.ts --extra 5000000 --qa-share 1 --extra-out .corpus-extra/qa-only.txt
-  /usr/bin/python3 scripts/qa-drill-probe.py [--steps 2250] [--every 250] [--batch 32] [--lr 1e-3]
+  npx tsx scripts/maintain/make-corpus-v2.ts --extra 5000000 --qa-share 1 --extra-out .corpus-extra/qa-only.txt
+  /usr/bin/python3 scripts/probes/qa-drill-probe.py [--steps 2250] [--every 250] [--batch 32] [--lr 1e-3]
 """
 import argparse, json, os, random, re, sys, time
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402  (the model, its safetensors, tokenizer, optimiser and the QA check)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main():
