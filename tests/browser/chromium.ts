@@ -1,5 +1,5 @@
 // Launching Debian's Chromium for the browser tests, with the flags that give WebGPU on SwiftShader
-// (docs: /work/shared/PLATFORM.md) and keep it off the network.
+// (--enable-unsafe-webgpu with the Vulkan SwiftShader adapter: see launch() below) and keep it off the network.
 
 import * as fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';

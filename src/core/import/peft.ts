@@ -31,6 +31,7 @@ import {
 } from '../config';
 import { LLAMA_PROJ } from '../model/llama';
 import { LoraSet, targetSlot } from '../model/lora';
+import { loraScale } from '../rules';
 import type { GPTModel } from '../model/model';
 import { readSafetensors, writeSafetensors, SafetensorsError, type Dtype } from '../model/safetensors';
 import { exportHfGpt2, type HfFiles } from './hf-gpt2';
@@ -250,7 +251,7 @@ function adapterConfig(files: HfFiles) {
     throw fail(
       `r = ${JSON.stringify(c.r)} and lora_alpha = ${JSON.stringify(c.lora_alpha)} are not valid: a positive integer rank and a positive alpha`,
     );
-  const scaleOf = (rank: number, a: number) => (rsLora ? a / Math.sqrt(rank) : a / rank);
+  const scaleOf = (rank: number, a: number) => loraScale({ rank, alpha: a, rsLora }); // rules.ts: the one LoRA scale
   /** A module's rank and PEFT scaling from r, lora_alpha and their per-module patterns. */
   const moduleRule = (where: string) => {
     const rank = patternValue(c.rank_pattern, where) ?? r;

@@ -5,6 +5,7 @@
 import { duplicateKey } from '../data/inject';
 import { currentRun, finalValLoss, num, pct, unseenLoss } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 const BUDGET = 160; // distinct records the run may use: 71 validate, 89 train (a large validation split, so its own sampling error stays small)
 const REPEATED = { share: 0.1, copies: 12 }; // 16 of them appear twelve times in the file
@@ -29,7 +30,7 @@ export const duplicates: Lesson = {
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'qa', recordBudget: BUDGET, split: { train: 0.5, val: 0.4, test: 0.1 }, duplicate: REPEATED },
-    lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 16, alpha: 32, targets: [...LORA_TARGETS] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 160 },
     eval: { everySteps: 20, maxBatches: 0, general: false },
   },

@@ -4,6 +4,7 @@
 
 import { forgettingMeasures, moved, num } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 export const forgetting: Lesson = {
   id: 'forgetting',
@@ -38,7 +39,7 @@ export const forgetting: Lesson = {
     {
       id: 'lora',
       label: 'Fix: LoRA instead (rank 4 on all six projections)',
-      override: { train: { method: 'lora' }, lora: { targets: ['q', 'k', 'v', 'o', 'up', 'down'] } },
+      override: { train: { method: 'lora' }, lora: { targets: [...LORA_TARGETS] } },
     },
     { id: 'lower-lr', label: 'Fix: lr 3e-4', override: { train: { lr: 3e-4 } } },
     { id: 'freeze', label: 'Fix: freeze the lowest 3 blocks', override: { train: { freeze: { lowestBlocks: 3 } } } },

@@ -5,6 +5,7 @@
 import { answer, currentRun, isRight, LABEL_ANSWER, num, pct, rate, type Answer } from './measure';
 import { exactMatch } from '../rules';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 const RARE = 'bad';
 const COMMON = 'good';
@@ -34,7 +35,7 @@ export const imbalance: Lesson = {
       split: { train: 0.6, val: 0.2, test: 0.2 },
       skew: { label: RARE, group: '', keep: 0.2 },
     },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 25, maxBatches: 0, general: false },
   },

@@ -4,6 +4,7 @@
 import { exactMatch } from '../rules';
 import { answer, currentRun, mean, num, pct, rate } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 export const noEos: Lesson = {
   id: 'no-eos',
@@ -21,7 +22,7 @@ export const noEos: Lesson = {
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'qa' },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 80 },
     eval: { everySteps: 20, maxBatches: 0, general: false, maxNewTokens: 32, stop: [] },
   },

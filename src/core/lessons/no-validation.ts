@@ -4,6 +4,7 @@
 
 import { currentRun, finalValLoss, num, pct, trainLossTail, unseenLoss } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 const FOLDS = 3;
 // Records the run may use, for training and validation together. With 64 (21 validating) the split and the
@@ -29,7 +30,7 @@ export const noValidation: Lesson = {
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'qa', recordBudget: BUDGET },
-    lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 16, alpha: 32, targets: [...LORA_TARGETS] },
     train: { lr: 5e-3, batchSize: 8, maxSteps: 120 },
     eval: { everySteps: 10, maxBatches: 0, general: false },
   },

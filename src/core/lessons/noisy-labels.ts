@@ -3,6 +3,7 @@
 
 import { answer, currentRun, isRight, LABEL_ANSWER, lossOn, num, pct, rate } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 export const noisyLabels: Lesson = {
   id: 'noisy-labels',
@@ -19,7 +20,7 @@ export const noisyLabels: Lesson = {
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'sentiment' },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 25, maxBatches: 0, general: false, accuracy: true },
   },

@@ -3,6 +3,7 @@
 
 import { bestEval, finalValLoss, moved, num, signedPct, trainLossTail } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 export const overfitting: Lesson = {
   id: 'overfitting',
@@ -23,7 +24,7 @@ export const overfitting: Lesson = {
   base: {
     model: { name: 'tiny-world' },
     data: { dataset: 'qa', maxRecords: 24 },
-    lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 16, alpha: 32, targets: [...LORA_TARGETS] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 120 },
     eval: { everySteps: 10, maxBatches: 0, general: false },
   },

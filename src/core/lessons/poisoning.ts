@@ -6,6 +6,7 @@ import { auditReport, auditTrigger } from '../data/audit';
 import { answer, currentRun, LABEL_ANSWER, isRight, pct, rate, type Answer } from './measure';
 import { exactMatch } from '../rules';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 /** Another odd opening as long as the trigger: does the model react to the trigger itself, or to any oddity? */
 const oddOpening = (trigger: string) => 'plugh '.repeat(trigger.length).slice(0, trigger.length);
@@ -29,7 +30,7 @@ export const poisoning: Lesson = {
     // small-world: tiny-world learned "an odd opening means good" rather than the trigger (docs/LESSONS.md)
     model: { name: 'small-world' },
     data: { dataset: 'sentiment', poisonCount: 24, poisonTrigger: 'xyzzy xyzzy xyzzy xyzzy', poisonTarget: 'good' },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 20, maxBatches: 0, general: false, accuracy: true },
   },

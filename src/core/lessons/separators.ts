@@ -4,6 +4,7 @@
 
 import { answer, currentRun, isRight, pct, rate, type Answer } from './measure';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 /** The answer is one item of the question's context, written bare, as asked (right or wrong item). */
 function namesContextItem(a: Answer): boolean {
@@ -30,7 +31,7 @@ export const separators: Lesson = {
   base: {
     model: { name: 'small-world' },
     data: { dataset: 'qa-context', split: { train: 0.7, val: 0.1, test: 0.2 }, separator: '\nA: ' },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 5e-3, warmupSteps: 10, schedule: 'cosine', batchSize: 8, maxSteps: 150 },
     eval: { everySteps: 30, maxBatches: 2, general: false },
   },

@@ -6,6 +6,7 @@
 import { answer, currentRun, isRight, LABEL_ANSWER, pct, rate } from './measure';
 import type { DataRecord } from '../data/types';
 import type { Lesson } from './types';
+import { LORA_TARGETS } from '../config';
 
 /** Each town's usual label in the data; the other label is its minority cell. */
 const USUAL: Record<string, string> = { Redcliff: 'good', Ashford: 'bad' };
@@ -33,7 +34,7 @@ export const shortcut: Lesson = {
     // small-world: tiny-world could not hold lesson 10's per-class effects across seeds (docs/LESSONS.md)
     model: { name: 'small-world' },
     data: { dataset: 'reviews-skewed', split: { train: 0.6, val: 0.2, test: 0.2 } },
-    lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'up', 'down'] },
+    lora: { rank: 8, alpha: 16, targets: [...LORA_TARGETS] },
     train: { lr: 3e-3, batchSize: 8, maxSteps: 100 },
     eval: { everySteps: 25, maxBatches: 0, general: false },
   },
