@@ -3,6 +3,7 @@
 // Shape follows nanoGPT's GPTConfig and PEFT's LoraConfig (help text + checks on construction).
 
 import { estimateStepMemory, WASM_HEAP_BYTES, WASM_HEAP_FACTOR } from './memory-estimate';
+import { choicesOf, rangeOf } from './settings';
 import { formatBytes } from './units';
 
 /** The transformer's shape. For a shipped or imported model it comes from the checkpoint's config. */
@@ -408,8 +409,8 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
     [
       'model.backend',
       c.model.backend,
-      oneOf(c.model.backend, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']),
-      'one of auto, webgpu, webgl, wasm, cpu',
+      oneOf(c.model.backend, choicesOf('model.backend')),
+      `one of ${choicesOf('model.backend').join(', ')}`,
     ],
     ['model.arch.vocabSize', a.vocabSize, intIn(a.vocabSize, 2, 1_000_000), 'an integer from 2 to 1,000,000'],
     ['model.arch.blockSize', a.blockSize, intIn(a.blockSize, 2, 8192), 'an integer from 2 to 8192'],
@@ -442,7 +443,12 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       isNum(c.lora.alpha) && c.lora.alpha > 0,
       'a positive number (commonly 1× or 2× the rank)',
     ],
-    ['lora.dropout', c.lora.dropout, inRange(c.lora.dropout, 0, 0.95), 'a number from 0 to 0.95'],
+    [
+      'lora.dropout',
+      c.lora.dropout,
+      inRange(c.lora.dropout, rangeOf('lora.dropout').min, rangeOf('lora.dropout').max),
+      `a number from ${rangeOf('lora.dropout').min} to ${rangeOf('lora.dropout').max}`,
+    ],
     [
       'lora.targets',
       c.lora.targets,
@@ -453,8 +459,13 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       `a non-empty list of distinct targets drawn from ${loraTargetsOf(a).join(', ')}`,
     ],
     ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
-    ['train.method', t.method, oneOf(t.method, ['lora', 'full']), 'lora or full'],
-    ['train.optimizer', t.optimizer, oneOf(t.optimizer, ['adamw', 'sgd']), 'adamw or sgd'],
+    ['train.method', t.method, oneOf(t.method, choicesOf('train.method')), choicesOf('train.method').join(' or ')],
+    [
+      'train.optimizer',
+      t.optimizer,
+      oneOf(t.optimizer, choicesOf('train.optimizer')),
+      choicesOf('train.optimizer').join(' or '),
+    ],
     [
       'train.lr',
       t.lr,
@@ -471,7 +482,14 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       'a small positive number such as 1e-8',
     ],
     ['train.momentum', t.momentum, isNum(t.momentum) && t.momentum >= 0 && t.momentum < 1, 'a number in [0, 1)'],
-    ['train.schedule', t.schedule, oneOf(t.schedule, ['constant', 'linear', 'cosine']), 'constant, linear or cosine'],
+    [
+      'train.schedule',
+      t.schedule,
+      oneOf(t.schedule, choicesOf('train.schedule')),
+      choicesOf('train.schedule')
+        .join(', ')
+        .replace(/, (\w+)$/, ' or $1'),
+    ],
     ['train.warmupSteps', t.warmupSteps, intIn(t.warmupSteps, 0, 1e7), 'a whole number of steps ≥ 0'],
     ['train.minLrRatio', t.minLrRatio, inRange(t.minLrRatio, 0, 1), 'a number from 0 to 1'],
     ['train.gradClip', t.gradClip, isNum(t.gradClip) && t.gradClip >= 0, 'a number ≥ 0 (0 turns clipping off)'],

@@ -2,6 +2,7 @@
 // chart and in the run list, so a learner sees at a glance which knob each curve turned.
 
 import type { RunConfig } from '../core/config';
+import { SETTINGS } from '../core/settings';
 import { shortNum } from './format';
 
 export interface ConfigChange {
@@ -33,40 +34,11 @@ export function diffConfig(from: RunConfig, to: RunConfig): ConfigChange[] {
     .map((path) => ({ path, from: a.get(path), to: b.get(path) }));
 }
 
-// the names people say out loud, most telling first (a label lists changes in this order); any other field
-// uses its last path segment and comes after these
-const SHORT: Record<string, string> = {
-  'model.name': 'model',
-  'data.dataset': 'data',
-  'train.method': 'method',
-  'train.lr': 'lr',
-  'lora.rank': 'rank',
-  'lora.alpha': 'alpha',
-  'train.batchSize': 'batch',
-  'train.maxSteps': 'steps',
-  'train.epochs': 'epochs',
-  'train.schedule': 'schedule',
-  'train.warmupSteps': 'warmup',
-  'train.earlyStopping.enabled': 'early stop',
-  'train.earlyStopping.patience': 'patience',
-  'train.earlyStopping.minDelta': 'min Δ',
-  'train.earlyStopping.restoreBest': 'restore best',
-  'data.maxRecords': 'records',
-  'data.recordBudget': 'budget',
-  'lora.dropout': 'lora dropout',
-  'lora.targets': 'targets',
-  'train.weightDecay': 'wd',
-  'train.gradClip': 'clip',
-  'train.gradAccumSteps': 'accum',
-  'train.freeze.embeddings': 'freeze emb',
-  'train.freeze.lowestBlocks': 'freeze lowest',
-  'train.freeze.blocks': 'frozen blocks',
-  'train.freeze.gradualUnfreezeEvery': 'unfreeze every',
-  'data.split.train': 'train split',
-  'data.split.val': 'val split',
-  'data.split.test': 'test split',
-  'model.backend': 'backend',
-};
+// the names people say out loud, most telling first (a label lists changes in this order): the registry's short
+// names, in its order (src/core/settings.ts); any other field uses its last path segment and comes after these
+const SHORT: Record<string, string> = Object.fromEntries(
+  SETTINGS.filter((x) => x.short !== undefined).map((x) => [x.path, x.short as string]),
+);
 const RANK = new Map(Object.keys(SHORT).map((p, i) => [p, i]));
 
 export const shortName = (path: string) => SHORT[path] ?? path.split('.').pop() ?? path;

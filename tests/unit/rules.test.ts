@@ -56,11 +56,12 @@ describe('lesson variants', () => {
 });
 
 describe('src/core/rules.ts', () => {
-  it('imports nothing but tfjs-free modules (config, and what config imports: memory-estimate, units)', () => {
+  it('imports nothing but tfjs-free modules (config, and what config imports: memory-estimate, settings, units)', () => {
     const imports = (file: string) =>
       [...fs.readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';/gm)].map((m) => m[1]);
     expect(imports('src/core/rules.ts')).toEqual(['./config']);
-    expect(imports('src/core/config.ts')).toEqual(['./memory-estimate', './units']);
+    expect(imports('src/core/config.ts')).toEqual(['./memory-estimate', './settings', './units']);
+    expect(imports('src/core/settings.ts')).toEqual([]);
     expect(imports('src/core/memory-estimate.ts')).toEqual(['./config']);
     expect(imports('src/core/units.ts')).toEqual([]);
   });

@@ -1,0 +1,54 @@
+// The settings registry (src/core/settings.ts) is the one home of a setting's help, run-diff name, bounds and
+// choices: every entry names a real field of RunConfig, every choice is accepted and anything else refused naming
+// them all, every bound holds, and the page's help and run diff read the registry rather than a copy.
+
+import { describe, expect, it } from 'vitest';
+import { configProblems, defaultConfig, type RunConfig } from '../../src/core/config';
+import { setPath } from '../../src/core/overrides';
+import { SETTINGS, choicesOf, rangeOf, settingOf } from '../../src/core/settings';
+import { describeChanges, diffConfig, leaves, shortName } from '../../src/ui/config-diff';
+import { hint } from '../../src/ui/help';
+
+const problemsAt = (path: string, value: unknown) =>
+  configProblems(setPath(defaultConfig(), `${path}=${JSON.stringify(value)}`)).filter((p) => p.field === path);
+
+describe('the settings registry', () => {
+  it('names each setting once, and each is a field (or a group of fields) of RunConfig', () => {
+    const paths = SETTINGS.map((s) => s.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    const fields = [...leaves(defaultConfig()).keys()];
+    for (const p of paths)
+      expect(
+        fields.some((f) => f === p || f.startsWith(p + '.')),
+        p,
+      ).toBe(true);
+    for (const s of SETTINGS) expect(s.help.length, s.path).toBeGreaterThan(10);
+  });
+
+  it('every choice is accepted, and a value outside them is refused with all of them named', () => {
+    for (const s of SETTINGS.filter((x) => x.choices)) {
+      for (const v of choicesOf(s.path)) expect(problemsAt(s.path, v), `${s.path} = ${v}`).toEqual([]);
+      const [p] = problemsAt(s.path, 'nonsense');
+      for (const v of choicesOf(s.path)) expect(p.message, s.path).toContain(v);
+    }
+  });
+
+  it("lora.dropout's bounds are the check's: its max accepted, just above refused", () => {
+    const { min, max } = rangeOf('lora.dropout');
+    expect(problemsAt('lora.dropout', min)).toEqual([]);
+    expect(problemsAt('lora.dropout', max)).toEqual([]);
+    expect(problemsAt('lora.dropout', max + 0.01)[0].message).toBe(
+      `lora.dropout = ${max + 0.01} is not valid: a number from ${min} to ${max}`,
+    );
+  });
+
+  it('the help line and the run diff read the registry', () => {
+    expect(hint('train.lr')).toBe(settingOf('train.lr')!.help);
+    expect(shortName('train.lr')).toBe(settingOf('train.lr')!.short);
+    const a: RunConfig = defaultConfig();
+    const b = setPath(setPath(a, 'train.seed=7'), 'train.lr=0.01');
+    // the registry orders the diff: lr (a short name) before seed (none)
+    expect(diffConfig(a, b).map((c) => c.path)).toEqual(['train.lr', 'train.seed']);
+    expect(describeChanges(diffConfig(a, b))).toBe('lr 3e-3→0.01, seed 42→7');
+  });
+});
