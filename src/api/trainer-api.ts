@@ -63,21 +63,15 @@ const NO_GPU: Capabilities = { webgpu: 'not probed here', webgl: 'not probed her
 
 /** The name an imported model goes by: the one chosen, else the checkpoint's own, never a built-in model's. */
 export function importedModelName(chosen: string, config: string | Uint8Array | undefined): string {
-  let saved: unknown;
+  let c: Record<string, unknown> = {};
   try {
-    saved =
-      config === undefined
-        ? undefined
-        : (
-            JSON.parse(typeof config === 'string' ? config : new TextDecoder().decode(config)) as Record<
-              string,
-              unknown
-            >
-          )._name_or_path;
+    if (config !== undefined) c = JSON.parse(typeof config === 'string' ? config : new TextDecoder().decode(config));
   } catch {
-    saved = undefined; // importHfModel names the JSON error
+    // importHfModel names the JSON error
   }
-  const name = chosen || (typeof saved === 'string' && saved ? saved : 'local-gpt2');
+  const saved = c?._name_or_path;
+  const type = typeof c?.model_type === 'string' && /^[\w-]+$/.test(c.model_type) ? c.model_type : 'model';
+  const name = chosen || (typeof saved === 'string' && saved ? saved : `local-${type}`);
   return isBuiltInModel(name) ? `${name} (imported)` : name;
 }
 

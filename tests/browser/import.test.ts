@@ -1,7 +1,8 @@
-// Importing a GPT-2-family model into the page and exporting what was trained on it: a tiny random GPT-2 in
-// Hugging Face layout (written here, with GPT-2's 50,257-token vocabulary so the BPE tokenizer applies) is
-// chosen in the Model panel, trains on wasm, and comes back out as PEFT, merged and Python files; a llama
-// config is refused by name and leaves the page working.
+// Importing a model into the page and exporting what was trained on it: a tiny random GPT-2 in Hugging Face
+// layout (written here, with GPT-2's 50,257-token vocabulary so the BPE tokenizer applies) is chosen in the Model
+// panel, trains on wasm, and comes back out as PEFT, merged and Python files; an unsupported model_type is refused
+// by name and leaves the page working; the committed tiny Llama folder (tests/fixtures/llama-tiny: sharded weights,
+// its own tokenizer.json) imports with its tokenizer, trains LoRA on the gate too, and exports PEFT's Llama names.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -99,17 +100,17 @@ describe('importing a GPT-2 model and exporting its adapter', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a llama config.json is refused by name and the built-in model stays chosen', async () => {
+  test('an unsupported model_type is refused by name and the built-in model stays chosen', async () => {
     await page.goto(baseUrl() + hashOf(HAS_BUILTIN ? RUN : { ...RUN, 'model.name': 'random' }));
     await waitForEngine(page, 'wasm');
     await waitForModel(page, BUILT_IN);
-    const llama = JSON.stringify({ model_type: 'llama', vocab_size: 32000, hidden_size: 16 });
+    const phi = JSON.stringify({ model_type: 'phi3', vocab_size: 32000, hidden_size: 16 });
     await page.setInputFiles('[data-testid=model-files]', [
-      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(llama) },
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(phi) },
     ]);
     await expect
       .poll(() => page.textContent('[data-testid=import-error]').catch(() => null), { timeout: 30_000 })
-      .toContain('model_type llama is not supported');
+      .toContain('model_type phi3 is not supported: GPT-2 (gpt2) and the Llama layout (llama, qwen2, mistral)');
     expect(await page.textContent('[data-testid=model-loaded]')).toBe(BUILT_IN);
     expect(await page.inputValue('[data-field="model.name"] select')).toBe(BUILT_IN);
     expect(await page.isDisabled('[data-testid=start]')).toBe(false);
@@ -176,6 +177,29 @@ describe('importing a GPT-2 model and exporting its adapter', () => {
     const python = await exportFiles('export-python', 3);
     expect(Object.keys(python).sort()).toEqual(['data.jsonl', 'requirements.txt', 'train.py']);
     expect(fs.readFileSync(python['train.py'], 'utf8')).toContain(NAME);
+  });
+
+  test('a Llama folder imports with its own tokenizer, trains LoRA on q, v and the gate, and exports Llama names', async () => {
+    const folder = new URL('../fixtures/llama-tiny/', import.meta.url).pathname;
+    await page.setInputFiles(
+      '[data-testid=model-files]',
+      fs.readdirSync(folder).map((f) => path.join(folder, f)),
+    );
+    await waitForModel(page, 'local-llama', 60_000);
+    const info = await page.textContent('[data-testid=model-info]');
+    expect(info).toContain("the checkpoint's own tokenizer, Llama layout (4 query heads over 2 key/value heads)");
+    expect(await page.locator('[data-field="lora.targets"] input[value=gate]').count()).toBe(1);
+    await page.check('[data-field="lora.targets"] input[value=gate]');
+    await page.click('[data-testid=start]');
+    expect(await waitForEnd(page, 180_000)).toBe('completed');
+    const files = await exportFiles('export-adapter', 2);
+    const config = JSON.parse(fs.readFileSync(files['adapter_config.json'], 'utf8'));
+    expect(config.target_modules).toEqual(['q_proj', 'v_proj', 'gate_proj']);
+    const names = [
+      ...readSafetensors(new Uint8Array(fs.readFileSync(files['adapter_model.safetensors']))).tensors.keys(),
+    ];
+    for (const n of names)
+      expect(n).toMatch(/^base_model\.model\.model\.layers\.\d\.(self_attn|mlp)\.\w+_proj\.lora_[AB]\.weight$/);
   });
 
   test('the page stayed clean: no uncaught errors', async () => {

@@ -3,6 +3,7 @@
 // backends agreeing on logits and gradients, config checks, and every import refusal naming file and field.
 // Logits against transformers: tests/unit/python-llama.test.ts.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend';
@@ -217,6 +218,22 @@ describe('importing a Llama-layout checkpoint: each refusal names the file and t
     [{ num_key_value_heads: 3 }, 'config.json: num_key_value_heads = 3 is not valid'],
   ])('config %j', (over, message) => {
     expect(() => archOfHfConfig({ ...config, ...over })).toThrow(message);
+  });
+
+  it("the shipped tiny Llama's tokenizer: an empty list decodes to nothing, an id past the vocabulary to U+FFFD", async () => {
+    const dir = 'tests/fixtures/llama-tiny/';
+    const files = Object.fromEntries(
+      readdirSync(dir).map((f) => [
+        f,
+        f.endsWith('.json') ? readFileSync(dir + f, 'utf8') : new Uint8Array(readFileSync(dir + f)),
+      ]),
+    );
+    const { model, tokenizer } = await importHfModel(files, { name: 'llama-tiny' });
+    expect(tokenizer.decode([])).toBe('');
+    const ids = tokenizer.encode('Kai is a farmer.');
+    expect(tokenizer.decode(ids)).toBe('Kai is a farmer.');
+    expect(tokenizer.decode([...ids, tokenizer.vocabSize + 3])).toBe('Kai is a farmer.\uFFFD');
+    model.dispose();
   });
 
   it('a missing tokenizer, a missing shard, a wrong shape, an unknown dtype', async () => {

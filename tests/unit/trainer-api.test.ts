@@ -147,11 +147,13 @@ describe('a run through the API', () => {
 });
 
 describe('naming an imported model', () => {
-  it("takes the chosen name, else the checkpoint's own, else local-gpt2, and never a built-in model's", () => {
+  it("takes the chosen name, else the checkpoint's own, else local-<model_type>, and never a built-in model's", () => {
     expect(importedModelName('my-folder', '{"_name_or_path": "gpt2"}')).toBe('my-folder');
     expect(importedModelName('', new TextEncoder().encode('{"_name_or_path": "distilgpt2"}'))).toBe('distilgpt2');
-    expect(importedModelName('', '{not json')).toBe('local-gpt2'); // the import itself names the JSON error
-    expect(importedModelName('', undefined)).toBe('local-gpt2');
+    expect(importedModelName('', '{not json')).toBe('local-model'); // the import itself names the JSON error
+    expect(importedModelName('', undefined)).toBe('local-model');
+    expect(importedModelName('', '{"_name_or_path": "", "model_type": "llama"}')).toBe('local-llama');
+    expect(importedModelName('', '{"model_type": "gpt2"}')).toBe('local-gpt2');
     expect(importedModelName('tiny-world', undefined)).toBe('tiny-world (imported)');
     expect(importedModelName('', '{"_name_or_path": "random"}')).toBe('random (imported)');
   });

@@ -50,8 +50,27 @@ export class HfTokenizer implements Tokenizer {
     return this.impl.encode(text, { add_special_tokens: false }).ids;
   }
 
+  /**
+   * An empty list decodes to "" (the library refuses one); ids outside the vocabulary (a checkpoint may pad its
+   * embedding past the tokenizer) decode to U+FFFD, as GPT-2's do here.
+   */
   decode(ids: number[]): string {
-    return this.impl.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    let out = '';
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0)
+        out += this.impl.decode(run, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+      run = [];
+    };
+    for (const id of ids) {
+      if (Number.isInteger(id) && id >= 0 && id < this.vocabSize) run.push(id);
+      else {
+        flush();
+        out += '\uFFFD';
+      }
+    }
+    flush();
+    return out;
   }
 
   toJSON() {
