@@ -56,10 +56,18 @@ FAMILIES = {
         shard=None,
     ),
 }
+# Chat templates in the two common styles: ChatML (Qwen2, SmolLM2) and Llama 3's headers; the conversation is
+# rendered by transformers' apply_chat_template here and by @huggingface/jinja in our engine.
+CHATML = ("{% for m in messages %}{% if loop.first and m['role'] != 'system' %}<|im_start|>system\nYou are helpful.<|im_end|>\n{% endif %}"
+          "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+LLAMA3 = ("{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] | trim }}<eos>{% endfor %}"
+          "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}")
+CHAT = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Who is the farmer? Kai is a farmer. 🙂"},
+        {"role": "assistant", "content": "Kai."}]
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
-def tokenizer_for(d):
+def tokenizer_for(d, chat_template=None):
     """A byte-level BPE (GPT-2/Llama 3/Qwen2 style) trained on CORPUS, saved as a fast tokenizer with <eos>."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -69,7 +77,9 @@ def tokenizer_for(d):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=["<eos>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(CORPUS, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>", pad_token="<eos>")
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>", pad_token="<eos>", bos_token="<eos>")
+    if chat_template:
+        fast.chat_template = chat_template
     fast.save_pretrained(d)
     return fast
 
@@ -106,7 +116,7 @@ def make(d):
     for fam, spec in FAMILIES.items():
         where = os.path.join(d, fam)
         base = os.path.join(where, "base")
-        tok = tokenizer_for(base)
+        tok = tokenizer_for(base, CHATML if fam == "qwen2" else LLAMA3)
         cfg = spec["cls"](vocab_size=len(tok), eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id,
                           attn_implementation="eager", **spec["kw"])
         torch.manual_seed(1)
@@ -121,6 +131,9 @@ def make(d):
             "text_ids": tok(TEXT, add_special_tokens=False)["input_ids"],
             "decoded": tok.decode(tok(TEXT, add_special_tokens=False)["input_ids"]),
             "files": sorted(os.listdir(base)),
+            "chat": CHAT,
+            "chat_full": tok.apply_chat_template(CHAT, tokenize=False),
+            "chat_prompt": tok.apply_chat_template(CHAT[:-1], tokenize=False, add_generation_prompt=True),
         }
         torch.manual_seed(3)
         lcfg = LoraConfig(r=4, lora_alpha=8, target_modules=TARGETS, rank_pattern={"down_proj": 2}, alpha_pattern={"gate_proj": 5},

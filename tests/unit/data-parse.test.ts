@@ -303,3 +303,55 @@ describe('NUL bytes and text encodings', () => {
     });
   });
 });
+
+describe('parseDataset: chat records ({"messages": [...]})', () => {
+  it('trains on the last assistant turn; the turns before it are the prompt in a plain form until a template rewrites them', () => {
+    const chat = [
+      { role: 'system', content: 'Answer briefly.' },
+      { role: 'user', content: 'Who is the farmer? Kai is a farmer.' },
+      { role: 'assistant', content: 'Kai.' },
+    ];
+    const { records, errors } = parseDataset(JSON.stringify({ messages: chat }), { format: 'jsonl' });
+    expect(errors).toEqual([]);
+    expect(records).toEqual([
+      {
+        id: 'line-1',
+        messages: chat,
+        prompt: 'System: Answer briefly.\nUser: Who is the farmer? Kai is a farmer.\nAssistant: ',
+        completion: 'Kai.',
+        separator: '',
+      },
+    ]);
+  });
+
+  it('names what is wrong with a turn, by line, and loads the rest', () => {
+    const good = {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+    };
+    const src = [
+      JSON.stringify(good),
+      JSON.stringify({ messages: [{ role: 'bot', content: 'x' }] }),
+      JSON.stringify({
+        messages: [
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: 'y' },
+        ],
+      }),
+      JSON.stringify({ messages: [{ role: 'assistant', content: 'x' }] }),
+      JSON.stringify({ messages: [{ role: 'user' }, { role: 'assistant', content: 'x' }] }),
+      JSON.stringify({ messages: 'hello' }),
+    ].join('\n');
+    const { records, errors } = parseDataset(src, { format: 'jsonl' });
+    expect(records.map((r) => r.id)).toEqual(['line-1']);
+    expect(errors.map((e) => e.message)).toEqual([
+      'line 2: message 1 has role "bot": roles are system, user and assistant',
+      "line 3: the last message is the user's: a chat record ends with the assistant's answer, which is what trains",
+      "line 4: has only the assistant's answer: add the user turn it answers",
+      'line 5: message 1 (user) has no text "content"',
+      'line 6: field "messages" must be a non-empty list of {"role": ..., "content": ...} turns, but it is the string "hello"',
+    ]);
+  });
+});

@@ -22,6 +22,8 @@ import {
   exportPeftAdapter,
   importPeftAdapter,
 } from '../../src/core/import/peft';
+import { withChatTemplate } from '../../src/core/data/chat';
+import type { ChatMessage } from '../../src/core/data/types';
 import { exportPythonProject } from '../../src/core/import/python-export';
 import type { LoadedModel } from '../../src/core/model/checkpoint';
 import { logits } from '../../src/core/model/gpt';
@@ -43,6 +45,9 @@ interface Expected {
   text_ids: number[];
   decoded: string;
   files: string[];
+  chat: ChatMessage[];
+  chat_full: string;
+  chat_prompt: string;
 }
 type Check = Record<
   string,
@@ -173,6 +178,20 @@ async function logitsOf(m: LoadedModel, ids: number[][], lora: LoraSet | null = 
         expect(tok.kind).toBe('hf');
         expect(tok.encode(expected[fam].text)).toEqual(expected[fam].text_ids);
         expect(tok.decode(expected[fam].text_ids)).toBe(expected[fam].decoded);
+      });
+
+      it("the chat template (tokenizer_config.json) writes a conversation as transformers' apply_chat_template does", () => {
+        const tok = models[fam].tokenizer;
+        const e = expected[fam];
+        expect(tok.chat!(e.chat, false)).toBe(e.chat_full);
+        expect(tok.chat!(e.chat.slice(0, -1), true)).toBe(e.chat_prompt);
+        // and a chat record trains on what the template writes after the generation prompt, its final end-of-turn
+        // token left to appendEos where that token is the tokenizer's end of sequence (the Llama 3 style here;
+        // this ChatML template closes turns with <|im_end|>, which is text to this tokenizer)
+        const r = withChatTemplate({ id: 'c', messages: e.chat, prompt: 'x', completion: 'y' }, tok);
+        expect(r.prompt).toBe(e.chat_prompt);
+        expect(r.completion).toBe(fam === 'llama' ? 'Kai.' : 'Kai.<|im_end|>');
+        expect(e.chat_full.startsWith(r.prompt! + r.completion)).toBe(true);
       });
 
       it("a PEFT-made adapter (all seven projections, rank and alpha patterns) gives PEFT's logits here", async () => {

@@ -3,7 +3,8 @@
 // decodeDataset reads a file's bytes as text first: UTF-8, or UTF-16 by its byte-order mark or its zero bytes.
 
 import { readCsv } from './csv';
-import type { DataRecord } from './types';
+import type { ChatMessage, DataRecord } from './types';
+import { plainChat } from './chat';
 
 export type DataFormat = 'jsonl' | 'json' | 'csv' | 'txt';
 
@@ -303,6 +304,7 @@ function parseTxt(source: string): Parsed {
 
 /** Map one row's fields onto a DataRecord, or say what is missing. */
 function toRecord(raw: Record<string, unknown>, line: number): DataRecord | string {
+  if (raw.messages !== undefined) return chatRecord(raw.messages, `line-${line}`);
   const fields = new Map<string, string>();
   for (const [key, value] of Object.entries(raw)) {
     const k = normaliseKey(key);
@@ -332,6 +334,30 @@ function toRecord(raw: Record<string, unknown>, line: number): DataRecord | stri
   if (text !== undefined) return { ...base, text };
   const found = Object.keys(raw).filter((k) => raw[k] !== undefined);
   return `has neither prompt/completion nor text (${found.length ? `found only ${found.map((k) => `"${k}"`).join(', ')}` : 'it has no fields'})`;
+}
+
+/**
+ * A chat record ({"messages": [{"role": "user", "content": ...}, ..., {"role": "assistant", ...}]}, the format of
+ * transformers' chat datasets): trained on its last assistant turn. prompt/completion hold it in a plain form here;
+ * a model with a chat template rewrites them its own way when the run is prepared (data/chat.ts).
+ */
+function chatRecord(raw: unknown, id: string): DataRecord | string {
+  if (!Array.isArray(raw) || raw.length === 0)
+    return `field "messages" must be a non-empty list of {"role": ..., "content": ...} turns, but it is ${describe(raw)}`;
+  const messages: ChatMessage[] = [];
+  for (const [i, m] of raw.entries()) {
+    const role = (m as { role?: unknown })?.role;
+    const content = (m as { content?: unknown })?.content;
+    if (role !== 'system' && role !== 'user' && role !== 'assistant')
+      return `message ${i + 1} has role ${JSON.stringify(role)}: roles are system, user and assistant`;
+    if (typeof content !== 'string') return `message ${i + 1} (${role}) has no text "content"`;
+    messages.push({ role, content: content.replace(/\r\n/g, '\n') });
+  }
+  if (messages.at(-1)!.role !== 'assistant')
+    return `the last message is the ${messages.at(-1)!.role}'s: a chat record ends with the assistant's answer, which is what trains`;
+  if (messages.length < 2) return "has only the assistant's answer: add the user turn it answers";
+  const { prompt, completion } = plainChat(messages);
+  return { id, messages, prompt, completion, separator: '' };
 }
 
 function collect(out: Parsed, result: DataRecord | string, line: number): void {

@@ -20,6 +20,7 @@ import {
 } from './inject';
 import { parseDataset } from './parse';
 import { kFold, splitRecords } from './split';
+import { withChatTemplate } from './chat';
 import type { DataRecord, Example } from './types';
 
 export interface PreparedData extends TrainData {
@@ -55,7 +56,8 @@ export async function prepareData(
   loader: AssetLoader,
   custom?: DataRecord[],
 ): Promise<PreparedData> {
-  const loaded = custom ?? (await loadDataset(loader, c.data.dataset));
+  // chat records take the model's own chat template, where it has one (data/chat.ts)
+  const loaded = (custom ?? (await loadDataset(loader, c.data.dataset))).map((r) => withChatTemplate(r, tok));
   if (loaded.length === 0) throw new Error(`dataset "${c.data.dataset}" has no records`);
   // copies removed before the split, so none can sit in training and validation at once
   const all = c.data.dedupe ? dedupeRecords(loaded) : loaded;

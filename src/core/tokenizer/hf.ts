@@ -3,7 +3,9 @@
 // is encoded without the special tokens the post-processor would add (BOS): the engine writes a record's tokens
 // and appends eosId itself, as it does for every tokenizer. tests/python holds our ids equal to transformers'.
 
+import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
+import type { ChatMessage } from '../data/types';
 import { AssetError } from '../assets';
 import type { Tokenizer } from './types';
 
@@ -11,7 +13,11 @@ export class HfTokenizer implements Tokenizer {
   readonly kind = 'hf' as const;
   readonly vocabSize: number;
   readonly eosId: number;
+  readonly eosText?: string;
   private readonly impl: HfTokenizerImpl;
+  private readonly template: Template | null;
+  /** Present only when the checkpoint has a chat template (tokenizer_config.json's chat_template). */
+  readonly chat?: (messages: ChatMessage[], addGenerationPrompt: boolean) => string;
 
   /**
    * tokenizer: tokenizer.json parsed; config: tokenizer_config.json parsed ({} when there is none); eosId: the id
@@ -44,6 +50,35 @@ export class HfTokenizer implements Tokenizer {
         'names no end-of-sequence token (eos_token), and config.json has no eos_token_id: the engine needs one to end completions',
       );
     this.eosId = eos;
+    this.eosText = this.impl.id_to_token(eos);
+    // chat_template: one template, or a list of named ones (the "default" one is the chat template)
+    const t = config.chat_template;
+    const source = Array.isArray(t)
+      ? (t as { name?: string; template?: string }[]).find((x) => x.name === 'default')?.template
+      : typeof t === 'string'
+        ? t
+        : undefined;
+    try {
+      this.template = source ? new Template(source) : null;
+    } catch (e) {
+      throw new AssetError('tokenizer_config.json', `chat_template could not be read (${(e as Error).message})`);
+    }
+    if (this.template) this.chat = (messages, addGenerationPrompt) => this.renderChat(messages, addGenerationPrompt);
+  }
+
+  /** The checkpoint's chat template over these turns (transformers' apply_chat_template, tokenize=False). */
+  private renderChat(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+    if (!this.template) throw new Error('this tokenizer has no chat template');
+    const special = (k: string) => {
+      const v = this.config[k];
+      return typeof v === 'string' ? v : ((v as { content?: string } | undefined)?.content ?? '');
+    };
+    return this.template.render({
+      messages,
+      add_generation_prompt: addGenerationPrompt,
+      bos_token: special('bos_token'),
+      eos_token: special('eos_token'),
+    });
   }
 
   encode(text: string): number[] {
