@@ -2,6 +2,7 @@
 // and greedy answers (scored by exactMatch in ../rules.ts).
 
 import * as tf from '@tensorflow/tfjs';
+import { KvCache, lastLogits } from '../model/kv-cache';
 import type { ModelArch } from '../config';
 import type { Example } from '../data/types';
 import {
@@ -64,9 +65,13 @@ export async function perExampleLoss(m: ModelView, examples: Example[], batchSiz
   return out;
 }
 
+/** Bytes of key/value cache one decoding batch may hold; more rows are decoded in turns. */
+const CACHE_BUDGET = 256 * 2 ** 20;
+
 /**
- * Greedy decoding of many prompts at once. Rows are right-padded; a causal model's logits at position p ignore
- * everything after p, so each row reads its own last position. Stops a row at eosId or after maxNew tokens.
+ * Greedy decoding of many prompts at once, through a key/value cache (model/kv-cache.ts): one pass over the
+ * right-padded prompts, then one token per row per step. Stops a row at eosId, a stop id, after maxNew tokens, or
+ * at the model's context.
  */
 export async function greedyBatch(
   m: ModelView,
@@ -75,41 +80,52 @@ export async function greedyBatch(
   eosId: number,
   stopIds: number[] = [],
 ): Promise<number[][]> {
-  const rows = prompts.map((p) => [...p]);
   const out: number[][] = prompts.map(() => []);
-  const done = prompts.map((p) => p.length >= m.arch.blockSize);
-  for (let step = 0; step < maxNew && done.some((d) => !d); step++) {
-    const live = rows.map((_, i) => i).filter((i) => !done[i]);
-    const T = Math.max(...live.map((i) => rows[i].length));
-    const ids = new Int32Array(live.length * T);
-    live.forEach((i, r) => ids.set(rows[i], r * T));
-    const next = tf.tidy(() => {
-      const h = hiddenStates(m.params, m.arch, tf.tensor2d(ids, [live.length, T], 'int32'), {
-        lora: m.lora,
-        embedMode: m.embedMode,
-      });
-      const last = tf.gather(
-        h,
-        tf.tensor1d(
-          live.map((i, r) => r * T + rows[i].length - 1),
-          'int32',
-        ),
-      ); // [n, C]
-      return tf.argMax(tf.matMul(last, headWeight(m.params), false, true), -1);
-    });
-    const picked = await next.data();
-    next.dispose();
-    live.forEach((i, r) => {
-      const id = picked[r];
-      if (id === eosId || stopIds.includes(id)) done[i] = true;
-      else {
-        rows[i].push(id);
-        out[i].push(id);
-        if (rows[i].length >= m.arch.blockSize) done[i] = true;
-      }
-    });
-  }
+  const live = prompts.map((_, i) => i).filter((i) => prompts[i].length > 0 && prompts[i].length < m.arch.blockSize);
+  if (live.length === 0 || maxNew <= 0) return out;
+  const slots = Math.min(m.arch.blockSize, Math.max(...live.map((i) => prompts[i].length)) + maxNew);
+  const rows = Math.max(1, Math.floor(CACHE_BUDGET / KvCache.bytes(m.arch, 1, slots)));
+  for (let at = 0; at < live.length; at += rows)
+    await decodeRows(m, live.slice(at, at + rows), prompts, maxNew, [eosId, ...stopIds], out);
   return out;
+}
+
+async function decodeRows(
+  m: ModelView,
+  idx: number[],
+  prompts: number[][],
+  maxNew: number,
+  stops: number[],
+  out: number[][],
+) {
+  const cache = new KvCache(m.arch, idx.length);
+  const T = Math.max(...idx.map((i) => prompts[i].length));
+  let tokens = idx.map((i) => [...prompts[i], ...new Array<number>(T - prompts[i].length).fill(0)]);
+  let real = idx.map((i) => Array.from({ length: T }, (_, j) => j < prompts[i].length));
+  const length = idx.map((i) => prompts[i].length);
+  const done = idx.map(() => false);
+  try {
+    for (let step = 0; step < maxNew; step++) {
+      const next = tf.tidy(() =>
+        tf.argMax(lastLogits(m.params, cache.forward(m.params, tokens, real, { lora: m.lora }), real), -1),
+      );
+      const picked = await next.data();
+      next.dispose();
+      idx.forEach((i, r) => {
+        if (done[r]) return;
+        if (stops.includes(picked[r])) done[r] = true;
+        else {
+          out[i].push(picked[r]);
+          if (++length[r] >= m.arch.blockSize) done[r] = true;
+        }
+      });
+      if (done.every((d) => d)) break;
+      tokens = idx.map((_, r) => [done[r] ? 0 : picked[r]]);
+      real = done.map((d) => [!d]);
+    }
+  } finally {
+    cache.dispose();
+  }
 }
 
 /**

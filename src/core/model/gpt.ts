@@ -16,6 +16,7 @@ import {
   matMulTFrozen,
   residual,
   rmsNorm,
+  rope,
   wanted,
 } from './fused';
 import { llamaBlock, llamaInitialValues, llamaParamShapes } from './llama';
@@ -97,16 +98,43 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
   };
 }) as never) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
 
-/** What the pieces of block i share: its weights' prefix, the batch's shape, and its LoRA adapters. */
+/**
+ * How the blocks see their sequence. Training and scoring: a whole causal batch, positions 0..T-1. Decoding
+ * (model/kv-cache.ts): a few new tokens per row that attend to the keys and values cached before them.
+ */
+export interface SequenceView {
+  /** Attention of block `layer`: q, k, v [N, C] (k and v already repeated for grouped heads) → [N, C]. */
+  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D;
+  /** The Llama layout's rotary positions on q or k [N, nh*hd]. */
+  rotate(x: tf.Tensor2D, nh: number, theta: number): tf.Tensor2D;
+  /** The GPT-2 layout's learned positions added to the embedded tokens [N, C]. */
+  addPositions(tok: tf.Tensor2D, wpe: tf.Tensor): tf.Tensor2D;
+}
+
+/** The whole causal batch [B, T]: positions 0..T-1 in every row. */
+export function fullSequence(B: number, T: number, nHead: number): SequenceView {
+  return {
+    attend: (_layer, q, k, v) => causalAttention(q, k, v, B, T, nHead),
+    rotate: (x, nh, theta) => rope(x, B, T, nh, theta),
+    addPositions: (tok, wpe) => {
+      const C = tok.shape[1];
+      const pos = tf.slice(wpe, [0, 0], [T, C]); // [T, C]
+      return tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D;
+    },
+  };
+}
+
+/** The LoRA update of one block: out + s·(x·A)·B for the adapter on `target` (out itself where there is none). */
+export type Adapt = (target: LoraTarget, x: tf.Tensor2D, out: tf.Tensor2D) => tf.Tensor2D;
+
+/** What the pieces of block i share: its weights' prefix, how it sees the sequence, and its LoRA adapters. */
 interface Block {
   p: Params;
   h: string; // the block's parameter prefix, "h.{i}."
-  B: number;
-  T: number;
-  nHead: number;
+  layer: number;
+  seq: SequenceView;
   eps: number; // LayerNorm epsilon
-  /** out + s·(x·A)·B for the adapter on `target` (out itself where there is none). */
-  adapt(target: LoraTarget, x: tf.Tensor2D, out: tf.Tensor2D): tf.Tensor2D;
+  adapt: Adapt;
 }
 
 /** Causal self-attention (nanoGPT's CausalSelfAttention): x [B*T, C], the block's LayerNormed input → [B*T, C]. */
@@ -115,7 +143,7 @@ function attention(x: tf.Tensor2D, b: Block): tf.Tensor2D {
   const qkv = linear(x, p[h + 'attn.c_attn.weight'], p[h + 'attn.c_attn.bias']); // [B*T, 3C]
   const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]; // each [B*T, C]
   // LoRA on q, k and v adds to its column slice of the fused projection's output
-  const y = causalAttention(b.adapt('q', x, q), b.adapt('k', x, k), b.adapt('v', x, v), b.B, b.T, b.nHead); // [B*T, C]
+  const y = b.seq.attend(b.layer, b.adapt('q', x, q), b.adapt('k', x, k), b.adapt('v', x, v)); // [B*T, C]
   return b.adapt('o', y, linear(y, p[h + 'attn.c_proj.weight'], p[h + 'attn.c_proj.bias'])); // [B*T, C]
 }
 
@@ -139,45 +167,51 @@ function block(x: tf.Tensor2D, b: Block): tf.Tensor2D {
  */
 export function hiddenStates(p: Params, a: ModelArch, ids: tf.Tensor2D, opt: ForwardOptions = {}): tf.Tensor2D {
   const [B, T] = ids.shape;
-  const C = a.nEmbd;
   if (T > a.blockSize) throw new Error(`sequence of ${T} tokens is longer than the model's context (${a.blockSize})`);
-  const flat = ids.reshape([B * T]);
+  const flat = ids.reshape([B * T]) as tf.Tensor1D;
   // a frozen table gets no gradient and needs nothing saved (tf.gather would save the whole table for backward)
   const wte = p[a.llama ? 'embed_tokens.weight' : 'wte.weight'];
   const tok = !wanted(wte)
-    ? gatherFrozen(wte, flat as tf.Tensor1D)
+    ? gatherFrozen(wte, flat)
     : opt.embedMode === 'onehot'
       ? gatherOneHotGrad(wte, flat)
       : tf.gather(wte, flat); // [B*T, C]
+  return blocksForward(p, a, tok as tf.Tensor2D, fullSequence(B, T, a.nHead), opt);
+}
+
+/**
+ * Embedded tokens [N, C] through every block and the final norm → [N, C], seeing the sequence through `seq`.
+ * The one forward pass behind training, scoring and cached decoding.
+ */
+export function blocksForward(
+  p: Params,
+  a: ModelArch,
+  tok: tf.Tensor2D,
+  seq: SequenceView,
+  opt: ForwardOptions = {},
+): tf.Tensor2D {
   const lora = opt.lora ?? null;
-  const adapter = (i: number) => (target: LoraTarget, inp: tf.Tensor2D, out: tf.Tensor2D) =>
-    lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
+  const adapter =
+    (i: number): Adapt =>
+    (target, inp, out) =>
+      lora ? lora.apply(i, inp, target, out, opt.training ?? false, opt.dropoutSeed) : out;
+  // One tidy per block: the tape keeps what each op saved for backward; every other intermediate is freed here
+  // instead of living until the whole forward pass ends.
   if (a.llama) {
-    let x = tok as tf.Tensor2D; // [B*T, C]: positions enter through the rotary q and k
+    let x = tok; // [N, C]: positions enter through the rotary q and k
     for (let i = 0; i < a.nLayer; i++) {
       const xin = x;
-      x = tf.tidy(() => llamaBlock(p, a, i, xin, B, T, adapter(i)));
+      x = tf.tidy(() => llamaBlock(p, a, i, xin, seq, adapter(i)));
     }
     return rmsNorm(x, p['norm.weight'], a.layerNormEps);
   }
-  const pos = tf.slice(p['wpe.weight'], [0, 0], [T, C]); // [T, C]
-  let x = tf.add(tok.reshape([B, T, C]), pos).reshape([B * T, C]) as tf.Tensor2D; // [B*T, C]
-  // One tidy per block: the tape keeps what each op saved for backward; every other intermediate is freed here
-  // instead of living until the whole forward pass ends.
+  let x = seq.addPositions(tok, p['wpe.weight']); // [N, C]
   for (let i = 0; i < a.nLayer; i++) {
-    const b: Block = {
-      p,
-      h: `h.${i}.`,
-      B,
-      T,
-      nHead: a.nHead,
-      eps: a.layerNormEps,
-      adapt: adapter(i),
-    };
+    const b: Block = { p, h: `h.${i}.`, layer: i, seq, eps: a.layerNormEps, adapt: adapter(i) };
     const xin = x;
     x = tf.tidy(() => block(xin, b));
   }
-  return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [B*T, C]
+  return layerNorm(x, p['ln_f.weight'], p['ln_f.bias'], a.layerNormEps); // [N, C]
 }
 
 /** The output head [V, C]: the Llama layout's own lm_head, else the token embedding it is tied to. */

@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaArch, LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
-import { causalAttention, linear, repeatKv, residual, rmsNorm, rope, swiglu } from './fused';
-import type { Params } from './gpt';
+import { linear, repeatKv, residual, rmsNorm, swiglu } from './fused';
+import type { Adapt, Params, SequenceView } from './gpt';
 
 /** The q/k/v/o, gate/up/down weight of each LoRA target, under a block's prefix "layers.{i}.". */
 export const LLAMA_PROJ: Record<LoraTarget, string> = {
@@ -80,20 +80,18 @@ export function llamaInitialValues(a: ModelArch, seed: number): Map<string, Floa
   return out;
 }
 
-type Adapt = (target: LoraTarget, x: tf.Tensor2D, out: tf.Tensor2D) => tf.Tensor2D;
-
 /** One Llama block: x = x + o(attn(rope(q), rope(k), v)) over norm(x); x = x + down(silu(gate)·up) over norm(x). */
-export function llamaBlock(p: Params, a: ModelArch, i: number, x: tf.Tensor2D, B: number, T: number, adapt: Adapt) {
+export function llamaBlock(p: Params, a: ModelArch, i: number, x: tf.Tensor2D, seq: SequenceView, adapt: Adapt) {
   const L = a.llama as LlamaArch;
   const h = `layers.${i}.`;
   const proj = (t: LoraTarget, inp: tf.Tensor2D) =>
     adapt(t, inp, linear(inp, p[`${h}${LLAMA_PROJ[t]}.weight`], p[`${h}${LLAMA_PROJ[t]}.bias`] ?? null));
   const xn = rmsNorm(x, p[h + 'input_layernorm.weight'], a.layerNormEps); // [B*T, C]
   const g = a.nHead / L.nKvHead;
-  const q = rope(proj('q', xn), B, T, a.nHead, L.ropeTheta); // [B*T, C]
-  const k = repeatKv(rope(proj('k', xn), B, T, L.nKvHead, L.ropeTheta), L.nKvHead, g); // [B*T, C]
-  const v = repeatKv(proj('v', xn), L.nKvHead, g); // [B*T, C]
-  const y = causalAttention(q, k, v, B, T, a.nHead); // [B*T, C]
+  const q = seq.rotate(proj('q', xn), a.nHead, L.ropeTheta); // [N, C]
+  const k = repeatKv(seq.rotate(proj('k', xn), L.nKvHead, L.ropeTheta), L.nKvHead, g); // [N, C]
+  const v = repeatKv(proj('v', xn), L.nKvHead, g); // [N, C]
+  const y = seq.attend(i, q, k, v); // [N, C]
   const xa = residual(x, proj('o', y));
   const xm = rmsNorm(xa, p[h + 'post_attention_layernorm.weight'], a.layerNormEps);
   return residual(xa, proj('down', swiglu(proj('gate', xm), proj('up', xm))));
