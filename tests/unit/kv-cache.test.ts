@@ -34,7 +34,7 @@ const LLAMA: ModelArch = {
 
 /** LoRA on every target with B ~ N(0, 0.05), so the adapters change the logits (B = 0 at creation adds nothing). */
 function adapters(arch: ModelArch): LoraSet {
-  const cfg = { ...defaultConfig().lora, rank: 4, targets: arch.llama ? LLAMA_LORA_TARGETS : LORA_TARGETS };
+  const cfg = { ...defaultConfig().lora, rank: 4, targets: [...(arch.llama ? LLAMA_LORA_TARGETS : LORA_TARGETS)] };
   const lora = new LoraSet(arch, cfg, 3);
   lora.adapters.forEach((ad, i) => setValues(ad.B, normals(ad.B.size, 100 + i, 0.05)));
   return lora;
