@@ -3,7 +3,7 @@
 // Shape follows nanoGPT's GPTConfig and PEFT's LoraConfig (help text + checks on construction).
 
 import { estimateStepMemory, WASM_HEAP_BYTES, WASM_HEAP_FACTOR } from './memory-estimate';
-import { choicesOf, rangeOf } from './settings';
+import { SETTINGS, acceptsOf, obeys } from './settings';
 import { formatBytes } from './units';
 
 /** The transformer's shape. For a shipped or imported model it comes from the checkpoint's config. */
@@ -384,34 +384,43 @@ export function stepMemoryProblem(
   );
 }
 
+/** Where a field comes in defaultConfig(), depth first: problems are listed in that order (model, lora, train, …). */
+let ORDER: Map<string, number> | null = null;
+function fieldOrder(field: string): number {
+  if (!ORDER) {
+    const order = new Map<string, number>();
+    const walk = (o: unknown, path: string) => {
+      order.set(path, order.size);
+      if (o && typeof o === 'object' && !Array.isArray(o))
+        for (const [k, v] of Object.entries(o)) walk(v, path ? `${path}.${k}` : k);
+    };
+    walk(defaultConfig(), '');
+    ORDER = order;
+  }
+  return ORDER.get(field) ?? ORDER.size;
+}
+
+/** The value at a dotted path of the config (undefined where there is none). */
+function valueAt(c: RunConfig, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], c);
+}
+
+/** Each setting the registry gives a rule or a closed set, checked on its own value (src/core/settings.ts). */
+function registryChecks(c: RunConfig): Check[] {
+  return SETTINGS.filter((s) => s.rule || s.choices).map((s): Check => {
+    const v = valueAt(c, s.path);
+    return [s.path, v, obeys(s, v), acceptsOf(s)];
+  });
+}
+
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isInt = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
 const inRange = (v: unknown, lo: number, hi: number) => isNum(v) && v >= lo && v <= hi;
 const intIn = (v: unknown, lo: number, hi: number) => isInt(v) && v >= lo && v <= hi;
-const oneOf = (v: unknown, xs: readonly string[]) => typeof v === 'string' && xs.includes(v);
 
-/**
- * Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). `memory` is what a model may
- * take here (default: the cap for any device), so a link to a 20 GB model is refused before anything is allocated.
- */
-export function configProblems(c: RunConfig, datasetSize?: number, memory: MemoryLimit = memoryLimit()): ConfigError[] {
-  const a = c.model.arch;
-  const t = c.train;
-  const width = isInt(a.nEmbd) ? a.nEmbd : Infinity;
-  const splitSum = c.data.split.train + c.data.split.val + c.data.split.test;
-  const checks: Check[] = [
-    [
-      'model.name',
-      c.model.name,
-      typeof c.model.name === 'string' && c.model.name.length > 0,
-      'a model name such as "tiny-world"',
-    ],
-    [
-      'model.backend',
-      c.model.backend,
-      oneOf(c.model.backend, choicesOf('model.backend')),
-      `one of ${choicesOf('model.backend').join(', ')}`,
-    ],
+/** The model's shape, each dimension on its own and the ones that must divide or fit each other. */
+function archChecks(a: ModelArch): Check[] {
+  return [
     ['model.arch.vocabSize', a.vocabSize, intIn(a.vocabSize, 2, 1_000_000), 'an integer from 2 to 1,000,000'],
     ['model.arch.blockSize', a.blockSize, intIn(a.blockSize, 2, 8192), 'an integer from 2 to 8192'],
     ['model.arch.nLayer', a.nLayer, intIn(a.nLayer, 1, 96), 'an integer from 1 to 96'],
@@ -436,19 +445,23 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       'a small positive number such as 1e-5',
     ],
     ...llamaChecks(a),
+  ];
+}
+
+/**
+ * Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). `memory` is what a model may
+ * take here (default: the cap for any device), so a link to a 20 GB model is refused before anything is allocated.
+ */
+export function configProblems(c: RunConfig, datasetSize?: number, memory: MemoryLimit = memoryLimit()): ConfigError[] {
+  const a = c.model.arch;
+  const t = c.train;
+  const width = isInt(a.nEmbd) ? a.nEmbd : Infinity;
+  const splitSum = c.data.split.train + c.data.split.val + c.data.split.test;
+  // one rule per entry: the registry's rules for single values, then the checks that read more than one field
+  const checks: Check[] = [
+    ...archChecks(a),
+    ...registryChecks(c),
     ['lora.rank', c.lora.rank, intIn(c.lora.rank, 1, width), `an integer from 1 to the layer width (${a.nEmbd})`],
-    [
-      'lora.alpha',
-      c.lora.alpha,
-      isNum(c.lora.alpha) && c.lora.alpha > 0,
-      'a positive number (commonly 1× or 2× the rank)',
-    ],
-    [
-      'lora.dropout',
-      c.lora.dropout,
-      inRange(c.lora.dropout, rangeOf('lora.dropout').min, rangeOf('lora.dropout').max),
-      `a number from ${rangeOf('lora.dropout').min} to ${rangeOf('lora.dropout').max}`,
-    ],
     [
       'lora.targets',
       c.lora.targets,
@@ -458,41 +471,6 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
         (c.lora.targets.length > 0 || t.method !== 'lora'),
       `a non-empty list of distinct targets drawn from ${loraTargetsOf(a).join(', ')}`,
     ],
-    ['lora.rsLora', c.lora.rsLora, typeof c.lora.rsLora === 'boolean', 'true or false'],
-    ['train.method', t.method, oneOf(t.method, choicesOf('train.method')), choicesOf('train.method').join(' or ')],
-    [
-      'train.optimizer',
-      t.optimizer,
-      oneOf(t.optimizer, choicesOf('train.optimizer')),
-      choicesOf('train.optimizer').join(' or '),
-    ],
-    [
-      'train.lr',
-      t.lr,
-      isNum(t.lr) && t.lr > 0 && t.lr <= 10,
-      'a positive number up to 10 (typical LoRA rates are 1e-4 to 1e-2)',
-    ],
-    ['train.weightDecay', t.weightDecay, inRange(t.weightDecay, 0, 10), 'a number from 0 to 10'],
-    ['train.beta1', t.beta1, isNum(t.beta1) && t.beta1 >= 0 && t.beta1 < 1, 'a number in [0, 1)'],
-    ['train.beta2', t.beta2, isNum(t.beta2) && t.beta2 >= 0 && t.beta2 < 1, 'a number in [0, 1)'],
-    [
-      'train.epsilon',
-      t.epsilon,
-      isNum(t.epsilon) && t.epsilon > 0 && t.epsilon < 1,
-      'a small positive number such as 1e-8',
-    ],
-    ['train.momentum', t.momentum, isNum(t.momentum) && t.momentum >= 0 && t.momentum < 1, 'a number in [0, 1)'],
-    [
-      'train.schedule',
-      t.schedule,
-      oneOf(t.schedule, choicesOf('train.schedule')),
-      choicesOf('train.schedule')
-        .join(', ')
-        .replace(/, (\w+)$/, ' or $1'),
-    ],
-    ['train.warmupSteps', t.warmupSteps, intIn(t.warmupSteps, 0, 1e7), 'a whole number of steps ≥ 0'],
-    ['train.minLrRatio', t.minLrRatio, inRange(t.minLrRatio, 0, 1), 'a number from 0 to 1'],
-    ['train.gradClip', t.gradClip, isNum(t.gradClip) && t.gradClip >= 0, 'a number ≥ 0 (0 turns clipping off)'],
     [
       'train.batchSize',
       t.batchSize,
@@ -501,15 +479,6 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
         ? 'an integer from 1 to 4096'
         : `an integer from 1 to the training-set size (${datasetSize})`,
     ],
-    ['train.gradAccumSteps', t.gradAccumSteps, intIn(t.gradAccumSteps, 1, 1024), 'an integer from 1 to 1024'],
-    [
-      'train.epochs',
-      t.epochs,
-      isNum(t.epochs) && t.epochs > 0 && t.epochs <= 10000,
-      'a positive number of passes (fractions allowed) up to 10000',
-    ],
-    ['train.maxSteps', t.maxSteps, intIn(t.maxSteps, 0, 1e7), 'a whole number ≥ 0 (0 = use epochs)'],
-    ['train.seed', t.seed, intIn(t.seed, 0, 2 ** 31 - 1), 'an integer from 0 to 2^31-1'],
     [
       'train.freeze.lowestBlocks',
       t.freeze.lowestBlocks,
@@ -523,45 +492,11 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       `block indices from 0 to ${a.nLayer - 1}`,
     ],
     [
-      'train.freeze.gradualUnfreezeEvery',
-      t.freeze.gradualUnfreezeEvery,
-      isNum(t.freeze.gradualUnfreezeEvery) && t.freeze.gradualUnfreezeEvery >= 0,
-      'a number of epochs ≥ 0 (0 = off)',
-    ],
-    [
-      'train.freeze.layerLrDecay',
-      t.freeze.layerLrDecay,
-      isNum(t.freeze.layerLrDecay) && t.freeze.layerLrDecay > 0 && t.freeze.layerLrDecay <= 1,
-      'a number in (0, 1] (1 = off)',
-    ],
-    [
-      'train.earlyStopping.metric',
-      t.earlyStopping.metric,
-      oneOf(t.earlyStopping.metric, ['valLoss', 'valAccuracy']),
-      'valLoss or valAccuracy',
-    ],
-    [
       'train.earlyStopping.metric',
       t.earlyStopping.metric,
       t.earlyStopping.metric !== 'valAccuracy' || c.eval.accuracy,
       'valLoss, or valAccuracy only with eval.accuracy = true (accuracy must be measured to be monitored)',
     ],
-    [
-      'train.earlyStopping.patience',
-      t.earlyStopping.patience,
-      intIn(t.earlyStopping.patience, 1, 1e6),
-      'an integer ≥ 1 (evaluations to wait for an improvement)',
-    ],
-    [
-      'train.earlyStopping.minDelta',
-      t.earlyStopping.minDelta,
-      isNum(t.earlyStopping.minDelta) && t.earlyStopping.minDelta >= 0,
-      'a number ≥ 0',
-    ],
-    ['train.divergenceFactor', t.divergenceFactor, isNum(t.divergenceFactor) && t.divergenceFactor > 1, 'a number > 1'],
-    ['train.klToBase', t.klToBase, inRange(t.klToBase, 0, 100), 'a number from 0 to 100 (0 = off)'],
-    ['train.ewc', t.ewc, inRange(t.ewc, 0, 1e6), 'a number from 0 to 1,000,000 (0 = off)'],
-    ['data.dataset', c.data.dataset, typeof c.data.dataset === 'string' && c.data.dataset.length > 0, 'a dataset name'],
     [
       'data.split',
       c.data.split,
@@ -570,32 +505,17 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
         Math.abs(splitSum - 1) < 1e-6,
       `train, val and test fractions in [0, 1] with train > 0, summing to 1 (they sum to ${+splitSum.toFixed(6)})`,
     ],
-    ['data.maxRecords', c.data.maxRecords, intIn(c.data.maxRecords, 0, 1e9), 'a whole number ≥ 0 (0 = all)'],
     [
       'data.recordBudget',
       c.data.recordBudget,
       intIn(c.data.recordBudget, 0, 1e9) && (c.data.recordBudget === 0 || c.data.maxRecords === 0),
       'a whole number ≥ 0 (0 = no cap), and 0 while data.maxRecords caps the training records',
     ],
-    ['data.separator', c.data.separator, typeof c.data.separator === 'string', 'a string (may be empty)'],
-    [
-      'data.labelNoise',
-      c.data.labelNoise,
-      isNum(c.data.labelNoise) && c.data.labelNoise >= 0 && c.data.labelNoise < 1,
-      'a fraction in [0, 1)',
-    ],
-    ['data.poisonCount', c.data.poisonCount, intIn(c.data.poisonCount, 0, 1e6), 'a whole number ≥ 0'],
     [
       'data.poisonTrigger',
       c.data.poisonTrigger,
       typeof c.data.poisonTrigger === 'string' && (c.data.poisonCount === 0 || c.data.poisonTrigger.length > 0),
       'a non-empty phrase when data.poisonCount > 0',
-    ],
-    [
-      'data.generalMix',
-      c.data.generalMix,
-      isNum(c.data.generalMix) && c.data.generalMix >= 0 && c.data.generalMix < 1,
-      'a fraction in [0, 1)',
     ],
     [
       'data.folds',
@@ -615,53 +535,6 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       typeof c.data.skew.label === 'string' && (c.data.skew.keep === 1 || c.data.skew.label.length > 0),
       'the label to thin out (a string; required when data.skew.keep < 1)',
     ],
-    [
-      'data.skew.group',
-      c.data.skew.group,
-      typeof c.data.skew.group === 'string',
-      'a group name, or "" for every group',
-    ],
-    [
-      'data.skew.keep',
-      c.data.skew.keep,
-      isNum(c.data.skew.keep) && c.data.skew.keep > 0 && c.data.skew.keep <= 1,
-      'a fraction in (0, 1] (1 keeps every record)',
-    ],
-    [
-      'data.rebalance',
-      c.data.rebalance,
-      oneOf(c.data.rebalance, ['none', 'oversample', 'undersample']),
-      'none, oversample or undersample',
-    ],
-    [
-      'data.duplicate.share',
-      c.data.duplicate.share,
-      isNum(c.data.duplicate.share) && c.data.duplicate.share >= 0 && c.data.duplicate.share <= 1,
-      'a fraction in [0, 1] (0 copies nothing)',
-    ],
-    [
-      'data.duplicate.copies',
-      c.data.duplicate.copies,
-      intIn(c.data.duplicate.copies, 1, 100),
-      'a whole number from 1 to 100 (how many times a copied record appears)',
-    ],
-    ['data.dedupe', c.data.dedupe, typeof c.data.dedupe === 'boolean', 'true or false'],
-    ['data.audit', c.data.audit, typeof c.data.audit === 'boolean', 'true or false'],
-    ['data.mixFormats', c.data.mixFormats, typeof c.data.mixFormats === 'boolean', 'true or false'],
-    ['eval.everySteps', c.eval.everySteps, intIn(c.eval.everySteps, 1, 1e7), 'an integer ≥ 1'],
-    [
-      'eval.maxBatches',
-      c.eval.maxBatches,
-      intIn(c.eval.maxBatches, 0, 1e6),
-      'a whole number ≥ 0 (0 = the whole split)',
-    ],
-    ['eval.maxNewTokens', c.eval.maxNewTokens, intIn(c.eval.maxNewTokens, 1, 4096), 'an integer from 1 to 4096'],
-    [
-      'eval.stop',
-      c.eval.stop,
-      Array.isArray(c.eval.stop) && c.eval.stop.every((x) => typeof x === 'string' && x.length > 0),
-      'a list of non-empty strings (may be empty)',
-    ],
   ];
   if (t.method === 'lora' && t.freeze.gradualUnfreezeEvery > 0) {
     checks.push([
@@ -671,7 +544,10 @@ export function configProblems(c: RunConfig, datasetSize?: number, memory: Memor
       '0 with train.method "lora" (gradual unfreezing applies to full fine-tuning; LoRA freezes the base)',
     ]);
   }
-  const problems = checks.filter(([, , ok]) => !ok).map(([f, v, , acc]) => new ConfigError(f, v, acc));
+  const problems = checks
+    .filter(([, , ok]) => !ok)
+    .map(([f, v, , acc]) => new ConfigError(f, v, acc))
+    .sort((x, y) => fieldOrder(x.field) - fieldOrder(y.field)); // the config's own order, whichever check found it
   // the size is measured once each dimension is valid on its own (an out-of-range width says so more plainly)
   const size = problems.some((p) => p.field.startsWith('model.arch.')) ? null : sizeProblem(a, memory);
   return size ? [size, ...problems] : problems;

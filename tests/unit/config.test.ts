@@ -154,7 +154,17 @@ const cases: Case[] = [
     over: { data: { poisonCount: 3 } },
   },
   { field: 'data.poisonTrigger', value: 42, accepts: /non-empty phrase/ },
-  { field: 'data.generalMix', value: 1, accepts: /\[0, 1\)/ },
+  { field: 'data.generalMix', value: 1, accepts: /0 to 0\.95/ }, // the page's control and the check share the bound
+  // booleans and free text, checked by the kind of value the registry gives them
+  { field: 'train.earlyStopping.enabled', value: 'yes', accepts: /true or false/ },
+  { field: 'train.earlyStopping.restoreBest', value: 1, accepts: /true or false/ },
+  { field: 'train.freeze.embeddings', value: 'no', accepts: /true or false/ },
+  { field: 'data.appendEos', value: 0, accepts: /true or false/ },
+  { field: 'data.lossOnPromptTokens', value: 'x', accepts: /true or false/ },
+  { field: 'data.poisonTarget', value: 3, accepts: /a string/ },
+  { field: 'eval.general', value: null, accepts: /true or false/ },
+  { field: 'eval.accuracy', value: 'true', accepts: /true or false/ },
+  { field: 'eval.peakMemory', value: 1, accepts: /true or false/ },
   { field: 'data.folds', value: 1, accepts: /2 to 100, or 0/ },
   { field: 'data.folds', value: 2.5, accepts: /2 to 100, or 0/ },
   { field: 'data.fold', value: 5, accepts: /fold index from 0 to data\.folds - 1 \(4\)/, over: { data: { folds: 5 } } },

@@ -9,8 +9,10 @@ import { SETTINGS, choicesOf, rangeOf, settingOf } from '../../src/core/settings
 import { describeChanges, diffConfig, leaves, shortName } from '../../src/ui/config-diff';
 import { hint } from '../../src/ui/help';
 
+// accuracy measured, so that early stopping may watch it (a rule across two fields)
+const base = () => setPath(defaultConfig(), 'eval.accuracy=true');
 const problemsAt = (path: string, value: unknown) =>
-  configProblems(setPath(defaultConfig(), `${path}=${JSON.stringify(value)}`)).filter((p) => p.field === path);
+  configProblems(setPath(base(), `${path}=${JSON.stringify(value)}`)).filter((p) => p.field === path);
 
 describe('the settings registry', () => {
   it('names each setting once, and each is a field (or a group of fields) of RunConfig', () => {
