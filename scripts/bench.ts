@@ -6,6 +6,7 @@
 // shared machine. --browser adds the page's own engine in headless Chromium (bench.html; webgpu, webgl, wasm).
 //   npm run bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,gpt-135M,llama-135M]] [--no-torch]
 //                 [--browser [--browser-backends webgpu,webgl,wasm] [--browser-threads 1,2]]
+//   npm run -s bench -- --gpu [...]: WebGPU through Dawn in Node beside PyTorch CUDA (scripts/bench-gpu.ts says how)
 
 import { spawnSync } from 'node:child_process';
 import { initBackend } from '../src/core/backend';
@@ -16,6 +17,7 @@ import { browserBench } from './bench-browser';
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
 const json = argv.includes('--json');
+if (argv.includes('--gpu')) await import('./bench-gpu'); // runs the GPU bench and exits
 const STEPS = Number(opt('steps', '12'));
 
 interface Row extends BenchRow {

@@ -40,6 +40,7 @@ import torch.nn.functional as F  # noqa: E402
 
 SIZES = {  # must match SIZES in scripts/bench.ts
     "tiny-world": dict(vocab=99, block=128, n_layer=4, n_head=4, n_embd=64),
+    "small-world": dict(vocab=99, block=128, n_layer=4, n_head=4, n_embd=128),
     "ref-0.8M": dict(vocab=99, block=64, n_layer=4, n_head=4, n_embd=128),
     "gpt-135M": dict(vocab=49152, block=128, n_layer=30, n_head=9, n_embd=576, batch=2),
     # SmolLM2-135M's shape in the Llama layout: 9 query heads over 3 kv heads, SwiGLU 1536, tied head; LoRA r8 on q, v
@@ -83,7 +84,7 @@ class Block(nn.Module):
         q, k, v = qkv.split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1), float("-inf")).softmax(-1)
         y = (att @ v).transpose(1, 2).reshape(B, T, C)
         x = x + self.c_proj(y)
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
@@ -102,7 +103,7 @@ class GPT(nn.Module):
                 nn.init.zeros_(p)
 
     def forward(self, idx, targets):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.size(1)))
+        x = self.wte(idx) + self.wpe(torch.arange(idx.size(1), device=idx.device))
         for b in self.h:
             x = b(x)
         logits = self.ln_f(x) @ self.wte.weight.t()  # tied head
@@ -125,8 +126,8 @@ class Lora(nn.Module):
 def rope(x, theta):
     """transformers' apply_rotary_pos_emb: x [B, H, T, hd]."""
     T, hd = x.shape[2], x.shape[3]
-    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd)
-    ang = torch.outer(torch.arange(T, dtype=torch.float32), inv)
+    inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float32, device=x.device) / hd)
+    ang = torch.outer(torch.arange(T, dtype=torch.float32, device=x.device), inv)
     emb = torch.cat([ang, ang], -1)
     x1, x2 = x[..., : hd // 2], x[..., hd // 2 :]
     return x * emb.cos() + torch.cat([-x2, x1], -1) * emb.sin()
@@ -156,7 +157,7 @@ class LlamaBlock(nn.Module):
         k = rope(k.view(B, T, self.nkv, hd).transpose(1, 2), self.theta).repeat_interleave(self.nh // self.nkv, 1)
         v = v.view(B, T, self.nkv, hd).transpose(1, 2).repeat_interleave(self.nh // self.nkv, 1)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
-        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1), float("-inf")).softmax(-1)
         x = x + self.o((att @ v).transpose(1, 2).reshape(B, T, C))
         m = self.n2(x)
         return x + self.down(F.silu(self.gate(m)) * self.up(m))
@@ -189,11 +190,11 @@ class Llama(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
 
 
-def bench(size, method, steps):
+def bench(size, method, steps, device="cpu"):
     c = SIZES[size]
     B = c.get("batch", BATCH)
     torch.manual_seed(1)
-    model = (Llama if "llama" in c else GPT)(c, lora=method == "lora")
+    model = (Llama if "llama" in c else GPT)(c, lora=method == "lora").to(device)
     if method == "lora":
         for name, p in model.named_parameters():
             p.requires_grad = ".lora." in name or name.endswith((".A", ".B"))
@@ -202,14 +203,14 @@ def bench(size, method, steps):
     g = torch.Generator().manual_seed(3)
     times, cpu = [], []
     for _ in range(steps):
-        ids = torch.randint(0, c["vocab"], (B, c["block"] + 1), generator=g)
+        ids = torch.randint(0, c["vocab"], (B, c["block"] + 1), generator=g).to(device)
         t0, c0 = time.perf_counter(), time.process_time()
         loss = model(ids[:, :-1], ids[:, 1:])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        loss.item()
+        loss.item()  # waits for the step (on CUDA too: the value comes back to the host)
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     ms = statistics.median(times[WARMUP:])
@@ -224,10 +225,14 @@ def main():
     ap.add_argument("--sizes", default="tiny-world,ref-0.8M")
     ap.add_argument("--methods", default="lora,full")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU bench (scripts/bench-gpu.ts)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    rows = [bench(s, m, max(a.steps, WARMUP + 1)) for s in a.sizes.split(",") for m in a.methods.split(",")]
-    print(json.dumps(dict(engine=f"torch {torch.__version__}", threads=a.threads, steps=a.steps, warmupExcluded=WARMUP, rows=rows)))
+    if a.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False  # float32 products, as WebGPU computes them
+    rows = [bench(s, m, max(a.steps, WARMUP + 1), a.device) for s in a.sizes.split(",") for m in a.methods.split(",")]
+    card = torch.cuda.get_device_name(0) if a.device == "cuda" else "cpu"
+    print(json.dumps(dict(engine=f"torch {torch.__version__}", device=card, threads=a.threads, steps=a.steps, warmupExcluded=WARMUP, rows=rows)))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ export const BENCH_SIZES: Record<string, { arch: ModelArch; batch: number; lora?
     arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 },
     batch: 16,
   },
+  // the default model's shape (4 blocks, 128 wide, context 128): what a learner trains when the page opens
+  'small-world': {
+    arch: { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 },
+    batch: 16,
+  },
   'ref-0.8M': {
     arch: { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 },
     batch: 16,
@@ -87,6 +92,7 @@ export async function benchRow(
   steps: number,
   embedMode: EmbedMode,
   cpuClock?: () => number,
+  onStep?: () => void, // called after each step of the timed run (the GPU bench counts dispatches between calls)
 ): Promise<BenchRow> {
   const backend = tf.getBackend();
   const { arch, batch, lora: loraOver } = BENCH_SIZES[size];
@@ -116,6 +122,7 @@ export async function benchRow(
   let c0 = cpuClock?.() ?? 0;
   const h = await trainer(steps).run({
     onStep: () => {
+      onStep?.();
       if (!cpuClock) return;
       const c = cpuClock();
       cpu.push(c - c0);

@@ -204,6 +204,21 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
       expect(rows[0].trainable).toBeLessThan(rows[1].trainable); // LoRA trains fewer parameters than full
     },
   ],
+  'npm run -s bench -- --gpu [--sizes small-world,llama-135M] [--dawn FILE]': [
+    // no GPU and no dawn.node here (it is not a dependency): the command must say where to get it, and stop
+    'npm run -s bench -- --gpu --sizes small-world --dawn /nonexistent/dawn.node',
+    async (line) => {
+      const r = await shellRun(line, { timeoutMs: 60_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('bench --gpu:');
+      expect(r.stderr).toContain('/nonexistent/dawn.node');
+      const none = await shellRun('DAWN_NODE= npm run -s bench -- --gpu --sizes small-world', { timeoutMs: 60_000 });
+      if (!existsSync(join(ROOT, 'node_modules/webgpu'))) {
+        expect(none.code).toBe(2);
+        expect(none.stderr).toContain('npm i --no-save webgpu@0.3.8');
+      }
+    },
+  ],
   'npm run model:pretrain -- --steps 2000 --force': [
     'npm run model:pretrain -- --steps 2000',
     async (line) => {
