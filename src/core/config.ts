@@ -448,6 +448,8 @@ function archChecks(a: ModelArch): Check[] {
   ];
 }
 
+// Long because it is a table: one entry per rule that reads more than one field (single-value rules come from
+// the registry, shape rules from archChecks), in the order of the config.
 /**
  * Every rule a RunConfig must satisfy. Returns the broken ones (empty when valid). `memory` is what a model may
  * take here (default: the cap for any device), so a link to a 20 GB model is refused before anything is allocated.

@@ -431,21 +431,19 @@ export const SETTINGS: readonly Setting[] = [
   },
 ];
 
-const BY_PATH = new Map(SETTINGS.map((s) => [s.path, s]));
-
 /** The registry's entry for a path (undefined for a field no control shows). */
-export const settingOf = (path: string): Setting | undefined => BY_PATH.get(path);
+export const settingOf = (path: string): Setting | undefined => SETTINGS.find((s) => s.path === path);
 
 /** The values a closed-set setting accepts, in the registry's order. */
 export function choicesOf(path: string): string[] {
-  const c = BY_PATH.get(path)?.choices;
+  const c = settingOf(path)?.choices;
   if (!c) throw new Error(`setting ${path} has no choices in the registry`);
   return c.map(([v]) => v);
 }
 
 /** The bounds a numeric setting accepts. */
 export function rangeOf(path: string): { min: number; max: number } {
-  const r = BY_PATH.get(path)?.rule;
+  const r = settingOf(path)?.rule;
   if (r?.type !== 'int' && r?.type !== 'number') throw new Error(`setting ${path} has no range in the registry`);
   return { min: r.min, max: r.max };
 }

@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { configProblems, defaultConfig, type RunConfig } from '../../src/core/config';
 import { setPath } from '../../src/core/overrides';
-import { SETTINGS, choicesOf, rangeOf, settingOf } from '../../src/core/settings';
+import { SETTINGS, choicesOf, rangeOf, settingOf, type Setting } from '../../src/core/settings';
 import { describeChanges, diffConfig, leaves, shortName } from '../../src/ui/config-diff';
+import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
 import { hint } from '../../src/ui/help';
 
 // accuracy measured, so that early stopping may watch it (a rule across two fields)
@@ -52,5 +53,37 @@ describe('the settings registry', () => {
     // the registry orders the diff: lr (a short name) before seed (none)
     expect(diffConfig(a, b).map((c) => c.path)).toEqual(['train.lr', 'train.seed']);
     expect(describeChanges(diffConfig(a, b))).toBe('lr 3e-3→0.01, seed 42→7');
+  });
+
+  it('a new setting needs its default and its registry entry: then it is checked, helped, diffed and carried by a link', () => {
+    // the measure of issue 24: a throwaway field, added the way a contributor would add one, touches no other list
+    const entry: Setting = {
+      path: 'train.throwaway',
+      help: 'A setting made up by this test, to show which files a new one needs.',
+      rule: { type: 'int', min: 1, max: 9 },
+    };
+    (SETTINGS as Setting[]).push(entry); // the registry entry
+    try {
+      const withDefault = () => {
+        const c = defaultConfig() as RunConfig & { train: { throwaway?: number } };
+        c.train.throwaway = 3; // its default, as config.ts's defaultConfig() would write it
+        return c as RunConfig;
+      };
+      const base = withDefault();
+      expect(configProblems(base)).toEqual([]);
+      const [p] = configProblems(setPath(base, 'train.throwaway=12'));
+      expect([p.field, p.message]).toEqual(['train.throwaway', expect.stringContaining('an integer from 1 to 9')]);
+      expect(hint('train.throwaway')).toBe(entry.help);
+      const changed = setPath(base, 'train.throwaway=5');
+      expect(describeChanges(diffConfig(base, changed))).toBe('throwaway 3→5');
+      // a link carries it and reads it back (hash.ts has no list of fields to extend)
+      const hash = encodeHash(changed, {}, base);
+      expect(hash).toContain('train.throwaway=5');
+      const { config, problems } = applyOverrides(withDefault(), decodeHash(hash).overrides);
+      expect(problems).toEqual([]);
+      expect((config.train as { throwaway?: number }).throwaway).toBe(5);
+    } finally {
+      (SETTINGS as Setting[]).pop();
+    }
   });
 });

@@ -50,6 +50,9 @@ export async function loadDataset(loader: AssetLoader, name: string): Promise<Da
   return parsed.records;
 }
 
+// Long on purpose: the data pipeline in the order it runs (load, dedupe, split, budget, duplicates, folds, skew,
+// rebalance, label noise, poison, formats, audit, tokenize, general text), each stage a few lines that the next
+// reads; one place to see what a run trains on.
 export async function prepareData(
   c: RunConfig,
   tok: Tokenizer,

@@ -55,6 +55,8 @@ export function trailingSeparator(prompt: string): string {
   return '';
 }
 
+// One function on purpose: a list of independent findings read top to bottom in the order the report shows them,
+// each a few lines over the same counts; split, the order and the shared counts would be spread across helpers.
 export function validationReport(
   records: readonly DataRecord[],
   tokenizer: Tokenizer,

@@ -69,6 +69,7 @@ function notExported(c: RunConfig): string[] {
   return out;
 }
 
+// Long because it is a file: the train.py it returns, as a template, read top to bottom like the script itself.
 /** train.py for a run. Pure-Python helpers sit at module level so they can be checked without torch. */
 export function pythonTrainingScript(c: RunConfig, o: PythonExportOptions): string {
   const t = c.train;
