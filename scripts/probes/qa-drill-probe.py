@@ -9,6 +9,10 @@ context at random scores about 50%. Make the text first:
 
   npx tsx scripts/maintain/make-corpus-v2.ts --extra 5000000 --qa-share 1 --extra-out .corpus-extra/qa-only.txt
   /usr/bin/python3 scripts/probes/qa-drill-probe.py [--steps 2250] [--every 250] [--batch 32] [--lr 1e-3]
+
+--copy-share F makes that share of every batch the copy task of scripts/probes/mqar_torch.py (a span of --copy-len
+random characters over the whole character set, a separator, the span again; loss on the second copy), the mix that
+took MQAR off its plateau there.
 """
 import argparse, json, os, random, re, sys, time
 
@@ -29,6 +33,8 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--text", default=os.path.join(ROOT, ".corpus-extra/qa-only.txt"))
     ap.add_argument("--scratch", action="store_true", help="start from a fresh initialisation, not the shipped weights")
+    ap.add_argument("--copy-share", type=float, default=0.0, help="share of each batch that is the copy task")
+    ap.add_argument("--copy-len", type=int, default=12)
     args = ap.parse_args()
     torch.set_num_threads(1)
     random.seed(0)
@@ -45,10 +51,17 @@ def main():
         qa = [json.loads(line) for line in f if line.strip()][:200]
     print(f"{len(items):,} items ({len(set(items)):,} distinct) from {args.text}", flush=True)
 
+    import mqar_torch  # noqa: E402  (the copy task)
+    n_copy = round(args.batch * args.copy_share)
+    copy_g = torch.Generator().manual_seed(7)
+    alphabet = list(range(2, a["vocabSize"]))  # every character but <eos> and <unk>
+
     def batch(T=a["blockSize"]):
         x = torch.zeros(args.batch, T, dtype=torch.long)
         y = torch.full((args.batch, T), -100, dtype=torch.long)  # -100: no loss
-        for i in range(args.batch):
+        if n_copy > 0:
+            x[:n_copy], y[:n_copy] = mqar_torch.repeat_batch(copy_g, n_copy, args.copy_len, T, alphabet)
+        for i in range(n_copy, args.batch):
             question, short = random.choice(items)
             prompt = pt.encode(question + "\nAnswer: ")
             ids = (prompt + pt.encode(short) + [pt.EOS])[:T + 1]
