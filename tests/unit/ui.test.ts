@@ -8,6 +8,7 @@ import { packSteps, unpackSteps } from '../../src/protocol';
 import { buildCharts, ema } from '../../src/ui/chart-data';
 import { describeChanges, diffConfig } from '../../src/ui/config-diff';
 import { checkFileSize } from '../../src/ui/files';
+import { modelFit } from '../../src/ui/model-fit';
 import { applyOverrides, decodeHash, encodeHash } from '../../src/ui/hash';
 import { THREADED_START_MS, threadedStartMs, threadsAsked } from '../../src/ui/trainer-client';
 import { defaultWasmThreads } from '../../src/core/rules';
@@ -181,5 +182,39 @@ describe('?threads=N in the page address (wasm threads)', () => {
     expect(threadedStartMs('')).toBe(THREADED_START_MS);
     expect(threadedStartMs('?threadStartMs=0')).toBe(0);
     expect(threadedStartMs('?threadStartMs=-5')).toBe(THREADED_START_MS);
+  });
+});
+
+describe("the model import's fit line (src/ui/model-fit.ts)", () => {
+  // SmolLM2-135M's shape: 134.5M parameters, 538 MB as float32; an F16 file of half that
+  const arch = {
+    vocabSize: 49152,
+    blockSize: 2048,
+    nLayer: 30,
+    nHead: 9,
+    nEmbd: 576,
+    mlpRatio: 1536 / 576,
+    layerNormEps: 1e-5,
+    llama: { nKvHead: 3, intermediateSize: 1536, ropeTheta: 100000, qkvBias: false, tiedHead: true },
+  };
+  const size = { arch, bytesF32: 538e6, fileBytes: 269e6 };
+  const lora = (batch: number) =>
+    mergeConfig(defaultConfig(), { train: { method: 'lora', batchSize: batch }, model: { arch: { blockSize: 2048 } } });
+
+  test('counts a training step of the run as set up, not only the weights', () => {
+    const weightsOnly = modelFit(size, 8, undefined);
+    const step = modelFit(size, 8, { config: lora(8), backend: 'webgpu' });
+    expect(weightsOnly.needBytes).toBe(269e6 + 2 * 538e6);
+    // batch 8 × 512 tokens of activations and logits: far more than the weights' copy
+    expect(step.needBytes).toBeGreaterThan(weightsOnly.needBytes + 1e9);
+    expect(step.text).toContain('LoRA at batch 8 × 512 tokens'); // the context up to 512 (fitContext)
+    expect(modelFit(size, 8, { config: lora(1), backend: 'webgpu' }).needBytes).toBeLessThan(step.needBytes);
+  });
+
+  test('on wasm, a step whose heap would pass 4 GiB is too big whatever the device reports, and says so', () => {
+    const f = modelFit(size, 16, { config: lora(8), backend: 'wasm' });
+    expect(f.fit).toBe('too-big');
+    expect(f.text).toMatch(/wasm's heap .* past its 4 GiB end/);
+    expect(modelFit(size, 16, { config: lora(1), backend: 'wasm' }).fit).toBe('fits');
   });
 });

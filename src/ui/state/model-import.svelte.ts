@@ -3,7 +3,8 @@
 // or a Hugging Face id whose size is shown, against this device's memory, before its weights are downloaded.
 
 import { transfer, proxy } from 'comlink';
-import { memoryLimit } from '../../core/config';
+import type { RunConfig } from '../../core/config';
+import { modelFit } from '../model-fit';
 import { deviceMemoryGb } from '../device';
 import { bytes } from '../format';
 import type { HfModelSize, ImportProgress, ModelInfo, ModelSource, NamedFile } from '../../protocol';
@@ -20,10 +21,6 @@ const MODEL_FILES = [
 /** model.safetensors, or a shard of it (model-00001-of-00002.safetensors). */
 const isWeights = (name: string) => name.endsWith('.safetensors');
 const UNREADABLE = ['pytorch_model.bin'];
-/** Download limit when the browser does not report its memory. */
-const UNKNOWN_LIMIT = 2e9;
-
-export type Fit = 'fits' | 'too-big' | 'unknown';
 
 /** The files of a drop: dropped files as they are, a dropped folder's files (its own level) in their place. */
 export async function droppedFiles(dt: DataTransfer | null): Promise<File[]> {
@@ -47,38 +44,6 @@ export async function droppedFiles(dt: DataTransfer | null): Promise<File[]> {
   return out;
 }
 
-/**
- * Whether a model fits: the engine holds the downloaded file, the float32 weights and a float32 copy to reset
- * each run from, so it needs about fileBytes + 2 × bytesF32; a tab may use about half the device's memory.
- * `deviceMemoryGb` is navigator.deviceMemory (Chromium only, rounded to a power of two), null where absent.
- */
-export function modelFit(
-  size: Pick<HfModelSize, 'bytesF32' | 'fileBytes'>,
-  deviceMemoryGb: number | null,
-): { fit: Fit; needBytes: number; maxBytes: number; text: string } {
-  const needBytes = (size.fileBytes ?? size.bytesF32) + 2 * size.bytesF32;
-  if (deviceMemoryGb === null) {
-    return {
-      fit: 'unknown',
-      needBytes,
-      maxBytes: UNKNOWN_LIMIT,
-      text: `This browser does not report its memory (no navigator.deviceMemory): whether it fits is unknown. Downloads over ${bytes(UNKNOWN_LIMIT)} are refused.`,
-    };
-  }
-  const budget = memoryLimit(deviceMemoryGb * 1e9).bytes;
-  const fit: Fit = needBytes <= budget ? 'fits' : 'too-big';
-  const device = `This device reports ${deviceMemoryGb} GB of memory`;
-  return {
-    fit,
-    needBytes,
-    maxBytes: budget / 3,
-    text:
-      fit === 'fits'
-        ? `${device}: it should fit.`
-        : `${device}: it probably does not fit (a tab gets about half, ${bytes(budget)}).`,
-  };
-}
-
 export class ModelImport {
   hfId = $state('');
   size = $state.raw<HfModelSize | null>(null);
@@ -88,11 +53,16 @@ export class ModelImport {
   /** The files of the last local import, by name, as shown to the user. */
   chosen = $state.raw<string[]>([]);
   readonly deviceMemoryGb = deviceMemoryGb();
-  readonly fit = $derived(this.size ? modelFit(this.size, this.deviceMemoryGb) : null);
+  /** The fit line for the probed model, against the run as set up now (read anew as either changes). */
+  get fit() {
+    return this.size ? modelFit(this.size, this.deviceMemoryGb, this.run?.()) : null;
+  }
 
   constructor(
     private readonly engine: Engine,
     private readonly onImported: (m: ModelInfo) => void,
+    /** The run as set up now and the backend running, for the fit line's step estimate. */
+    private readonly run?: () => { config: RunConfig; backend: string | null },
   ) {}
 
   /** Dropped or picked files (a whole folder is fine: only the model's files are read). */

@@ -54,7 +54,11 @@ export class Playground {
   readonly library = new Library();
   readonly bench = new Bench();
   readonly engine = new Engine((message) => this.workerDied(message));
-  readonly modelImport = new ModelImport(this.engine, (m) => this.useImported(m));
+  readonly modelImport = new ModelImport(
+    this.engine,
+    (m) => this.useImported(m),
+    () => ({ config: this.setup.config, backend: this.engine.report?.backend ?? null }),
+  );
   readonly exports = new Exports(this.engine);
 
   current = $state.raw<RunState | null>(null);
