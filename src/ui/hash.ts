@@ -5,7 +5,7 @@
 // link that does not (written while tiny-world was the default) is read as tiny-world.
 
 import { defaultConfig, LEGACY_MODEL, type RunConfig } from '../core/config';
-import { setPath } from '../core/overrides';
+import { OPTIONAL_GROUP, setPath } from '../core/overrides';
 import { leaves } from './config-diff';
 
 export interface HashState {
@@ -99,6 +99,7 @@ const KIND_WORDS: Record<string, string> = {
 function checkKind(before: RunConfig, next: RunConfig, assignment: string) {
   const path = assignment.slice(0, assignment.indexOf('=')).trim();
   const was = leaves(before);
+  if (!was.has(path) && path.startsWith(`${OPTIONAL_GROUP}.`)) return; // a new Llama field: configProblems judges it
   if (!was.has(path)) {
     const inside = [...was.keys()].find((p) => p.startsWith(`${path}.`));
     throw new Error(`${path} is a group of settings, not one value: set one of them, such as ${inside}`);

@@ -218,3 +218,26 @@ describe("the model import's fit line (src/ui/model-fit.ts)", () => {
     expect(modelFit(size, 16, { config: lora(1), backend: 'wasm' }).fit).toBe('fits');
   });
 });
+
+describe('a link to a Llama-layout run', () => {
+  test('carries model.arch.llama and reads it back (a GPT-2 default has no such group)', () => {
+    const llama = mergeConfig(defaultConfig(), {
+      model: {
+        name: 'random',
+        arch: {
+          nHead: 4,
+          nEmbd: 64,
+          llama: { nKvHead: 2, intermediateSize: 172, ropeTheta: 10000, qkvBias: false, tiedHead: true },
+        },
+      },
+    });
+    const { config, problems } = applyOverrides(defaultConfig(), decodeHash(encodeHash(llama)).overrides);
+    expect(problems).toEqual([]);
+    expect(config.model.arch.llama).toEqual(llama.model.arch.llama);
+    expect(configProblems(config)).toEqual([]);
+    // only the Llama options themselves: anything else in the group is still an unknown field
+    expect(applyOverrides(defaultConfig(), ['model.arch.llama.foo=1']).problems[0]).toContain(
+      'unknown config field "model.arch.llama.foo"',
+    );
+  });
+});
