@@ -88,10 +88,13 @@ async function main() {
   installDawn(dawnPath());
   // loaded after navigator.gpu exists: tfjs-backend-webgpu registers only if it does
   const { initBackend } = await import('../src/core/backend');
-  const { benchRow, BENCH_WARMUP, median } = await import('../src/core/bench');
+  const { benchRow, BENCH_SIZES, BENCH_WARMUP, median } = await import('../src/core/bench');
   const { probeGpu } = await import('../src/api/gpu-probe');
   const a = (await probeGpu()).adapter;
   const adapter = a ? [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') : 'no adapter';
+  const unknown = SIZES.filter((s) => !(s in BENCH_SIZES));
+  if (unknown.length > 0)
+    throw new Error(`no bench size ${unknown.join(', ')}: the sizes are ${Object.keys(BENCH_SIZES).join(', ')}`);
   const rep = await initBackend('webgpu');
   if (rep.backend !== 'webgpu')
     throw new Error(`WebGPU did not start: ${rep.attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}`);
@@ -166,14 +169,11 @@ async function main() {
     }
   } else failures.push(`PyTorch: ${py} could not import torch`);
 
+  const result = { adapter, steps: STEPS, warmupExcluded: BENCH_WARMUP, torch: torchDevice, rows, failures };
+  const out = opt('out', '');
+  if (out) writeFileSync(out, JSON.stringify(result, null, 2));
   if (json) {
-    console.log(
-      JSON.stringify(
-        { adapter, steps: STEPS, warmupExcluded: BENCH_WARMUP, torch: torchDevice, rows, failures },
-        null,
-        2,
-      ),
-    );
+    console.log(JSON.stringify(result, null, 2));
     return;
   }
   console.log(
