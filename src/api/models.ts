@@ -6,7 +6,7 @@ import type { RunConfig } from '../core/config';
 import { hfFileUrl, remoteSize, type HfFiles } from '../core/import/hf-gpt2';
 import { estimateHfSize, fetchHfModel, importHfModel } from '../core/import/hf';
 import { isBuiltInModel } from '../core/rules';
-import type { ImportProgress, NamedFile, TrainerApi } from '../protocol';
+import type { ImportListener, ImportProgress, ModelSource, NamedFile, TrainerApi } from '../protocol';
 import { PROGRESS_MS } from './runs';
 import { infoOf, type Workspace } from './workspace';
 
@@ -62,7 +62,7 @@ export function modelMethods(ws: Workspace, get: typeof fetch) {
       };
     },
 
-    async importModel(source, onProgress) {
+    async importModel(source: ModelSource, onProgress?: ImportListener) {
       const s = ws.need();
       ws.notWhileTraining('importing a model');
       // one message per network chunk would flood the page: at most one every PROGRESS_MS (and the last)
@@ -86,7 +86,8 @@ export function modelMethods(ws: Workspace, get: typeof fetch) {
           : importedModelName(source.name, files['config.json']);
       progress({ phase: 'convert', file: 'model.safetensors', loaded: 0, total: null }, true);
       const loaded = await importHfModel(files, { name });
-      ws.imported.set(name, { files, info: infoOf(loaded) });
+      await ws.store.put(name, files); // off the tab's memory where IndexedDB is (model-store.ts)
+      ws.imported.set(name, infoOf(loaded));
       await s.useModel(loaded);
       ws.dropAdapter();
       return ws.state();

@@ -16,6 +16,7 @@ import { Session } from '../core/session';
 import type { Capabilities, DatasetInfo, FatalListener, LessonInfo, TrainerApi } from '../protocol';
 import { fileMethods } from './files';
 import { modelMethods } from './models';
+import type { FileStore } from './model-store';
 import type { Transfer } from './progress';
 import { runMethods } from './runs';
 import { Workspace } from './workspace';
@@ -31,6 +32,7 @@ export interface TrainerDeps {
   memory?: MemoryLimit; // what a model may take here
   transfer?: Transfer; // comlink's transfer in the worker: buffers move to the page instead of being copied
   candidates?: string[]; // the backends auto tries, in order (default: every one)
+  store?: FileStore; // where imported models' files wait for a re-import (default: IndexedDB where there is one, else memory)
   /** Sets up wasm threads before the backend starts (the page's src/core/kernels/wasm/threads.ts); absent in Node: one thread. */
   wasmThreads?: (asked: number | undefined) => void;
 }
@@ -38,7 +40,7 @@ export interface TrainerDeps {
 const NO_GPU: Capabilities = { webgpu: 'not probed here', webgl: 'not probed here' };
 
 export function createTrainerApi(deps: TrainerDeps) {
-  const ws = new Workspace(deps.transfer ?? ((v) => v));
+  const ws = new Workspace(deps.transfer ?? ((v) => v), deps.store);
   const get = deps.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
   const { loader } = deps;
 
@@ -49,6 +51,7 @@ export function createTrainerApi(deps: TrainerDeps) {
       ws.session = null;
       ws.adapter = null; // its variables went with the session's
       ws.imported.clear();
+      await ws.store.clear();
       const capabilities = deps.probeGpu ? await deps.probeGpu() : NO_GPU;
       ws.session = await Session.create({
         loader,

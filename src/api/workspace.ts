@@ -4,11 +4,11 @@
 
 import type { RunConfig } from '../core/config';
 import { importHfModel } from '../core/import/hf';
-import type { HfFiles } from '../core/import/hf-gpt2';
 import type { LoadedModel } from '../core/model/checkpoint';
 import type { LoraSet } from '../core/model/lora';
 import type { Session } from '../core/session';
 import type { AdapterInfo, ExportedFiles, ModelInfo, NamedFile, TrainerState } from '../protocol';
+import { fileStore, type FileStore } from './model-store';
 import type { Transfer } from './progress';
 
 export const infoOf = (m: LoadedModel): ModelInfo => ({
@@ -22,12 +22,15 @@ export const infoOf = (m: LoadedModel): ModelInfo => ({
 export class Workspace {
   session: Session | null = null;
   training = false;
-  /** Imported models by name: the session keeps one model, so one dropped for another is imported again from its files. */
-  readonly imported = new Map<string, { files: HfFiles; info: ModelInfo }>();
+  /** Imported models by name: the session keeps one model, so one dropped for another is imported again from its files (in `store`). */
+  readonly imported = new Map<string, ModelInfo>();
   /** A PEFT adapter loaded with importAdapter: samples use it (on the pretrained weights) until a run starts or the model changes. */
   adapter: { lora: LoraSet; info: AdapterInfo } | null = null;
 
-  constructor(readonly transfer: Transfer) {}
+  constructor(
+    readonly transfer: Transfer,
+    readonly store: FileStore = fileStore(),
+  ) {}
 
   state(): TrainerState {
     const loaded = this.session?.loadedModel ?? null;
@@ -35,7 +38,7 @@ export class Workspace {
       model: loaded && infoOf(loaded),
       tuned: this.session?.current?.history !== undefined,
       adapter: this.adapter?.info ?? null,
-      imported: [...this.imported.values()].map((m) => m.info),
+      imported: [...this.imported.values()],
     };
   }
 
@@ -52,11 +55,13 @@ export class Workspace {
   /** Loads the model a config names: built-in, random, or one imported earlier in this worker. A new model drops an adapter made for the old one. */
   async ensureModel(s: Session, config: RunConfig): Promise<LoadedModel> {
     const before = s.loadedModel;
-    const files = this.imported.get(config.model.name)?.files;
-    const loaded =
-      files && before?.config.name !== config.model.name
-        ? await s.useModel(await importHfModel(files, { name: config.model.name }))
-        : await s.loadModel(config);
+    const name = config.model.name;
+    let loaded: LoadedModel;
+    if (this.imported.has(name) && before?.config.name !== name) {
+      const files = await this.store.get(name);
+      if (!files) throw new Error(`The files of "${name}" are no longer stored in this tab: import the model again.`);
+      loaded = await s.useModel(await importHfModel(files, { name }));
+    } else loaded = await s.loadModel(config);
     if (loaded !== before) this.dropAdapter();
     return loaded;
   }

@@ -2,8 +2,10 @@
 // public/, a few small steps on wasm. A run is paused, sampled and stopped; an adapter goes out as PEFT files and
 // comes back in; a broken backend is refused with its reason and a lost GPU device is reported.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryStore, type FileStore } from '../../src/api/model-store';
 import { createTrainerApi, importedModelName } from '../../src/api/trainer-api';
 import { diskLoader } from '../../src/core/assets';
 import { defaultConfig, mergeConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
@@ -193,5 +195,32 @@ describe('backends the API cannot train on', () => {
     expect(report.backend).toBe('lost-gpu');
     await until('the fatal message', () => fatal.length > 0, 5000);
     expect(fatal).toEqual(['The GPU device was lost (destroyed: the test dropped it).']);
+  });
+});
+
+describe('an imported model', () => {
+  it('is imported again from its stored files after another model was loaded; a store that lost them says so', async () => {
+    const held = memoryStore();
+    let lost = false;
+    const store: FileStore = {
+      where: 'memory',
+      put: (n, f) => held.put(n, f),
+      get: async (n) => (lost ? undefined : held.get(n)),
+      clear: () => held.clear(),
+    };
+    const api = createTrainerApi({ loader: await diskLoader(), store });
+    await api.init('wasm');
+    // a Llama checkpoint with its own tokenizer (tests/python/llama_check.py fixture)
+    const dir = 'tests/fixtures/llama-tiny';
+    const files = readdirSync(dir).map((name) => ({ name, bytes: new Uint8Array(readFileSync(`${dir}/${name}`)) }));
+    expect((await api.importModel({ files, name: 'llama-tiny' })).model?.name).toBe('llama-tiny');
+    expect(await held.get('llama-tiny')).toBeDefined(); // the files wait in the store, not in the workspace
+    expect((await api.loadModel(small())).model?.name).toBe('tiny-world');
+    const back = await api.loadModel(small({ model: { name: 'llama-tiny' } }));
+    expect(back.model?.name).toBe('llama-tiny');
+    expect(back.imported.map((m) => m.name)).toEqual(['llama-tiny']);
+    await api.loadModel(small());
+    lost = true;
+    await expect(api.loadModel(small({ model: { name: 'llama-tiny' } }))).rejects.toThrow('import the model again');
   });
 });
