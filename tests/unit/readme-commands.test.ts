@@ -182,7 +182,7 @@ const CASES: Record<string, [string | null, (line: string) => Promise<void>]> = 
       expect(r.endedEarly, r.stdout + r.stderr).toBe(true);
     },
   ],
-  'npm run -s bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,gpt-135M]]': [
+  'npm run -s bench [-- --json] [--steps 12] [--backends wasm,cpu] [--sizes tiny-world,ref-0.8M[,small-world,gpt-135M,llama-135M]]': [
     'npm run -s bench -- --json --steps 3 --backends wasm --sizes tiny-world',
     async (line) => {
       const r = await shellRun(line, { timeoutMs: 90_000 });
