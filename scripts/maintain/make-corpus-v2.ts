@@ -4,6 +4,7 @@
 // Seeded: every run writes the same bytes. Documents are separated by a blank line; pretraining puts <eos> there.
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../../src/core/rng';
 import { a, cap, fnv1a, list, otherThan, their, them, they } from './text-gen';
@@ -1378,6 +1379,7 @@ if (extraAt > 0) {
   const sentences = new Set(docs.flatMap(splitSentences).map((s) => s.replace(/^Question: /, '')));
   const seenQa = qaContext.filter((x) => sentences.has(x.prompt.slice(0, x.prompt.lastIndexOf('. ') + 1))).length;
   if (seenQa > 0) throw new Error(`${seenQa} qa-context contexts occur in the extra text`);
+  mkdirSync(dirname(process.argv[outAt + 1]), { recursive: true }); // a fresh clone has no .corpus-extra/
   writeFileSync(process.argv[outAt + 1], text);
   console.log(
     `extra: ${text.length} characters, ${docs.length} documents (${skipped} skipped for a held-out sentence)`,
