@@ -1,7 +1,8 @@
 // How near wasm's limit the matrix products of a training step run: the GFLOP/s the step's products achieve (tf.profile
 // of one forward + backward pass: each BatchMatMul/_FusedMatMul's time and its 2·m·n·k from the shapes) beside the
-// GFLOP/s the same kernel reaches on large square products (the best this backend does on this machine, one thread)
-// and PyTorch's on the same squares (one OpenBLAS thread), and the share of the pass's wall time (unprofiled,
+// GFLOP/s the same kernel reaches on large square products (the best this backend does on this machine, one thread),
+// the SIMD128 ceiling of this engine (simd-peak.ts beside this file: register-only f32x4 arithmetic) and PyTorch's
+// on the same squares (one OpenBLAS thread), and the share of the pass's wall time (unprofiled,
 // median of 3) spent outside the products. A product's time includes the transposes our BatchMatMul makes first.
 // The optimizer's update is not in the pass (its share is in the bench's ms/step against this).
 //   npx tsx scripts/probes/matmul-gflops.ts [--sizes tiny-world,small-world,ref-0.8M[,llama-135M]] [--methods lora,full]
@@ -15,6 +16,7 @@ import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { LoraSet } from '../../src/core/model/lora';
 import { GPTModel } from '../../src/core/model/model';
 import { Rng } from '../../src/core/rng';
+import { simdPeak } from './simd-peak';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
@@ -70,7 +72,11 @@ print(json.dumps(out))`,
   { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } },
 );
 const torchPeak = torch.status === 0 ? (JSON.parse(torch.stdout) as Record<string, number>) : null;
-console.log('| square product n×n·n×n | ours (wasm, XNNPACK), GFLOP/s | PyTorch (OpenBLAS, 1 thread), GFLOP/s |');
+const ceiling = simdPeak();
+console.log(
+  `SIMD128 ceiling, one thread: ${ceiling.muladd.toFixed(1)} GFLOP/s as f32x4 mul and add, ${ceiling.maddUnfused.toFixed(1)} as dependent mul-then-add pairs, ${ceiling.relaxed === null ? 'relaxed_madd refused' : `${ceiling.relaxed.toFixed(1)} as relaxed_madd`}\n`,
+);
+console.log('| square product n×n·n×n | ours (wasm, mm_packed on one thread), GFLOP/s | PyTorch (OpenBLAS, 1 thread), GFLOP/s |');
 console.log('| --- | --- | --- |');
 for (const n of squares) console.log(`| ${n} | ${peak[n].toFixed(1)} | ${torchPeak ? torchPeak[n].toFixed(1) : '–'} |`);
 
@@ -84,9 +90,9 @@ function flops(inputs: number[][], out: number[]): number {
 }
 
 console.log(
-  `\n| model | method | batch × seq | pass ms | products ms | products GFLOP/s | ÷ best square (${best.toFixed(1)}) | pass outside the products |`,
+  `\n| model | method | batch × seq | pass ms | products ms | products GFLOP/s | ÷ best square (${best.toFixed(1)}) | ÷ SIMD128 mul+add ceiling (${ceiling.muladd.toFixed(1)}) | pass outside the products |`,
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const size of SIZES)
   for (const method of METHODS) {
     const { arch, batch: B, lora: loraOver } = BENCH_SIZES[size];
@@ -127,7 +133,7 @@ for (const size of SIZES)
     }
     const g = mmFlops / mmMs / 1e6;
     console.log(
-      `| ${size} | ${method} | ${B} × ${T} | ${wall.toFixed(0)} | ${mmMs.toFixed(0)} | ${g.toFixed(1)} | ${(g / best).toFixed(2)}× | ${(100 * Math.max(0, 1 - mmMs / wall)).toFixed(0)}% |`,
+      `| ${size} | ${method} | ${B} × ${T} | ${wall.toFixed(0)} | ${mmMs.toFixed(0)} | ${g.toFixed(1)} | ${(g / best).toFixed(2)}× | ${(g / ceiling.muladd).toFixed(2)}× | ${(100 * Math.max(0, 1 - mmMs / wall)).toFixed(0)}% |`,
     );
     tf.dispose([x, y, w]);
     model.dispose();
