@@ -73,6 +73,9 @@ describe('wasm kernel patches agree with cpu', () => {
       [[3, 2], [2, 5], false, false],
       [[37, 4], [22, 4], false, true], // K = rank: d(xA)·Aᵀ
       [[37, 3], [3, 22], false, false],
+      // mm_packed (the other 2-D products) on small K: M not a multiple of the tile's 4 rows, N not of its 8 columns
+      [[10, 9], [9, 9], false, false],
+      [[13, 40], [21, 40], false, true],
     ];
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const a = rand(sa, i * 2 + 1);
@@ -89,6 +92,41 @@ describe('wasm kernel patches agree with cpu', () => {
       const [w] = await on('wasm', f);
       const [c] = await on('cpu', f);
       expect(maxRelDiff(w, c), `case ${i}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('matmul over long K (our mm_packed): within float32 summation error of a float64 product, on the step’s shapes', async () => {
+    // The cpu backend sums in float64, so past K ≈ 200 any float32 kernel (XNNPACK too) sits ~1e-5 from it. Here the
+    // reference is float64 and each entry may be off by 2·sqrt(K)·2⁻²⁴·Σ|a·b|, a few times the typical rounding of
+    // K float32 additions; a wrong element or a lost block of K would be off by about |a·b| itself.
+    const cases: [number, number, number, boolean, boolean][] = [
+      [35, 300, 21, false, false], // K past one block of 256, M % 4 = 3, N % 8 = 5
+      [300, 35, 21, true, true], // Aᵀ (transposed first), Bᵀ read in place
+      [130, 513, 19, false, true], // three blocks of K, the last of one row
+      [2048, 128, 384, false, false], // small-world's step: x·W over 2,048 tokens
+      [2048, 384, 128, false, true], // dy·Wᵀ
+      [128, 2048, 384, true, false], // dW = xᵀ·dy: eight blocks of K
+    ];
+    for (const [i, [M, K, N, ta, tb]] of cases.entries()) {
+      const a = rand(ta ? [K, M] : [M, K], 100 + i);
+      const b = rand(tb ? [N, K] : [K, N], 200 + i);
+      const A = (r: number, k: number) => a.data[ta ? k * M + r : r * K + k];
+      const B = (k: number, c: number) => b.data[tb ? c * K + k : k * N + c];
+      const [w] = await on('wasm', () => [
+        tf.matMul(tf.tensor2d(a.data, a.shape as [number, number]), tf.tensor2d(b.data, b.shape as [number, number]), ta, tb),
+      ]);
+      let worst = 0;
+      for (let r = 0; r < M; r += r < 8 ? 1 : 37)
+        for (let c = 0; c < N; c++) {
+          let exact = 0;
+          let abs = 0;
+          for (let k = 0; k < K; k++) {
+            exact += A(r, k) * B(k, c);
+            abs += Math.abs(A(r, k) * B(k, c));
+          }
+          worst = Math.max(worst, Math.abs(w[r * N + c] - exact) / (2 * Math.sqrt(K) * 2 ** -24 * abs));
+        }
+      expect(worst, `case ${i}: ${M}×${K}×${N}`).toBeLessThan(1);
     }
   });
 

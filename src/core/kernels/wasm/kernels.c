@@ -196,6 +196,103 @@ void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, in
   }
 }
 
+// General matmuls, C [M, N] = A·B, A [M, K] row-major, B [K, N] (transB 0) or [N, K] read transposed (transB 1).
+// tfjs-backend-wasm 4.22's XNNPACK reached 16-28 GFLOP/s on the model's shapes here, against a SIMD128 ceiling of
+// ~58 (scripts/probes/simd-peak.ts); this 4 × 8 register tile (8 accumulators, two B vectors and one broadcast A
+// value: 11 of the 16 vector registers, so V8 spills none) ran them at 1.2-2× XNNPACK's speed in a first measure.
+// B is packed per block of MC_KC rows of K into panels of 8 columns ([kc][8], zero-padded past N) in `pack`, which
+// the caller provides: ceil(N / 8) · 8 · MC_KC floats, plus 8 for a partial tile's store. A block's panel is 8 KB,
+// so it stays in L1 while every row of A streams past it; blocks after the first add into C.
+#define MC_KC 256
+
+static void pack_panels(const f32* restrict b, f32* restrict p, int k0, int kc, int K, int N, int transB) {
+  for (int j = 0; j < N; j += 8, p += 8 * kc) {
+    const int w = N - j < 8 ? N - j : 8;
+    if (!transB && w == 8) {
+      for (int k = 0; k < kc; k++) {
+        ST(p + 8 * k, LD(b + (k0 + k) * N + j));
+        ST(p + 8 * k + 4, LD(b + (k0 + k) * N + j + 4));
+      }
+      continue;
+    }
+    for (int k = 0; k < kc; k++)
+      for (int jj = 0; jj < 8; jj++)
+        p[8 * k + jj] = jj >= w ? 0.0f : transB ? b[(j + jj) * K + k0 + k] : b[(k0 + k) * N + j + jj];
+  }
+}
+
+// rows of C from a tile's two vectors: all 8 columns, or the first w through tmp (the module owns no stack)
+static inline void put_row(f32* o, v128_t v0, v128_t v1, int w, int add, f32* tmp) {
+  if (w == 8) {
+    if (add) {
+      v0 = ADD(v0, LD(o));
+      v1 = ADD(v1, LD(o + 4));
+    }
+    ST(o, v0);
+    ST(o + 4, v1);
+    return;
+  }
+  ST(tmp, v0);
+  ST(tmp + 4, v1);
+  for (int jj = 0; jj < w; jj++) o[jj] = add ? o[jj] + tmp[jj] : tmp[jj];
+}
+
+__attribute__((export_name("mm_packed")))
+void mm_packed(const f32* restrict a, const f32* restrict b, f32* restrict c, f32* restrict pack, int M, int K, int N,
+               int transB) {
+  const int Np = (N + 7) & ~7;
+  f32* tmp = pack + Np * MC_KC;
+  for (int k0 = 0; k0 < K; k0 += MC_KC) {
+    const int kc = K - k0 < MC_KC ? K - k0 : MC_KC;
+    const int add = k0 > 0;
+    pack_panels(b, pack, k0, kc, K, N, transB);
+    for (int j = 0; j < N; j += 8) {
+      const f32* pb = pack + j * kc;
+      const int w = N - j < 8 ? N - j : 8;
+      int i = 0;
+      for (; i + 4 <= M; i += 4) {
+        const f32* a0 = a + i * K + k0;
+        const f32* a1 = a0 + K;
+        const f32* a2 = a1 + K;
+        const f32* a3 = a2 + K;
+        v128_t c00 = SPLAT(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        const f32* q = pb;
+        for (int k = 0; k < kc; k++, q += 8) {
+          const v128_t b0 = LD(q), b1 = LD(q + 4);
+          v128_t x = wasm_v128_load32_splat(a0 + k);
+          c00 = ADD(c00, MUL(x, b0));
+          c01 = ADD(c01, MUL(x, b1));
+          x = wasm_v128_load32_splat(a1 + k);
+          c10 = ADD(c10, MUL(x, b0));
+          c11 = ADD(c11, MUL(x, b1));
+          x = wasm_v128_load32_splat(a2 + k);
+          c20 = ADD(c20, MUL(x, b0));
+          c21 = ADD(c21, MUL(x, b1));
+          x = wasm_v128_load32_splat(a3 + k);
+          c30 = ADD(c30, MUL(x, b0));
+          c31 = ADD(c31, MUL(x, b1));
+        }
+        f32* o = c + i * N + j;
+        put_row(o, c00, c01, w, add, tmp);
+        put_row(o + N, c10, c11, w, add, tmp);
+        put_row(o + 2 * N, c20, c21, w, add, tmp);
+        put_row(o + 3 * N, c30, c31, w, add, tmp);
+      }
+      for (; i < M; i++) {
+        const f32* ai = a + i * K + k0;
+        v128_t c0 = SPLAT(0.0f), c1 = c0;
+        const f32* q = pb;
+        for (int k = 0; k < kc; k++, q += 8) {
+          const v128_t x = wasm_v128_load32_splat(ai + k);
+          c0 = ADD(c0, MUL(x, LD(q)));
+          c1 = ADD(c1, MUL(x, LD(q + 4)));
+        }
+        put_row(c + i * N + j, c0, c1, w, add, tmp);
+      }
+    }
+  }
+}
+
 // LayerNorm over rows of x [N, C] (C a multiple of 4): y = (x - mean) / sqrt(var + eps) * g + b, one pass to read
 // the row statistics and one to write; stats [N, 2] keeps (mean, 1/sigma) for the backward pass.
 __attribute__((export_name("ln_fwd")))

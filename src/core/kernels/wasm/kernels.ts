@@ -55,6 +55,7 @@ export interface KernelExports {
     scale: number,
   ): void;
   mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
+  mm_packed(a: Ptr, b: Ptr, c: Ptr, pack: Ptr, M: number, K: number, N: number, transB: number): void;
   ln_fwd(x: Ptr, g: Ptr, b: Ptr, y: Ptr, stats: Ptr, N: number, C: number, eps: number): void;
   ln_bwd(dy: Ptr, x: Ptr, g: Ptr, stats: Ptr, dx: Ptr, dg: Ptr, db: Ptr, N: number, C: number): void;
   gelu_fwd(x: Ptr, y: Ptr, n: number): void;

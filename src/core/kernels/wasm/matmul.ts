@@ -5,10 +5,14 @@
 // is slow the same way (1.8 GFLOP/s vs 15 as one 2-D matmul), so a batch runs as n 2-D matmuls on views of the
 // wasm heap: tensor ids registered at each matrix's offset, no copies. Its Sum over the leading axis of a matrix
 // (bias and LayerNorm-gain gradients) transposes first and is 6-20x slower than the same sum as ones[1, N] × x.
+// On the single-threaded builds every other 2-D product runs in our own kernel (mm_packed in kernels.c: a 4 × 8
+// register tile over packed panels of B, Bᵀ read in place), which measured faster than XNNPACK on every shape of the
+// model's step (scripts/probes/matmul-gflops.ts, docs/PERFORMANCE.md); the threaded build keeps XNNPACK, whose
+// pool our one-thread kernel would forgo.
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
-import { kernelModule, registerWasmKernels } from './kernels';
+import { isSharedMemory, kernelModule, registerWasmKernels } from './kernels';
 import { patchWasmCopies } from './copies';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -78,6 +82,11 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
   return out;
 }
 
+/** Rows of K per packed block of B (MC_KC in kernels.c): the pack buffer holds ceil(N / 8) · 8 of them, plus 8. */
+const PACK_K = 256;
+
+const backendMemory = (be: WasmBackend) => (be.wasm.asm?.memory ?? be.wasm.wasmMemory) as WebAssembly.Memory;
+
 export function patchWasmMatMul() {
   if (patched) return;
   const mm = tf.getKernel('BatchMatMul', 'wasm');
@@ -122,6 +131,20 @@ export function patchWasmMatMul() {
       const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
       own.mm_skinny(off(a), off(bT), off(out), M, K, N, transposeA ? 1 : 0);
       if (bT !== b) backend.disposeData(bT.dataId);
+      return out;
+    }
+    const packed =
+      r === 2 && b.shape.length === 2 && a.dtype === 'float32' && !isSharedMemory(backendMemory(backend))
+        ? kernelModule(backend)
+        : null;
+    if (packed) {
+      const aT = transposeA ? transpose(a, args.backend) : a;
+      const out = backend.makeOutput([M, N], 'float32');
+      const pack = backend.makeOutput([Math.ceil(N / 8) * 8 * PACK_K + 8], 'float32');
+      const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      packed.mm_packed(off(aT), off(b), off(out), off(pack), M, K, N, transposeB ? 1 : 0);
+      backend.disposeData(pack.dataId);
+      if (aT !== a) backend.disposeData(aT.dataId);
       return out;
     }
     const batched =
