@@ -24,27 +24,39 @@ VALUES = [pt.TO_ID[c] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]
 SEP = pt.TO_ID["|"]
 
 
-def mqar_batch(g, batch, pairs, T):
-    """[batch, T] inputs and targets; targets are -100 except at the value after each queried key."""
+def mqar_batch(g, batch, pairs, T, backward=False, key_len=1):
+    """[batch, T] inputs and targets; targets are -100 except at the value after each queried key.
+    backward: each pair is written value first ("Xa" for a -> X), so the query's answer stands before its key in the
+    context, as in the QA lessons' facts ("Kai is a farmer ... Who is the farmer?"). key_len: keys of that many
+    lowercase letters (distinct per sequence), the way a word of the QA facts is several characters."""
     x = torch.full((batch, T), pt.EOS, dtype=torch.long)
     y = torch.full((batch, T), -100, dtype=torch.long)
     for b in range(batch):
-        keys = torch.tensor(KEYS)[torch.randperm(len(KEYS), generator=g)[:pairs]]
-        vals = torch.tensor(VALUES)[torch.randint(len(VALUES), (pairs,), generator=g)]
-        seq = torch.stack([keys, vals], 1).reshape(-1).tolist() + [SEP]
+        if key_len == 1:  # as the first runs drew them (the table in docs/LESSONS.md repeats)
+            keys = [(k,) for k in torch.tensor(KEYS)[torch.randperm(len(KEYS), generator=g)[:pairs]].tolist()]
+        else:
+            keys = []
+            while len(keys) < pairs:
+                k = tuple(torch.tensor(KEYS)[torch.randint(len(KEYS), (key_len,), generator=g)].tolist())
+                if k not in keys:
+                    keys.append(k)
+        vals = torch.tensor(VALUES)[torch.randint(len(VALUES), (pairs,), generator=g)].tolist()
+        seq = []
+        for k, v in zip(keys, vals):
+            seq += [v, *k] if backward else [*k, v]
+        seq.append(SEP)
         order = torch.randperm(pairs, generator=g).tolist()
-        q0 = len(seq)
+        targets = []  # (position of the query's last key character, value)
         for i in order:
-            seq += [keys[i].item(), vals[i].item()]
+            seq += list(keys[i])
+            targets.append((len(seq) - 1, vals[i]))
+            seq.append(vals[i])
         seq = seq[: T + 1]
-        s = torch.tensor(seq)
         n = len(seq) - 1
-        x[b, :n] = s[:-1]
-        tgt = torch.full((n,), -100, dtype=torch.long)
-        for j in range(q0, len(seq), 2):  # seq[j] is a queried key, seq[j + 1] its value
-            if j + 1 < len(seq):
-                tgt[j] = s[j + 1]
-        y[b, :n] = tgt
+        x[b, :n] = torch.tensor(seq[:-1])
+        for j, v in targets:
+            if j < n:
+                y[b, j] = v
     return x, y
 
 
@@ -115,6 +127,8 @@ def main():
     ap.add_argument("--layers", type=int, default=pt.ARCH["nLayer"])
     ap.add_argument("--pos", choices=["learned", "rope"], default="learned", help="position code: learned (GPT-2, as shipped) or rotary (an experiment)")
     ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
+    ap.add_argument("--direction", choices=["forward", "backward"], default="forward", help="pairs written key first (forward) or value first (backward: the answer before its key, as in the QA facts)")
+    ap.add_argument("--key-len", type=int, default=1, help="characters per key")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -122,17 +136,19 @@ def main():
     if args.pos == "rope":
         pt.forward = rope_forward
     a = dict(pt.ARCH, nLayer=args.layers)
-    T = 4 * args.pairs + 1
+    T = 2 * args.pairs * (args.key_len + 1) + 1
     p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
+    recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len)
+
     def mix_batch(g, batch, pairs, T):
-        xa, ya = mqar_batch(g, batch // 2, pairs, T)
+        xa, ya = recall(g, batch // 2, pairs, T)
         xb, yb = repeat_batch(g, batch - batch // 2, pairs, T, KEYS + VALUES)  # keys' letters copied too
         return torch.cat([xa, xb]), torch.cat([ya, yb])
 
-    make = {"mqar": mqar_batch, "repeat": repeat_batch, "mix": mix_batch}[args.task]
-    xt, yt = (repeat_batch if args.task == "repeat" else mqar_batch)(test_g, 256, args.pairs, T)
+    make = {"mqar": recall, "repeat": repeat_batch, "mix": mix_batch}[args.task]
+    xt, yt = (repeat_batch if args.task == "repeat" else recall)(test_g, 256, args.pairs, T)
     t0, acc, log = time.time(), 0.0, []
     for step in range(args.steps):
         for gr in opt.param_groups:
@@ -148,7 +164,7 @@ def main():
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "direction": args.direction, "key_len": args.key_len, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 
 if __name__ == "__main__":
