@@ -200,25 +200,24 @@ void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, in
 // tfjs-backend-wasm 4.22's XNNPACK reached 16-28 GFLOP/s on the model's shapes here, against a SIMD128 ceiling of
 // ~58 (scripts/probes/simd-peak.ts); this 4 × 8 register tile (8 accumulators, two B vectors and one broadcast A
 // value: 11 of the 16 vector registers, so V8 spills none) ran them at 1.2-2× XNNPACK's speed in a first measure.
-// B is packed per block of MC_KC rows of K into panels of 8 columns ([kc][8], zero-padded past N) in `pack`, which
-// the caller provides: ceil(N / 8) · 8 · MC_KC floats, plus 8 for a partial tile's store. A block's panel is 8 KB,
-// so it stays in L1 while every row of A streams past it; blocks after the first add into C.
+// B is packed one panel at a time (8 columns of a block of MC_KC rows of K, [kc][8], zero-padded past N) into `pack`,
+// which the caller provides: 8 · MC_KC floats, plus 8 for a partial tile's store. The panel is 8 KB, so it stays in
+// L1 while every row of A streams past it; blocks of K after the first add into C.
 #define MC_KC 256
 
-static void pack_panels(const f32* restrict b, f32* restrict p, int k0, int kc, int K, int N, int transB) {
-  for (int j = 0; j < N; j += 8, p += 8 * kc) {
-    const int w = N - j < 8 ? N - j : 8;
-    if (!transB && w == 8) {
-      for (int k = 0; k < kc; k++) {
-        ST(p + 8 * k, LD(b + (k0 + k) * N + j));
-        ST(p + 8 * k + 4, LD(b + (k0 + k) * N + j + 4));
-      }
-      continue;
+// one panel: columns j..j+7 of B's rows k0..k0+kc-1 as [kc][8], zero past column N
+static void pack_panel(const f32* restrict b, f32* restrict p, int j, int k0, int kc, int K, int N, int transB) {
+  const int w = N - j < 8 ? N - j : 8;
+  if (!transB && w == 8) {
+    for (int k = 0; k < kc; k++) {
+      ST(p + 8 * k, LD(b + (k0 + k) * N + j));
+      ST(p + 8 * k + 4, LD(b + (k0 + k) * N + j + 4));
     }
-    for (int k = 0; k < kc; k++)
-      for (int jj = 0; jj < 8; jj++)
-        p[8 * k + jj] = jj >= w ? 0.0f : transB ? b[(j + jj) * K + k0 + k] : b[(k0 + k) * N + j + jj];
+    return;
   }
+  for (int k = 0; k < kc; k++)
+    for (int jj = 0; jj < 8; jj++)
+      p[8 * k + jj] = jj >= w ? 0.0f : transB ? b[(j + jj) * K + k0 + k] : b[(k0 + k) * N + j + jj];
 }
 
 // rows of C from a tile's two vectors: all 8 columns, or the first w through tmp (the module owns no stack)
@@ -240,14 +239,13 @@ static inline void put_row(f32* o, v128_t v0, v128_t v1, int w, int add, f32* tm
 __attribute__((export_name("mm_packed")))
 void mm_packed(const f32* restrict a, const f32* restrict b, f32* restrict c, f32* restrict pack, int M, int K, int N,
                int transB) {
-  const int Np = (N + 7) & ~7;
-  f32* tmp = pack + Np * MC_KC;
+  f32* tmp = pack + 8 * MC_KC;
   for (int k0 = 0; k0 < K; k0 += MC_KC) {
     const int kc = K - k0 < MC_KC ? K - k0 : MC_KC;
     const int add = k0 > 0;
-    pack_panels(b, pack, k0, kc, K, N, transB);
     for (int j = 0; j < N; j += 8) {
-      const f32* pb = pack + j * kc;
+      pack_panel(b, pack, j, k0, kc, K, N, transB);
+      const f32* pb = pack;
       const int w = N - j < 8 ? N - j : 8;
       int i = 0;
       for (; i + 4 <= M; i += 4) {

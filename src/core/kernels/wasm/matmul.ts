@@ -82,7 +82,7 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
   return out;
 }
 
-/** Rows of K per packed block of B (MC_KC in kernels.c): the pack buffer holds ceil(N / 8) · 8 of them, plus 8. */
+/** Rows of K per packed block of B (MC_KC in kernels.c): the pack buffer is one 8-column panel of them, plus 8. */
 const PACK_K = 256;
 
 const backendMemory = (be: WasmBackend) => (be.wasm.asm?.memory ?? be.wasm.wasmMemory) as WebAssembly.Memory;
@@ -140,7 +140,7 @@ export function patchWasmMatMul() {
     if (packed) {
       const aT = transposeA ? transpose(a, args.backend) : a;
       const out = backend.makeOutput([M, N], 'float32');
-      const pack = backend.makeOutput([Math.ceil(N / 8) * 8 * PACK_K + 8], 'float32');
+      const pack = backend.makeOutput([8 * PACK_K + 8], 'float32'); // one panel of B: 8 KB, whatever N is
       const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
       packed.mm_packed(off(aT), off(b), off(out), off(pack), M, K, N, transposeB ? 1 : 0);
       backend.disposeData(pack.dataId);
