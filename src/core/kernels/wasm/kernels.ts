@@ -74,8 +74,11 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
 }
 
 /** The kernel module instantiated on this backend's memory, or null where that is impossible. */
+/** The backend's WebAssembly.Memory: exported by the single-threaded builds, imported (shared) by the threaded one. */
+export const heapMemory = (be: WasmBackend) => be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
+
 export function kernelModule(be: WasmBackend): KernelExports | null {
-  const memory = be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
+  const memory = heapMemory(be);
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (memory !== memoryOf) {
     memoryOf = memory;
@@ -101,7 +104,8 @@ export function wasmKernels(): boolean {
   return registered && tf.getBackend() === 'wasm' && kernelModule(tf.backend() as unknown as WasmBackend) !== null;
 }
 
-const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
+/** A tensor's byte offset on the wasm heap. */
+export const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
 
 /** q, k, v [B·T, C] → [y [B·T, C], stats [B·nh·T·2]] (per row: max score and 1/Σexp, for the backward pass). */
 function forward(args: KernelArgs): Info[] {

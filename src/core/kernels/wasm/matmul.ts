@@ -12,7 +12,7 @@
 // Numbers are unchanged up to float summation order; only the route differs.
 
 import * as tf from '@tensorflow/tfjs';
-import { isSharedMemory, kernelModule, registerWasmKernels } from './kernels';
+import { heapMemory, isSharedMemory, kernelModule, offset, registerWasmKernels } from './kernels';
 import { patchWasmCopies } from './copies';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -85,8 +85,6 @@ function batchedAsViews(a: Info, b: Info, be: WasmBackend): Info {
 /** Rows of K per packed block of B (MC_KC in kernels.c): the pack buffer is one 8-column panel of them, plus 8. */
 const PACK_K = 256;
 
-const backendMemory = (be: WasmBackend) => (be.wasm.asm?.memory ?? be.wasm.wasmMemory) as WebAssembly.Memory;
-
 export function patchWasmMatMul() {
   if (patched) return;
   const mm = tf.getKernel('BatchMatMul', 'wasm');
@@ -133,15 +131,16 @@ export function patchWasmMatMul() {
       if (bT !== b) backend.disposeData(bT.dataId);
       return out;
     }
+    const heap = heapMemory(backend);
     const packed =
-      r === 2 && b.shape.length === 2 && a.dtype === 'float32' && !isSharedMemory(backendMemory(backend))
+      r === 2 && b.shape.length === 2 && a.dtype === 'float32' && heap && !isSharedMemory(heap)
         ? kernelModule(backend)
         : null;
     if (packed) {
       const aT = transposeA ? transpose(a, args.backend) : a;
       const out = backend.makeOutput([M, N], 'float32');
       const pack = backend.makeOutput([8 * PACK_K + 8], 'float32'); // one panel of B: 8 KB, whatever N is
-      const off = (t: Info) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      const off = (t: Info) => offset(backend, t);
       packed.mm_packed(off(aT), off(b), off(out), off(pack), M, K, N, transposeB ? 1 : 0);
       backend.disposeData(pack.dataId);
       if (aT !== a) backend.disposeData(aT.dataId);
