@@ -84,6 +84,8 @@ def param_shapes(a):
         shapes += [(p + "ln_1.weight", [C]), (p + "ln_1.bias", [C]), (p + "attn.c_attn.weight", [C, 3 * C]), (p + "attn.c_attn.bias", [3 * C]),
                    (p + "attn.c_proj.weight", [C, C]), (p + "attn.c_proj.bias", [C]), (p + "ln_2.weight", [C]), (p + "ln_2.bias", [C]),
                    (p + "mlp.c_fc.weight", [C, H]), (p + "mlp.c_fc.bias", [H]), (p + "mlp.c_proj.weight", [H, C]), (p + "mlp.c_proj.bias", [C])]
+        if a.get("qkvConv"):  # the short convolution on q, k, v (an experiment: --qkv-conv)
+            shapes.append((p + "attn.conv.weight", [3 * C, a["qkvConv"]]))
     return shapes + [("ln_f.weight", [C]), ("ln_f.bias", [C])]
 
 
@@ -93,6 +95,9 @@ def init_params(a, gen):
     for name, shape in param_shapes(a):
         if name.endswith(("ln_1.weight", "ln_2.weight", "norm.weight")) or name == "ln_f.weight":
             t = torch.ones(shape)
+        elif name.endswith("attn.conv.weight"):  # starts as the identity: the tap on the position itself is 1
+            t = torch.zeros(shape)
+            t[:, -1] = 1.0
         elif name.endswith(".bias"):
             t = torch.zeros(shape)
         else:
@@ -148,6 +153,9 @@ def forward(p, a, ids):
         h = f"h.{i}."
         x1 = ln(x, h + "ln_1")
         qkv = x1 @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]  # [B, T, 3C]
+        if a.get("qkvConv"):  # causal depthwise convolution over time: each q, k, v mixes those of the W-1 positions before
+            w = p[h + "attn.conv.weight"]  # [3C, W], the last tap on the position itself
+            qkv = F.conv1d(F.pad(qkv.transpose(1, 2), (w.shape[1] - 1, 0)), w[:, None, :], groups=3 * C).transpose(1, 2)
         q, k, v = (t.view(B, T, nh, hd).transpose(1, 2) for t in qkv.split(C, dim=2))  # [B, nh, T, hd]
         if ids.is_cuda:  # the same softmax(q k^T / sqrt(hd) + causal mask) v, fused
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
@@ -273,8 +281,9 @@ def greedy(p, a, prompt, n=24):
 
 
 def adamw(p, lr):
-    """AdamW as GPT-2 trains: weight decay on the matrices, not on the embeddings, biases or LayerNorms."""
-    decayed = lambda n, t: t.dim() >= 2 and n not in ("wte.weight", "wpe.weight", "embed_tokens.weight", "lm_head.weight")
+    """AdamW as GPT-2 trains: weight decay on the matrices, not on the embeddings, biases or LayerNorms (nor on the
+    experimental q/k/v convolution, which starts as the identity and would decay towards zero)."""
+    decayed = lambda n, t: t.dim() >= 2 and n not in ("wte.weight", "wpe.weight", "embed_tokens.weight", "lm_head.weight") and not n.endswith("attn.conv.weight")
     groups = [{"params": [t for n, t in p.items() if decayed(n, t)], "weight_decay": HP["weight_decay"]},
               {"params": [t for n, t in p.items() if not decayed(n, t)], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=(HP["beta1"], HP["beta2"]), eps=1e-8)
@@ -333,6 +342,7 @@ def main():
     ap.add_argument("--budget-min", type=float, default=0, help="train as many steps as fit in this many minutes (at most --steps)")
     ap.add_argument("--layers", type=int, default=ARCH["nLayer"], help=f"transformer blocks (default {ARCH['nLayer']})")
     ap.add_argument("--layout", choices=["gpt2", "llama"], default="gpt2", help="gpt2 (the shipped layout) or llama (RMSNorm, rotary positions, SwiGLU 344 wide: about as many parameters)")
+    ap.add_argument("--qkv-conv", type=int, default=0, help="an experiment (GPT-2 layout only): a causal depthwise convolution of this width on q, k and v in every block (scripts/probes/mqar_torch.py --conv); the engine cannot load it, so it needs --out")
     ap.add_argument("--golden", default=None, help="where the golden logits go (default tests/fixtures/small-world-golden.json; with --export-only, OUT/golden.json)")
     args = ap.parse_args()
     if args.every <= 0 or args.every % 100:
@@ -343,6 +353,10 @@ def main():
     ARCH["nLayer"] = args.layers
     if args.layout == "llama":
         ARCH.update(mlpRatio=344 / ARCH["nEmbd"], llama=dict(nKvHead=ARCH["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
+    if args.qkv_conv:
+        if args.layout != "gpt2" or args.out is None:
+            sys.exit("--qkv-conv is an experiment on the GPT-2 layout that the engine cannot load: pass --out DIR (not public/models)")
+        ARCH["qkvConv"] = args.qkv_conv
     out = args.out or os.path.join(ROOT, "public", "models", NAME)
     if args.out is None and os.path.exists(os.path.join(out, "model.safetensors")) and not args.force and not args.time_only:
         sys.exit(f"{out} already holds a model; pass --force to overwrite it or --out DIR to write elsewhere")

@@ -21,6 +21,9 @@ def load(folder):
         arch = json.load(f)["arch"]
     a = dict(vocabSize=arch["vocabSize"], blockSize=arch["blockSize"], nLayer=arch["nLayer"], nHead=arch["nHead"],
              nEmbd=arch["nEmbd"], mlpRatio=arch.get("mlpRatio", 4), layerNormEps=arch.get("layerNormEps", 1e-5))
+    for key in ("llama", "qkvConv"):  # the Llama layout (--layout llama) and the q/k/v convolution (--qkv-conv)
+        if arch.get(key):
+            a[key] = arch[key]
     return pt.read_safetensors(os.path.join(folder, "model.safetensors")), a
 
 

@@ -130,12 +130,13 @@ def main():
     ap.add_argument("--direction", choices=["forward", "backward"], default="forward", help="pairs written key first (forward) or value first (backward: the answer before its key, as in the QA facts)")
     ap.add_argument("--key-len", type=int, default=1, help="characters per key")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
+    ap.add_argument("--conv", type=int, default=0, help="width of a short causal convolution on q, k, v (0: none, as shipped; pretrain_torch.py's --qkv-conv, learned positions only)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     pt.HP.update(lr=args.lr, warmup=args.warmup, batch=args.batch, weight_decay=args.weight_decay)
     if args.pos == "rope":
         pt.forward = rope_forward
-    a = dict(pt.ARCH, nLayer=args.layers)
+    a = dict(pt.ARCH, nLayer=args.layers, **({"qkvConv": args.conv} if args.conv else {}))
     T = 2 * args.pairs * (args.key_len + 1) + 1
     p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
     opt = pt.adamw(p, args.lr)
@@ -164,7 +165,7 @@ def main():
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "direction": args.direction, "key_len": args.key_len, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 
 if __name__ == "__main__":

@@ -35,10 +35,13 @@ def main():
     ap.add_argument("--scratch", action="store_true", help="start from a fresh initialisation, not the shipped weights")
     ap.add_argument("--copy-share", type=float, default=0.0, help="share of each batch that is the copy task")
     ap.add_argument("--copy-len", type=int, default=12)
+    ap.add_argument("--qkv-conv", type=int, default=0, help="with --scratch: a causal convolution of this width on q, k, v (pretrain_torch.py --qkv-conv)")
     args = ap.parse_args()
+    if args.qkv_conv and not args.scratch:
+        sys.exit("--qkv-conv needs --scratch: the shipped weights have no convolution")
     torch.set_num_threads(1)
     random.seed(0)
-    a = dict(pt.ARCH)
+    a = dict(pt.ARCH, **({"qkvConv": args.qkv_conv} if args.qkv_conv else {}))
     if args.scratch:
         p = pt.init_params(a, torch.Generator().manual_seed(pt.HP["seed"]))
     else:
