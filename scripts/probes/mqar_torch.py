@@ -24,11 +24,14 @@ VALUES = [pt.TO_ID[c] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]
 SEP = pt.TO_ID["|"]
 
 
-def mqar_batch(g, batch, pairs, T, backward=False, key_len=1):
+def mqar_batch(g, batch, pairs, T, backward=False, key_len=1, gap=(), ask=()):
     """[batch, T] inputs and targets; targets are -100 except at the value after each queried key.
     backward: each pair is written value first ("Xa" for a -> X), so the query's answer stands before its key in the
     context, as in the QA lessons' facts ("Kai is a farmer ... Who is the farmer?"). key_len: keys of that many
-    lowercase letters (distinct per sequence), the way a word of the QA facts is several characters."""
+    lowercase letters (distinct per sequence), the way a word of the QA facts is several characters. gap: characters
+    written between a pair's value and key ("Kai is a farmer": the value a few characters from its key); ask:
+    characters between a query's key and its answer ("Who is the farmer?\nAnswer: Kai": the key asked some way
+    before the answer). Both are fixed strings of punctuation, so only their length changes the lookup."""
     x = torch.full((batch, T), pt.EOS, dtype=torch.long)
     y = torch.full((batch, T), -100, dtype=torch.long)
     for b in range(batch):
@@ -43,12 +46,12 @@ def mqar_batch(g, batch, pairs, T, backward=False, key_len=1):
         vals = torch.tensor(VALUES)[torch.randint(len(VALUES), (pairs,), generator=g)].tolist()
         seq = []
         for k, v in zip(keys, vals):
-            seq += [v, *k] if backward else [*k, v]
+            seq += [v, *gap, *k] if backward else [*k, *gap, v]
         seq.append(SEP)
         order = torch.randperm(pairs, generator=g).tolist()
         targets = []  # (position of the query's last key character, value)
         for i in order:
-            seq += list(keys[i])
+            seq += list(keys[i]) + list(ask)
             targets.append((len(seq) - 1, vals[i]))
             seq.append(vals[i])
         seq = seq[: T + 1]
@@ -129,6 +132,8 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
     ap.add_argument("--direction", choices=["forward", "backward"], default="forward", help="pairs written key first (forward) or value first (backward: the answer before its key, as in the QA facts)")
     ap.add_argument("--key-len", type=int, default=1, help="characters per key")
+    ap.add_argument("--gap", type=int, default=0, help="characters between a pair's value and key (as in 'Kai is a farmer'); punctuation")
+    ap.add_argument("--ask", type=int, default=0, help="characters between a query's key and its answer (as in 'farmer?\\nAnswer: '); punctuation")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     ap.add_argument("--conv", type=int, default=0, help="width of a short causal convolution on q, k, v (0: none, as shipped; pretrain_torch.py's --qkv-conv, learned positions only)")
     args = ap.parse_args()
@@ -137,11 +142,14 @@ def main():
     if args.pos == "rope":
         pt.forward = rope_forward
     a = dict(pt.ARCH, nLayer=args.layers, **({"qkvConv": args.conv} if args.conv else {}))
-    T = 2 * args.pairs * (args.key_len + 1) + 1
+    gap, ask = [pt.TO_ID[c] for c in ":-~"[: args.gap]], [pt.TO_ID[c] for c in "?>=;"[: args.ask]]
+    if len(gap) < args.gap or len(ask) < args.ask:
+        sys.exit("--gap is at most 3 and --ask at most 4 characters")
+    T = args.pairs * (2 * args.key_len + 2 + args.gap + args.ask) + 1
     p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
-    recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len)
+    recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap, ask)
 
     def mix_batch(g, batch, pairs, T):
         xa, ya = recall(g, batch // 2, pairs, T)
@@ -165,7 +173,7 @@ def main():
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 
 if __name__ == "__main__":
