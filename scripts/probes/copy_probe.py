@@ -19,11 +19,8 @@ import pretrain_torch as pt  # noqa: E402
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         arch = json.load(f)["arch"]
-    a = dict(vocabSize=arch["vocabSize"], blockSize=arch["blockSize"], nLayer=arch["nLayer"], nHead=arch["nHead"],
-             nEmbd=arch["nEmbd"], mlpRatio=arch.get("mlpRatio", 4), layerNormEps=arch.get("layerNormEps", 1e-5))
-    for key in ("llama", "qkvConv"):  # the Llama layout (--layout llama) and the q/k/v convolution (--qkv-conv)
-        if arch.get(key):
-            a[key] = arch[key]
+    # the whole arch, so that every layout pretrain_torch.forward knows (llama, qkvConv) reaches it
+    a = {"mlpRatio": 4, "layerNormEps": 1e-5, **arch}
     return pt.read_safetensors(os.path.join(folder, "model.safetensors")), a
 
 

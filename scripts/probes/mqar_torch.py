@@ -140,6 +140,8 @@ def main():
     torch.set_num_threads(1)
     pt.HP.update(lr=args.lr, warmup=args.warmup, batch=args.batch, weight_decay=args.weight_decay)
     if args.pos == "rope":
+        if args.conv:
+            sys.exit("--conv runs on learned positions only (rope_forward has no convolution)")
         pt.forward = rope_forward
     a = dict(pt.ARCH, nLayer=args.layers, **({"qkvConv": args.conv} if args.conv else {}))
     gap, ask = [pt.TO_ID[c] for c in ":-~"[: args.gap]], [pt.TO_ID[c] for c in "?>=;"[: args.ask]]

@@ -73,10 +73,10 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
-/** The kernel module instantiated on this backend's memory, or null where that is impossible. */
 /** The backend's WebAssembly.Memory: exported by the single-threaded builds, imported (shared) by the threaded one. */
 export const heapMemory = (be: WasmBackend) => be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
 
+/** The kernel module instantiated on this backend's memory, or null where that is impossible. */
 export function kernelModule(be: WasmBackend): KernelExports | null {
   const memory = heapMemory(be);
   if (!(memory instanceof WebAssembly.Memory)) return null;
