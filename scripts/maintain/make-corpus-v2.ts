@@ -1385,3 +1385,31 @@ if (extraAt > 0) {
     `extra: ${text.length} characters, ${docs.length} documents (${skipped} skipped for a held-out sentence)`,
   );
 }
+
+// ---------------------------------------------------------------- drill text for the QA probes (not shipped) ----
+// `--drill N --drill-out FILE [--drill-facts MIN-MAX]`: N lookup documents in the short-answer form, each a context
+// of MIN..MAX facts of one kind (default 2-6) and then every question about them (both ways, shuffled, at most 8),
+// each answered after "\nAnswer: ": many answers per context, as MQAR asks many keys per sequence. For
+// scripts/probes/qa-drill-probe.py --docs. No document uses a qa-context context (lookupRelation's ban).
+const drillAt = process.argv.indexOf('--drill');
+if (drillAt > 0) {
+  const count = Number(process.argv[drillAt + 1]);
+  const outAt = process.argv.indexOf('--drill-out');
+  if (!(count > 0) || outAt < 0) throw new Error('--drill N needs a positive count and --drill-out FILE');
+  const factsAt = process.argv.indexOf('--drill-facts');
+  const [lo, hi] = (factsAt > 0 ? process.argv[factsAt + 1] : '2-6').split('-').map(Number);
+  if (!(lo >= 2 && hi >= lo)) throw new Error('--drill-facts MIN-MAX with 2 <= MIN <= MAX');
+  const g = new Rng(202);
+  const docs: string[] = [];
+  while (docs.length < count) {
+    const rel = lookupRelation(g, lo + g.int(hi - lo + 1));
+    if (rel.banned) continue;
+    const qs = g.shuffle(rel.questions).slice(0, 8);
+    docs.push(`${rel.context} ${qs.map((q) => `${q.question}\nAnswer: ${q.short}`).join('\n')}`);
+  }
+  const text = docs.join('\n\n');
+  if (!ALLOWED.test(text)) throw new Error('drill text: character outside ASCII 32..126 and \\n');
+  mkdirSync(dirname(process.argv[outAt + 1]), { recursive: true });
+  writeFileSync(process.argv[outAt + 1], text);
+  console.log(`drill: ${docs.length} documents, ${text.length} characters`);
+}

@@ -13,6 +13,11 @@ context at random scores about 50%. Make the text first:
 --copy-share F makes that share of every batch the copy task of scripts/probes/mqar_torch.py (a span of --copy-len
 random characters over the whole character set, a separator, the span again; loss on the second copy), the mix that
 took MQAR off its plateau there.
+
+--docs FILE trains on whole lookup documents instead (make-corpus-v2.ts --drill N --drill-out FILE: a context of
+several facts, then several questions, each answered after "\nAnswer: "), with the loss on every answer of the
+document: many answers per context, as MQAR asks many keys per sequence. --block sets the context (a longer one
+holds more of those answers); the figures are still on qa-context's two-fact questions.
 """
 import argparse, json, os, random, re, sys, time
 
@@ -35,13 +40,20 @@ def main():
     ap.add_argument("--scratch", action="store_true", help="start from a fresh initialisation, not the shipped weights")
     ap.add_argument("--copy-share", type=float, default=0.0, help="share of each batch that is the copy task")
     ap.add_argument("--copy-len", type=int, default=12)
+    ap.add_argument("--docs", default=None, help="train on these multi-question lookup documents (make-corpus-v2.ts --drill)")
+    ap.add_argument("--block", type=int, default=0, help="with --scratch: context in characters (default small-world's 128)")
+    ap.add_argument("--layout", choices=["gpt2", "llama"], default="gpt2", help="with --scratch: pretrain_torch.py's --layout (llama: rotary positions, RMSNorm, SwiGLU)")
     ap.add_argument("--qkv-conv", type=int, default=0, help="with --scratch: a causal convolution of this width on q, k, v (pretrain_torch.py --qkv-conv)")
     args = ap.parse_args()
-    if args.qkv_conv and not args.scratch:
-        sys.exit("--qkv-conv needs --scratch: the shipped weights have no convolution")
+    if (args.qkv_conv or args.block or args.layout != "gpt2") and not args.scratch:
+        sys.exit("--qkv-conv, --block and --layout need --scratch: the shipped weights are the GPT-2 layout with a 128-character context")
+    if args.qkv_conv and args.layout != "gpt2":
+        sys.exit("--qkv-conv is on the GPT-2 layout only")
     torch.set_num_threads(1)
     random.seed(0)
-    a = dict(pt.ARCH, **({"qkvConv": args.qkv_conv} if args.qkv_conv else {}))
+    a = dict(pt.ARCH, **({"qkvConv": args.qkv_conv} if args.qkv_conv else {}), **({"blockSize": args.block} if args.block else {}))
+    if args.layout == "llama":  # as pretrain_torch.py --layout llama
+        a.update(mlpRatio=344 / a["nEmbd"], llama=dict(nKvHead=a["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
     if args.scratch:
         p = pt.init_params(a, torch.Generator().manual_seed(pt.HP["seed"]))
     else:
@@ -52,6 +64,18 @@ def main():
     items = re.findall(r"^(?:Question: )?(.*\?)(?:\nAnswer: | -> )(.*)$", text, re.M)
     with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
         qa = [json.loads(line) for line in f if line.strip()][:200]
+    docs = []
+    if args.docs:
+        with open(args.docs) as f:
+            for d in f.read().split("\n\n"):
+                ids = pt.encode(d) + [pt.EOS]
+                tgt = [-100] * len(ids)
+                # every answer after "\nAnswer: ", and the newline or <eos> that ends it
+                for m in re.finditer(r"\nAnswer: ([^\n]*)", d):
+                    for j in range(m.start(1), min(m.end(1) + 1, len(ids))):
+                        tgt[j - 1] = ids[j]
+                docs.append((ids, tgt))
+        print(f"{len(docs):,} documents, {sum(sum(t != -100 for t in tg) for _, tg in docs) / len(docs):.1f} answer characters each, from {args.docs}", flush=True)
     print(f"{len(items):,} items ({len(set(items)):,} distinct) from {args.text}", flush=True)
 
     import mqar_torch  # noqa: E402  (the copy task)
@@ -65,6 +89,12 @@ def main():
         if n_copy > 0:
             x[:n_copy], y[:n_copy] = mqar_torch.repeat_batch(copy_g, n_copy, args.copy_len, T, alphabet)
         for i in range(n_copy, args.batch):
+            if docs:
+                ids, tgt = random.choice(docs)
+                n = min(len(ids) - 1, T)
+                x[i, :n] = torch.tensor(ids[:n])
+                y[i, :n] = torch.tensor(tgt[:n])
+                continue
             question, short = random.choice(items)
             prompt = pt.encode(question + "\nAnswer: ")
             ids = (prompt + pt.encode(short) + [pt.EOS])[:T + 1]
