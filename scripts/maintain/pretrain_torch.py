@@ -61,6 +61,12 @@ def document_stream(text):
 
 
 # ---------------------------------------------------------------- model (src/core/model/gpt.ts) --------------
+def llama_layout(a):
+    """Arch a in the engine's Llama layout at about small-world's parameter count (SwiGLU 344 wide), in place."""
+    a.update(mlpRatio=344 / a["nEmbd"], llama=dict(nKvHead=a["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
+    return a
+
+
 def llama_shapes(a):
     """The engine's Llama layout (src/core/model/llama.ts): projections [in, out] under transformers' names sans "model."."""
     C, L = a["nEmbd"], a["llama"]
@@ -352,7 +358,7 @@ def main():
     HP.update(batch=args.batch, lr=args.lr, warmup=args.warmup)
     ARCH["nLayer"] = args.layers
     if args.layout == "llama":
-        ARCH.update(mlpRatio=344 / ARCH["nEmbd"], llama=dict(nKvHead=ARCH["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
+        llama_layout(ARCH)
     if args.qkv_conv:
         if args.layout != "gpt2" or args.out is None:
             sys.exit("--qkv-conv is an experiment on the GPT-2 layout that the engine cannot load: pass --out DIR (not public/models)")

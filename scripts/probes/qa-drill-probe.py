@@ -52,16 +52,12 @@ def main():
     torch.set_num_threads(1)
     random.seed(0)
     a = dict(pt.ARCH, **({"qkvConv": args.qkv_conv} if args.qkv_conv else {}), **({"blockSize": args.block} if args.block else {}))
-    if args.layout == "llama":  # as pretrain_torch.py --layout llama
-        a.update(mlpRatio=344 / a["nEmbd"], llama=dict(nKvHead=a["nHead"], intermediateSize=344, ropeTheta=10000.0, qkvBias=False, tiedHead=True))
+    if args.layout == "llama":
+        pt.llama_layout(a)
     if args.scratch:
         p = pt.init_params(a, torch.Generator().manual_seed(pt.HP["seed"]))
     else:
         p = pt.read_safetensors(os.path.join(ROOT, "public/models/small-world/model.safetensors"))
-    with open(args.text) as f:
-        text = f.read()
-    # the short-answer items: "context question\nAnswer: short" and "Question: context question -> short"
-    items = re.findall(r"^(?:Question: )?(.*\?)(?:\nAnswer: | -> )(.*)$", text, re.M)
     with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
         qa = [json.loads(line) for line in f if line.strip()][:200]
     docs = []
@@ -76,7 +72,10 @@ def main():
                         tgt[j - 1] = ids[j]
                 docs.append((ids, tgt))
         print(f"{len(docs):,} documents, {sum(sum(t != -100 for t in tg) for _, tg in docs) / len(docs):.1f} answer characters each, from {args.docs}", flush=True)
-    print(f"{len(items):,} items ({len(set(items)):,} distinct) from {args.text}", flush=True)
+    else:  # the QA-only text's short-answer items: "context question\nAnswer: short" and "Question: context question -> short"
+        with open(args.text) as f:
+            items = re.findall(r"^(?:Question: )?(.*\?)(?:\nAnswer: | -> )(.*)$", f.read(), re.M)
+        print(f"{len(items):,} items ({len(set(items)):,} distinct) from {args.text}", flush=True)
 
     import mqar_torch  # noqa: E402  (the copy task)
     n_copy = round(args.batch * args.copy_share)
