@@ -89,7 +89,11 @@ const whyLow = met
   : `\n\n\`npx tsx scripts/probes/small-world-qa-diag.ts 1e-2 300\` measures the base model zero-shot in the corpus's own short-answer
 formats and a longer LoRA run, to tell whether the format or the base model's lookup is the limit. Pretraining on a GPU
 with 11-13 times the tokens, more QA text or two more blocks, and whole-word tokens instead of characters, did not
-teach the lookup either (docs/LESSONS.md, "Longer pretraining does not teach the lookup").`;
+teach the lookup either (docs/LESSONS.md, "Longer pretraining does not teach the lookup").
+A synthetic recall at this model's shape (\`scripts/probes/mqar_torch.py\`) says where it breaks: one-character keys are
+recalled to 99.9% when each value stands next to its key and each answer next to the asked key, and about 37% once
+either is three characters away, as the words of every QA fact and question are (docs/LESSONS.md, "The hop, not the
+key").`;
 const card = `# ${MODEL}: model card
 
 A GPT-2-style character model for LoRA Playground, pretrained in PyTorch on a corpus our own code generates, and

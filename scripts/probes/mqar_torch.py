@@ -134,6 +134,7 @@ def main():
     ap.add_argument("--key-len", type=int, default=1, help="characters per key")
     ap.add_argument("--gap", type=int, default=0, help="characters between a pair's value and key (as in 'Kai is a farmer'); punctuation")
     ap.add_argument("--ask", type=int, default=0, help="characters between a query's key and its answer (as in 'farmer?\\nAnswer: '); punctuation")
+    ap.add_argument("--plain-share", type=float, default=0.0, help="with --gap/--ask: this share of the training recall written without them (a mixture that might bootstrap the hop); held-out accuracy stays on the written form")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     ap.add_argument("--conv", type=int, default=0, help="width of a short causal convolution on q, k, v (0: none, as shipped; pretrain_torch.py's --qkv-conv, learned positions only)")
     args = ap.parse_args()
@@ -152,6 +153,16 @@ def main():
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
     recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap, ask)
+    if args.plain_share:
+        if not (gap or ask):
+            sys.exit("--plain-share needs --gap or --ask")
+        held_out_recall = recall
+
+        def recall(g, batch, pairs, T):  # training only: some sequences without the gap and the ask
+            n_plain = round(batch * args.plain_share)
+            xa, ya = mqar_batch(g, n_plain, pairs, T, args.direction == "backward", args.key_len, (), ())
+            xb, yb = held_out_recall(g, batch - n_plain, pairs, T)
+            return torch.cat([xa, xb]), torch.cat([ya, yb])
 
     def mix_batch(g, batch, pairs, T):
         xa, ya = recall(g, batch // 2, pairs, T)
@@ -159,7 +170,7 @@ def main():
         return torch.cat([xa, xb]), torch.cat([ya, yb])
 
     make = {"mqar": recall, "repeat": repeat_batch, "mix": mix_batch}[args.task]
-    xt, yt = (repeat_batch if args.task == "repeat" else recall)(test_g, 256, args.pairs, T)
+    xt, yt = (repeat_batch if args.task == "repeat" else held_out_recall if args.plain_share else recall)(test_g, 256, args.pairs, T)
     t0, acc, log = time.time(), 0.0, []
     for step in range(args.steps):
         for gr in opt.param_groups:
@@ -175,7 +186,7 @@ def main():
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "plain_share": args.plain_share, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ characters. Every so often it asks the first 200 qa-context questions with no fi
 the context at random scores about 50%; the character model stays near there (docs/LESSONS.md).
 
   /usr/bin/python3 scripts/probes/qa-lookup-probe.py [--steps 4000] [--every 1000] [--block 64] [--batch 16]
+
+--docs FILE trains on multi-question lookup documents instead (make-corpus-v2.ts --drill N --drill-out FILE), with
+the loss on every answer after "\\nAnswer:" and the newline or <eos> that ends it, lr constant after 100 warmup steps
+(the schedule of qa-drill-probe.py --docs, there in characters). --copy-share F gives that share of each batch to the
+copy task of mqar_torch.py over every token of the vocabulary (spans of --copy-len tokens): the mix that took MQAR
+off its plateau, here over word tokens.
 """
 import argparse, json, os, re, sys, time
 
@@ -32,11 +38,17 @@ def main():
     ap.add_argument("--json", default=None, help="write the figures here")
     ap.add_argument("--text", default=None, help="train on this file instead of train.txt (e.g. make-corpus-v2.ts --extra N --qa-share 1)")
     ap.add_argument("--chars", action="store_true", help="character tokens, as small-world (a 128-character context unless --block)")
+    ap.add_argument("--docs", default=None, help="train on these lookup documents, loss on the answers only (make-corpus-v2.ts --drill)")
+    ap.add_argument("--copy-share", type=float, default=0.0, help="with --docs: share of each batch given to the copy task")
+    ap.add_argument("--layout", choices=["gpt2", "llama"], default="gpt2", help="pretrain_torch.py's --layout (llama: rotary positions, RMSNorm, SwiGLU)")
+    ap.add_argument("--copy-len", type=int, default=6, help="tokens per copied span")
     args = ap.parse_args()
     torch.set_num_threads(1)
     args.block = args.block or (128 if args.chars else 64)
 
-    with open(args.text or os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
+    if args.copy_share and not args.docs:
+        sys.exit("--copy-share needs --docs")
+    with open(args.docs or args.text or os.path.join(ROOT, "public/corpus/small-world/train.txt")) as f:
         docs = f.read().split("\n\n")
     piece = re.compile(r"(?s).") if args.chars else PIECE
     with open(os.path.join(ROOT, "public/datasets/qa-context.jsonl")) as f:
@@ -52,13 +64,47 @@ def main():
         ids.extend(to_id[p] for p in ps)
         ids.append(0)
     ids = torch.tensor(ids, dtype=torch.long)
+    targets = []  # with --docs: per document, the targets of its answers (-100 elsewhere)
+    if args.docs:
+        for d, ps in zip(docs, pieces):
+            ends, pos = [], 0
+            for q in ps:
+                pos += len(q)
+                ends.append(pos)  # piece k covers d[ends[k] - len(q):ends[k]]
+            spans = [(m.start(1), m.end(1) + 1) for m in re.finditer(r"\nAnswer:( [^\n]*)", d)]
+            tgt = [-100] * (len(ps) + 1)
+            for k, q in enumerate(ps + ["<eos>"]):
+                start = ends[k] - len(q) if k < len(ps) else len(d)
+                if any(a <= start < b for a, b in spans):  # the answer's pieces, then its newline or <eos>
+                    tgt[k] = to_id[q] if k < len(ps) else 0
+            targets.append(tgt)
+        print(f"{len(docs):,} documents, {sum(sum(t != -100 for t in tg) for tg in targets) / len(docs):.1f} answer tokens each", flush=True)
     unk = sum(1 for r in qa for p in piece.findall(r["prompt"] + "\nAnswer: " + r["completion"]) if p not in to_id)
     arch = dict(pt.ARCH, vocabSize=len(vocab), blockSize=args.block)
+    if args.layout == "llama":
+        pt.llama_layout(arch)
     pt.HP.update(batch=args.batch, lr=args.lr)
     p = pt.init_params(arch, torch.Generator().manual_seed(pt.HP["seed"]))
     n_params = sum(t.numel() for t in p.values())
     print(f"{len(vocab)} {'character' if args.chars else 'word'} tokens, {len(ids):,} tokens of training text, {n_params:,} parameters; {unk} question pieces unknown", flush=True)
     opt = pt.adamw(p, args.lr)
+    import random
+    import mqar_torch  # noqa: E402  (the copy task)
+    n_copy = round(args.batch * args.copy_share)
+    copy_g, pick = torch.Generator().manual_seed(7), random.Random(pt.HP["seed"])
+
+    def docs_batch():
+        x = torch.zeros(args.batch, args.block, dtype=torch.long)
+        y = torch.full((args.batch, args.block), -100, dtype=torch.long)
+        if n_copy:
+            x[:n_copy], y[:n_copy] = mqar_torch.repeat_batch(copy_g, n_copy, args.copy_len, args.block, list(range(2, len(vocab))))
+        for i in range(n_copy, args.batch):
+            k = pick.randrange(len(docs))
+            doc = ids[starts[k]: starts[k] + len(targets[k])]
+            n = min(len(doc) - 1, args.block)
+            x[i, :n] = doc[:n]
+            y[i, :n] = torch.tensor(targets[k][1: n + 1])
+        return x, y
 
     def lookup():
         """Exact answers, and answers that name something of the context: right / named is the lookup alone."""
@@ -73,10 +119,10 @@ def main():
 
     figures, t0 = [], time.time()
     for step in range(args.steps):
-        x, y = pt.batch_at(step, ids, starts, args.block)
+        x, y = docs_batch() if args.docs else pt.batch_at(step, ids, starts, args.block)
         for g in opt.param_groups:
-            g["lr"] = pt.lr_at(step, args.steps)
-        loss = F.cross_entropy(pt.forward(p, arch, x).reshape(-1, len(vocab)), y.reshape(-1))
+            g["lr"] = args.lr * min(1.0, (step + 1) / 100) if args.docs else pt.lr_at(step, args.steps)
+        loss = F.cross_entropy(pt.forward(p, arch, x).reshape(-1, len(vocab)), y.reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(p.values()), pt.HP["clip"])
