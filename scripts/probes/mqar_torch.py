@@ -153,24 +153,24 @@ def main():
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
     recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap, ask)
-    if args.plain_share:
-        if not (gap or ask):
-            sys.exit("--plain-share needs --gap or --ask")
-        held_out_recall = recall
+    if args.plain_share and not (gap or ask):
+        sys.exit("--plain-share needs --gap or --ask")
 
-        def recall(g, batch, pairs, T):  # training only: some sequences without the gap and the ask
-            n_plain = round(batch * args.plain_share)
-            xa, ya = mqar_batch(g, n_plain, pairs, T, args.direction == "backward", args.key_len, (), ())
-            xb, yb = held_out_recall(g, batch - n_plain, pairs, T)
-            return torch.cat([xa, xb]), torch.cat([ya, yb])
+    def mixed_recall(g, batch, pairs, T):  # training only: some sequences without the gap and the ask
+        n_plain = round(batch * args.plain_share)
+        xa, ya = mqar_batch(g, n_plain, pairs, T, args.direction == "backward", args.key_len, (), ())
+        xb, yb = recall(g, batch - n_plain, pairs, T)
+        return torch.cat([xa, xb]), torch.cat([ya, yb])
+
+    train_recall = mixed_recall if args.plain_share else recall
 
     def mix_batch(g, batch, pairs, T):
-        xa, ya = recall(g, batch // 2, pairs, T)
+        xa, ya = train_recall(g, batch // 2, pairs, T)
         xb, yb = repeat_batch(g, batch - batch // 2, pairs, T, KEYS + VALUES)  # keys' letters copied too
         return torch.cat([xa, xb]), torch.cat([ya, yb])
 
-    make = {"mqar": recall, "repeat": repeat_batch, "mix": mix_batch}[args.task]
-    xt, yt = (repeat_batch if args.task == "repeat" else held_out_recall if args.plain_share else recall)(test_g, 256, args.pairs, T)
+    make = {"mqar": train_recall, "repeat": repeat_batch, "mix": mix_batch}[args.task]
+    xt, yt = (repeat_batch if args.task == "repeat" else recall)(test_g, 256, args.pairs, T)
     t0, acc, log = time.time(), 0.0, []
     for step in range(args.steps):
         for gr in opt.param_groups:

@@ -16,13 +16,14 @@ the loss on every answer after "\\nAnswer:" and the newline or <eos> that ends i
 copy task of mqar_torch.py over every token of the vocabulary (spans of --copy-len tokens): the mix that took MQAR
 off its plateau, here over word tokens.
 """
-import argparse, json, os, re, sys, time
+import argparse, json, os, random, re, sys, time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "maintain"))
 import pretrain_torch as pt  # noqa: E402  (the model, initialisation and schedule)
+import mqar_torch  # noqa: E402  (the copy task)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PIECE = re.compile(r"\n| ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]| ")
@@ -67,16 +68,10 @@ def main():
     targets = []  # with --docs: per document, the targets of its answers (-100 elsewhere)
     if args.docs:
         for d, ps in zip(docs, pieces):
-            ends, pos = [], 0
-            for q in ps:
-                pos += len(q)
-                ends.append(pos)  # piece k covers d[ends[k] - len(q):ends[k]]
+            at = [m.start() for m in piece.finditer(d)] + [len(d)]  # where each piece starts; <eos> after the text
             spans = [(m.start(1), m.end(1) + 1) for m in re.finditer(r"\nAnswer:( [^\n]*)", d)]
-            tgt = [-100] * (len(ps) + 1)
-            for k, q in enumerate(ps + ["<eos>"]):
-                start = ends[k] - len(q) if k < len(ps) else len(d)
-                if any(a <= start < b for a, b in spans):  # the answer's pieces, then its newline or <eos>
-                    tgt[k] = to_id[q] if k < len(ps) else 0
+            # the answer's pieces, then its newline or <eos>
+            tgt = [(to_id[q] if k < len(ps) else 0) if any(a <= at[k] < b for a, b in spans) else -100 for k, q in enumerate(ps + ["<eos>"])]
             targets.append(tgt)
         print(f"{len(docs):,} documents, {sum(sum(t != -100 for t in tg) for tg in targets) / len(docs):.1f} answer tokens each", flush=True)
     unk = sum(1 for r in qa for p in piece.findall(r["prompt"] + "\nAnswer: " + r["completion"]) if p not in to_id)
@@ -88,8 +83,6 @@ def main():
     n_params = sum(t.numel() for t in p.values())
     print(f"{len(vocab)} {'character' if args.chars else 'word'} tokens, {len(ids):,} tokens of training text, {n_params:,} parameters; {unk} question pieces unknown", flush=True)
     opt = pt.adamw(p, args.lr)
-    import random
-    import mqar_torch  # noqa: E402  (the copy task)
     n_copy = round(args.batch * args.copy_share)
     copy_g, pick = torch.Generator().manual_seed(7), random.Random(pt.HP["seed"])
 
