@@ -1,9 +1,11 @@
 // Per-kernel time and peak tensor bytes of one training step (forward + backward), to find what to fuse next.
-//   npx tsx scripts/probes/profile-step.ts [--size tiny-world|ref-0.8M] [--method lora|full] [--backend wasm|cpu]
+//   npx tsx scripts/probes/profile-step.ts [--size tiny-world|small-world|ref-0.8M|llama-135M|…] [--method lora|full]
+//     [--backend wasm|cpu] [--shapes]   (the sizes, batches and LoRA settings are the bench's: src/core/bench.ts)
 
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/core/backend';
-import { defaultConfig, type Backend, type ModelArch } from '../../src/core/config';
+import { BENCH_SIZES } from '../../src/core/bench';
+import { defaultConfig, type Backend } from '../../src/core/config';
 import { logits, maskedCrossEntropy } from '../../src/core/model/gpt';
 import { LoraSet } from '../../src/core/model/lora';
 import { GPTModel } from '../../src/core/model/model';
@@ -11,17 +13,12 @@ import { Rng } from '../../src/core/rng';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : d);
-const SIZES: Record<string, ModelArch> = {
-  'tiny-world': { vocabSize: 99, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 64, mlpRatio: 4, layerNormEps: 1e-5 },
-  'ref-0.8M': { vocabSize: 99, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, mlpRatio: 4, layerNormEps: 1e-5 },
-};
-const arch = SIZES[opt('size', 'tiny-world')];
+const { arch, batch: B, lora: loraOver } = BENCH_SIZES[opt('size', 'tiny-world')];
 const method = opt('method', 'lora');
-const B = 16;
 const T = arch.blockSize;
 const rep = await initBackend(opt('backend', 'wasm') as Backend);
 const model = GPTModel.random(arch, 1);
-const lora = method === 'lora' ? new LoraSet(arch, defaultConfig().lora, 2) : null;
+const lora = method === 'lora' ? new LoraSet(arch, { ...defaultConfig().lora, ...loraOver }, 2) : null;
 const vars = lora ? lora.variables() : Object.values(model.params);
 Object.values(model.params).forEach((v) => (v.trainable = method === 'full'));
 const rng = new Rng(3);

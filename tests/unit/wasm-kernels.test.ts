@@ -282,6 +282,21 @@ const attentionCase = (b: number, t: number, nh: number, c: number, seed: number
   fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, b, t, nh),
   reference: (q, k, v) => ref.attention(q, k, v, b, t, nh),
 });
+/** Grouped-query attention: nKv k/v heads, each read by nh/nKv consecutive query heads; the reference repeats them. */
+const gqaCase = (b: number, t: number, nh: number, c: number, nKv: number, seed: number): FusedCase => {
+  const hd = c / nh;
+  const repeat = (x: tf.Tensor) =>
+    tf.concat(
+      Array.from({ length: nh }, (_, h) => tf.slice(x, [0, Math.floor(h / (nh / nKv)) * hd], [b * t, hd])),
+      1,
+    );
+  return {
+    name: `causalAttention B=${b} T=${t} heads=${nh} C=${c}, ${nKv} k/v head${nKv > 1 ? 's' : ''}${hd % 4 === 0 ? ' (wasm: attention.c reads them in place)' : ''}`,
+    inputs: [rand([b * t, c], seed), rand([b * t, nKv * hd], seed + 1), rand([b * t, nKv * hd], seed + 2)],
+    fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, b, t, nh, nKv),
+    reference: (q, k, v) => ref.attention(q, repeat(k), repeat(v), b, t, nh),
+  };
+};
 const fusedCases: FusedCase[] = [
   {
     name: 'layerNorm [7, 5]',
@@ -364,6 +379,10 @@ const fusedCases: FusedCase[] = [
   attentionCase(B, T, NH, C, 10),
   attentionCase(3, 7, 2, 8, 20), // head width 4, T not a multiple of 4
   attentionCase(2, 37, 3, 24, 30), // head width 8
+  gqaCase(2, 11, 6, 24, 2, 31), // 3 query heads per k/v head, width 4
+  gqaCase(2, 7, 4, 16, 1, 32), // one k/v head for all (multi-query)
+  gqaCase(1, 13, 9, 576, 3, 33), // SmolLM2-135M's heads: 9 of width 64 over 3 k/v heads
+  gqaCase(2, 5, 4, 8, 2, 34), // width 2: tfjs ops, k and v repeated first
   {
     name: 'crossEntropy, large logits [5, 8]',
     inputs: [

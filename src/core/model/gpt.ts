@@ -103,8 +103,11 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
  * (model/kv-cache.ts): a few new tokens per row that attend to the keys and values cached before them.
  */
 export interface SequenceView {
-  /** Attention of block `layer`: q, k, v [N, C] (k and v already repeated for grouped heads) → [N, C]. */
-  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Attention of block `layer`: q [N, C], k, v [N, nKv·hd] → [N, C]. nKv (default: every head) k/v heads, each read
+   * by nHead/nKv query heads: grouped-query attention, the Llama layout's.
+   */
+  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, nKv?: number): tf.Tensor2D;
   /** The Llama layout's rotary positions on q or k [N, nh*hd]. */
   rotate(x: tf.Tensor2D, nh: number, theta: number): tf.Tensor2D;
   /** The GPT-2 layout's learned positions added to the embedded tokens [N, C]. */
@@ -114,7 +117,7 @@ export interface SequenceView {
 /** The whole causal batch [B, T]: positions 0..T-1 in every row. */
 export function fullSequence(B: number, T: number, nHead: number): SequenceView {
   return {
-    attend: (_layer, q, k, v) => causalAttention(q, k, v, B, T, nHead),
+    attend: (_layer, q, k, v, nKv) => causalAttention(q, k, v, B, T, nHead, nKv ?? nHead),
     rotate: (x, nh, theta) => rope(x, B, T, nh, theta),
     addPositions: (tok, wpe) => {
       const C = tok.shape[1];

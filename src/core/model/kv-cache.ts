@@ -6,6 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelArch } from '../config';
+import { repeatKv } from './fused';
 import { blocksForward, headLogits, type ForwardOptions, type Params, type SequenceView } from './gpt';
 
 const MASKED = -1e9; // added to the score of a slot a query may not see (exp underflows to 0; no NaN on a row)
@@ -89,7 +90,9 @@ export class KvCache {
     const hd = C / nh;
     const heads = (x: tf.Tensor2D) => x.reshape([n, t, nh, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [n, nh, t, hd]
     const seq: SequenceView = {
-      attend: (layer, q, k, v) => {
+      attend: (layer, q, k0, v0, nKv) => {
+        // the cache keeps every query head's keys and values (k/v heads repeated for grouped-query attention)
+        const [k, v] = [k0, v0].map((x) => repeatKv(x, nKv ?? nh, nh / (nKv ?? nh)));
         const grow = (old: tf.Tensor4D | null, x: tf.Tensor2D) => {
           const all = tf.keep(old ? (tf.concat([old, heads(x)], 2) as tf.Tensor4D) : heads(x)); // [n, nh, L, hd]
           old?.dispose();

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaArch, LoraTarget, ModelArch } from '../config';
 import { Rng } from '../rng';
-import { linear, repeatKv, residual, rmsNorm, swiglu } from './fused';
+import { linear, residual, rmsNorm, swiglu } from './fused';
 import type { Adapt, Params, SequenceView } from './gpt';
 
 /** The q/k/v/o, gate/up/down weight of each LoRA target, under a block's prefix "layers.{i}.". */
@@ -87,11 +87,10 @@ export function llamaBlock(p: Params, a: ModelArch, i: number, x: tf.Tensor2D, s
   const proj = (t: LoraTarget, inp: tf.Tensor2D) =>
     adapt(t, inp, linear(inp, p[`${h}${LLAMA_PROJ[t]}.weight`], p[`${h}${LLAMA_PROJ[t]}.bias`] ?? null));
   const xn = rmsNorm(x, p[h + 'input_layernorm.weight'], a.layerNormEps); // [B*T, C]
-  const g = a.nHead / L.nKvHead;
   const q = seq.rotate(proj('q', xn), a.nHead, L.ropeTheta); // [N, C]
-  const k = repeatKv(seq.rotate(proj('k', xn), L.nKvHead, L.ropeTheta), L.nKvHead, g); // [N, C]
-  const v = repeatKv(proj('v', xn), L.nKvHead, g); // [N, C]
-  const y = seq.attend(i, q, k, v); // [N, C]
+  const k = seq.rotate(proj('k', xn), L.nKvHead, L.ropeTheta); // [N, nKv·hd]: grouped-query attention reads it
+  const v = proj('v', xn); // [N, nKv·hd]                          in place (causalAttention), no repeated copy
+  const y = seq.attend(i, q, k, v, L.nKvHead); // [N, C]
   const xa = residual(x, proj('o', y));
   const xm = rmsNorm(xa, p[h + 'post_attention_layernorm.weight'], a.layerNormEps);
   return residual(xa, proj('down', swiglu(proj('gate', xm), proj('up', xm))));

@@ -14,6 +14,17 @@ typedef float f32;
 
 #define SPLAT wasm_f32x4_splat
 
+// c + a·b. The relaxed build (-mrelaxed-simd -DRELAXED, clang 19) makes it one f32x4.relaxed_madd, a fused multiply-add
+// where the CPU has one (rounded once, so the last bits differ from the plain build's); the plain build, two
+// instructions. The products, attention's sums and the norms' sums use it: V8's loops here are bound by instruction
+// count more than by the floating-point pipes, so one instruction fewer per multiply-add is the gain
+// (docs/PERFORMANCE.md).
+#ifdef RELAXED
+#define FMA(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+#else
+#define FMA(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
+
 // e^x for x <= 0 (scores minus their row max), as 2^n * 2^f with |f| <= 1/2; degree-6 Taylor for 2^f (rel. err ~2e-7)
 static inline v128_t vexp(v128_t x) {
   x = wasm_f32x4_max(x, SPLAT(-87.0f));
@@ -47,7 +58,7 @@ static void head_transpose(const f32* src, f32* dst, int T, int Tp, int C, int h
 static inline void row_dots(const f32* xi, const f32* yT, f32* s, int n4, int Tp, int hd, f32 scale) {
   for (int j = 0; j < n4; j += 4) {
     v128_t acc = SPLAT(0.0f);
-    for (int d = 0; d < hd; d++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(SPLAT(xi[d]), wasm_v128_load(yT + d * Tp + j)));
+    for (int d = 0; d < hd; d++) acc = FMA(SPLAT(xi[d]), wasm_v128_load(yT + d * Tp + j), acc);
     wasm_v128_store(s + j, wasm_f32x4_mul(acc, SPLAT(scale)));
   }
 }
@@ -67,8 +78,8 @@ static inline void row_probs(f32* p, int n, int n4, f32 m, f32 inv) {
 #define ADD wasm_f32x4_add
 
 INLINE void fwd_head(const f32* restrict q, const f32* restrict k, const f32* restrict v, f32* restrict o, f32* restrict st,
-                     f32* restrict kT, f32* restrict p, int T, int Tp, int C, const int hd, f32 scale) {
-  head_transpose(k, kT, T, Tp, C, hd);
+                     f32* restrict kT, f32* restrict p, int T, int Tp, int C, int Ckv, const int hd, f32 scale) {
+  head_transpose(k, kT, T, Tp, Ckv, hd);
   for (int i = 0; i < T; i++) {
     const int n = i + 1, n4 = (n + 3) & ~3;
     row_dots(q + i * C, kT, p, n4, Tp, hd, scale);
@@ -82,7 +93,7 @@ INLINE void fwd_head(const f32* restrict q, const f32* restrict k, const f32* re
     for (int d = 0; d < hd; d += 4) ST(oi + d, SPLAT(0.0f));
     for (int j = 0; j < n; j++) {
       const v128_t pj = SPLAT(p[j] * inv);
-      for (int d = 0; d < hd; d += 4) ST(oi + d, ADD(LD(oi + d), MUL(pj, LD(v + j * C + d))));
+      for (int d = 0; d < hd; d += 4) ST(oi + d, FMA(pj, LD(v + j * Ckv + d), LD(oi + d)));
     }
     st[2 * i] = m;
     st[2 * i + 1] = inv;
@@ -91,14 +102,16 @@ INLINE void fwd_head(const f32* restrict q, const f32* restrict k, const f32* re
 
 INLINE void bwd_head(const f32* restrict q, const f32* restrict k, const f32* restrict v, const f32* restrict dout,
                      const f32* restrict st, f32* restrict dq, f32* restrict dk, f32* restrict dv, f32* restrict kT,
-                     f32* restrict vT, f32* restrict p, f32* restrict dp, int T, int Tp, int C, const int hd, f32 scale) {
-  head_transpose(k, kT, T, Tp, C, hd);
-  head_transpose(v, vT, T, Tp, C, hd);
-  for (int j = 0; j < T; j++)
-    for (int d = 0; d < hd; d += 4) {
-      ST(dk + j * C + d, SPLAT(0.0f));
-      ST(dv + j * C + d, SPLAT(0.0f));
-    }
+                     f32* restrict vT, f32* restrict p, f32* restrict dp, int T, int Tp, int C, int Ckv, const int hd, f32 scale,
+                     int zero) {
+  head_transpose(k, kT, T, Tp, Ckv, hd);
+  head_transpose(v, vT, T, Tp, Ckv, hd);
+  if (zero) // the first query head of its group; the others add to the same dk, dv
+    for (int j = 0; j < T; j++)
+      for (int d = 0; d < hd; d += 4) {
+        ST(dk + j * Ckv + d, SPLAT(0.0f));
+        ST(dv + j * Ckv + d, SPLAT(0.0f));
+      }
   for (int i = 0; i < T; i++) {
     const int n = i + 1, n4 = (n + 3) & ~3;
     const f32* qi = q + i * C;
@@ -108,17 +121,17 @@ INLINE void bwd_head(const f32* restrict q, const f32* restrict k, const f32* re
     row_probs(p, n, n4, st[2 * i], st[2 * i + 1]); // P_ij, recomputed from the saved row statistics
     row_dots(doi, vT, dp, n4, Tp, hd, 1.0f);         // dP_ij = dO_i . v_j
     v128_t Dv = SPLAT(0.0f);
-    for (int j = 0; j < n4; j += 4) Dv = ADD(Dv, MUL(LD(p + j), LD(dp + j)));
+    for (int j = 0; j < n4; j += 4) Dv = FMA(LD(p + j), LD(dp + j), Dv);
     const f32 D = hsum(Dv);
     for (int d = 0; d < hd; d += 4) ST(dqi + d, SPLAT(0.0f));
     for (int j = 0; j < n; j++) {
       // dS_ij = P_ij (dP_ij - D_i), times scale: the scores were scale * q_i . k_j
       const v128_t ds = SPLAT(p[j] * (dp[j] - D) * scale), pj = SPLAT(p[j]);
-      const int r = j * C;
+      const int r = j * Ckv;
       for (int d = 0; d < hd; d += 4) {
-        ST(dqi + d, ADD(LD(dqi + d), MUL(ds, LD(k + r + d))));
-        ST(dk + r + d, ADD(LD(dk + r + d), MUL(ds, LD(qi + d))));
-        ST(dv + r + d, ADD(LD(dv + r + d), MUL(pj, LD(doi + d))));
+        ST(dqi + d, FMA(ds, LD(k + r + d), LD(dqi + d)));
+        ST(dk + r + d, FMA(ds, LD(qi + d), LD(dk + r + d)));
+        ST(dv + r + d, FMA(pj, LD(doi + d), LD(dv + r + d)));
       }
     }
   }
@@ -132,30 +145,34 @@ INLINE void bwd_head(const f32* restrict q, const f32* restrict k, const f32* re
     default: call(hd); \
   }
 
+// Grouped-query attention: k and v have nkv heads ([B*T, nkv*hd]), each read by the g = nh/nkv consecutive query
+// heads (transformers' repeat_kv, without the repeated copies); nkv = nh is ordinary multi-head attention.
 // scratch: hd*Tp + Tp floats
 __attribute__((export_name("attn_fwd")))
-void attn_fwd(const f32* q, const f32* k, const f32* v, f32* o, f32* stats, f32* scratch, int B, int T, int C, int nh, f32 scale) {
-  const int hd = C / nh, Tp = (T + 3) & ~3;
+void attn_fwd(const f32* q, const f32* k, const f32* v, f32* o, f32* stats, f32* scratch, int B, int T, int C, int nh,
+              int nkv, f32 scale) {
+  const int hd = C / nh, Tp = (T + 3) & ~3, g = nh / nkv, Ckv = nkv * hd;
   for (int b = 0; b < B; b++)
     for (int h = 0; h < nh; h++) {
-      const int base = b * T * C + h * hd;
+      const int base = b * T * C + h * hd, kvbase = b * T * Ckv + (h / g) * hd;
       f32* st = stats + (b * nh + h) * T * 2;
-#define FWD(W) fwd_head(q + base, k + base, v + base, o + base, st, scratch, scratch + (W) * Tp, T, Tp, C, W, scale)
+#define FWD(W) fwd_head(q + base, k + kvbase, v + kvbase, o + base, st, scratch, scratch + (W) * Tp, T, Tp, C, Ckv, W, scale)
       BY_WIDTH(FWD)
     }
 }
 
-// scratch: 2*hd*Tp + 2*Tp floats. dq, dk, dv are fully written (no need to zero them first).
+// scratch: 2*hd*Tp + 2*Tp floats. dq [B*T, C], dk and dv [B*T, nkv*hd] are fully written (no need to zero them
+// first); a kv head's dk, dv sum its g query heads'.
 __attribute__((export_name("attn_bwd")))
 void attn_bwd(const f32* q, const f32* k, const f32* v, const f32* dout, const f32* stats, f32* dq, f32* dk, f32* dv, f32* scratch,
-              int B, int T, int C, int nh, f32 scale) {
-  const int hd = C / nh, Tp = (T + 3) & ~3;
+              int B, int T, int C, int nh, int nkv, f32 scale) {
+  const int hd = C / nh, Tp = (T + 3) & ~3, g = nh / nkv, Ckv = nkv * hd;
   for (int b = 0; b < B; b++)
     for (int h = 0; h < nh; h++) {
-      const int base = b * T * C + h * hd;
+      const int base = b * T * C + h * hd, kvbase = b * T * Ckv + (h / g) * hd;
       const f32* st = stats + (b * nh + h) * T * 2;
       f32* p = scratch + 2 * hd * Tp;
-#define BWD(W) bwd_head(q + base, k + base, v + base, dout + base, st, dq + base, dk + base, dv + base, scratch, scratch + hd * Tp, p, p + Tp, T, Tp, C, W, scale)
+#define BWD(W) bwd_head(q + base, k + kvbase, v + kvbase, dout + base, st, dq + base, dk + kvbase, dv + kvbase, scratch, scratch + hd * Tp, p, p + Tp, T, Tp, C, Ckv, W, scale, h % g == 0)
       BY_WIDTH(BWD)
     }
 }
@@ -172,7 +189,7 @@ void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, in
       f32* ci = c + i * N;
       for (int j = 0; j < N4; j += 4) {
         v128_t acc = SPLAT(0.0f);
-        for (int kk = 0; kk < K; kk++) acc = ADD(acc, MUL(SPLAT(ai[kk]), LD(b + kk * N + j)));
+        for (int kk = 0; kk < K; kk++) acc = FMA(SPLAT(ai[kk]), LD(b + kk * N + j), acc);
         ST(ci + j, acc);
       }
       for (int j = N4; j < N; j++) {
@@ -190,7 +207,7 @@ void mm_skinny(const f32* restrict a, const f32* restrict b, f32* restrict c, in
     for (int i = 0; i < M; i++) {
       const v128_t s = SPLAT(ak[i]);
       f32* ci = c + i * N;
-      for (int j = 0; j < N4; j += 4) ST(ci + j, ADD(LD(ci + j), MUL(s, LD(bk + j))));
+      for (int j = 0; j < N4; j += 4) ST(ci + j, FMA(s, LD(bk + j), LD(ci + j)));
       for (int j = N4; j < N; j++) ci[j] += ak[i] * bk[j];
     }
   }
@@ -258,17 +275,17 @@ void mm_packed(const f32* restrict a, const f32* restrict b, f32* restrict c, f3
         for (int k = 0; k < kc; k++, q += 8) {
           const v128_t b0 = LD(q), b1 = LD(q + 4);
           v128_t x = wasm_v128_load32_splat(a0 + k);
-          c00 = ADD(c00, MUL(x, b0));
-          c01 = ADD(c01, MUL(x, b1));
+          c00 = FMA(x, b0, c00);
+          c01 = FMA(x, b1, c01);
           x = wasm_v128_load32_splat(a1 + k);
-          c10 = ADD(c10, MUL(x, b0));
-          c11 = ADD(c11, MUL(x, b1));
+          c10 = FMA(x, b0, c10);
+          c11 = FMA(x, b1, c11);
           x = wasm_v128_load32_splat(a2 + k);
-          c20 = ADD(c20, MUL(x, b0));
-          c21 = ADD(c21, MUL(x, b1));
+          c20 = FMA(x, b0, c20);
+          c21 = FMA(x, b1, c21);
           x = wasm_v128_load32_splat(a3 + k);
-          c30 = ADD(c30, MUL(x, b0));
-          c31 = ADD(c31, MUL(x, b1));
+          c30 = FMA(x, b0, c30);
+          c31 = FMA(x, b1, c31);
         }
         f32* o = c + i * N + j;
         put_row(o, c00, c01, w, add, tmp);
@@ -282,8 +299,8 @@ void mm_packed(const f32* restrict a, const f32* restrict b, f32* restrict c, f3
         const f32* q = pb;
         for (int k = 0; k < kc; k++, q += 8) {
           const v128_t x = wasm_v128_load32_splat(ai + k);
-          c0 = ADD(c0, MUL(x, LD(q)));
-          c1 = ADD(c1, MUL(x, LD(q + 4)));
+          c0 = FMA(x, LD(q), c0);
+          c1 = FMA(x, LD(q + 4), c1);
         }
         put_row(c + i * N + j, c0, c1, w, add, tmp);
       }
@@ -303,7 +320,7 @@ void ln_fwd(const f32* restrict x, const f32* restrict g, const f32* restrict b,
     v128_t q = SPLAT(0.0f);
     for (int c = 0; c < C; c += 4) {
       const v128_t d = wasm_f32x4_sub(LD(xi + c), SPLAT(mean));
-      q = ADD(q, MUL(d, d));
+      q = FMA(d, d, q);
     }
     const f32 rstd = 1.0f / __builtin_sqrtf(hsum(q) / C + eps);
     f32* yi = y + i * C;
@@ -329,8 +346,8 @@ void ln_bwd(const f32* restrict dy, const f32* restrict x, const f32* restrict g
     for (int c = 0; c < C; c += 4) {
       const v128_t xh = MUL(wasm_f32x4_sub(LD(xi + c), mean), rstd), d = LD(dyi + c), dxh = MUL(d, LD(g + c));
       sa = ADD(sa, dxh);
-      sb = ADD(sb, MUL(dxh, xh));
-      ST(dg + c, ADD(LD(dg + c), MUL(d, xh)));
+      sb = FMA(dxh, xh, sb);
+      ST(dg + c, FMA(d, xh, LD(dg + c)));
       ST(db + c, ADD(LD(db + c), d));
     }
     const v128_t ma = SPLAT(hsum(sa) / C), mb = SPLAT(hsum(sb) / C);
@@ -359,7 +376,7 @@ void gelu_fwd(const f32* restrict x, f32* restrict y, int n) {
   for (int i = 0;; i += 4) {
     if (i > n - 4) i = n - 4;
     const v128_t xv = LD(x + i);
-    const v128_t z = MUL(xv, ADD(SPLAT(GELU_C2), MUL(MUL(xv, xv), SPLAT(GELU_C2 * GELU_K))));
+    const v128_t z = MUL(xv, FMA(MUL(xv, xv), SPLAT(GELU_C2 * GELU_K), SPLAT(GELU_C2)));
     ST(y + i, MUL(xv, vsigmoid(z)));
     if (i == n - 4) break;
   }
@@ -371,9 +388,9 @@ void gelu_bwd(const f32* restrict x, const f32* restrict dy, f32* restrict dx, i
   for (int i = 0;; i += 4) {
     if (i > n - 4) i = n - 4;
     const v128_t xv = LD(x + i), x2 = MUL(xv, xv);
-    const v128_t s = vsigmoid(MUL(xv, ADD(SPLAT(GELU_C2), MUL(x2, SPLAT(GELU_C2 * GELU_K)))));
-    const v128_t dz = ADD(SPLAT(GELU_C2), MUL(x2, SPLAT(3.0f * GELU_C2 * GELU_K)));
-    const v128_t inner = ADD(SPLAT(1.0f), MUL(MUL(xv, wasm_f32x4_sub(SPLAT(1.0f), s)), dz));
+    const v128_t s = vsigmoid(MUL(xv, FMA(x2, SPLAT(GELU_C2 * GELU_K), SPLAT(GELU_C2))));
+    const v128_t dz = FMA(x2, SPLAT(3.0f * GELU_C2 * GELU_K), SPLAT(GELU_C2));
+    const v128_t inner = FMA(MUL(xv, wasm_f32x4_sub(SPLAT(1.0f), s)), dz, SPLAT(1.0f));
     ST(dx + i, MUL(MUL(LD(dy + i), s), inner));
     if (i == n - 4) break;
   }

@@ -36,6 +36,7 @@ export interface KernelExports {
     T: number,
     C: number,
     nh: number,
+    nkv: number,
     scale: number,
   ): void;
   attn_bwd(
@@ -52,6 +53,7 @@ export interface KernelExports {
     T: number,
     C: number,
     nh: number,
+    nkv: number,
     scale: number,
   ): void;
   mm_skinny(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, transA: number): void;
@@ -107,10 +109,13 @@ export function wasmKernels(): boolean {
 /** A tensor's byte offset on the wasm heap. */
 export const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).memoryOffset;
 
-/** q, k, v [B·T, C] → [y [B·T, C], stats [B·nh·T·2]] (per row: max score and 1/Σexp, for the backward pass). */
+/**
+ * q [B·T, C], k, v [B·T, nKv·hd] (grouped-query attention where nKv < nh: each k/v head read by nh/nKv query heads)
+ * → [y [B·T, C], stats [B·nh·T·2]] (per row: max score and 1/Σexp, for the backward pass).
+ */
 function forward(args: KernelArgs): Info[] {
   const { q, k, v } = args.inputs as { q: Info; k: Info; v: Info };
-  const { T, nh } = args.attrs as { T: number; nh: number };
+  const { T, nh, nKv } = args.attrs as { T: number; nh: number; nKv: number };
   const be = args.backend as unknown as WasmBackend;
   const [N, C] = q.shape;
   const hd = C / nh;
@@ -129,21 +134,23 @@ function forward(args: KernelArgs): Info[] {
     T,
     C,
     nh,
+    nKv,
     1 / Math.sqrt(hd),
   );
   be.disposeData(scratch.dataId);
   return [y, stats];
 }
 
-/** q, k, v, dy [B·T, C] and the forward's stats → [dq, dk, dv], each [B·T, C]. */
+/** q, dy [B·T, C], k, v [B·T, nKv·hd] and the forward's stats → [dq [B·T, C], dk, dv [B·T, nKv·hd]]. */
 function backward(args: KernelArgs): Info[] {
   const { q, k, v, dy, stats } = args.inputs as { q: Info; k: Info; v: Info; dy: Info; stats: Info };
-  const { T, nh } = args.attrs as { T: number; nh: number };
+  const { T, nh, nKv } = args.attrs as { T: number; nh: number; nKv: number };
   const be = args.backend as unknown as WasmBackend;
   const [N, C] = q.shape;
   const hd = C / nh;
   const Tp = (T + 3) & ~3;
-  const [dq, dk, dv] = [0, 1, 2].map(() => be.makeOutput([N, C], 'float32'));
+  const dq = be.makeOutput([N, C], 'float32');
+  const [dk, dv] = [0, 1].map(() => be.makeOutput(k.shape, 'float32'));
   const scratch = be.makeOutput([2 * hd * Tp + 2 * Tp], 'float32');
   kernelModule(be)!.attn_bwd(
     offset(be, q),
@@ -159,6 +166,7 @@ function backward(args: KernelArgs): Info[] {
     T,
     C,
     nh,
+    nKv,
     1 / Math.sqrt(hd),
   );
   be.disposeData(scratch.dataId);
