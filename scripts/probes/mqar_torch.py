@@ -63,27 +63,41 @@ def mqar_batch(g, batch, pairs, T, backward=False, key_len=1, gap=(), ask=()):
     return x, y
 
 
-def repeat_batch(g, batch, pairs, T, alphabet=VALUES):
+def repeat_batch(g, batch, pairs, T, alphabet=VALUES, gap=(), ask=(), reverse=False):
     """The copy task with no positional shortcut: random characters with `pairs` of them (the span) at a random place,
     a separator, then the span again; targets on the second copy after its first character. Filler, span and copy
-    share one alphabet and both copies move, so only matching content (an induction head) predicts the copy."""
+    share one alphabet and both copies move, so only matching content (an induction head) predicts the copy.
+    gap/ask (--copy-hops): the first copy written with `gap` between its characters and the second with `ask`, so
+    predicting the next character of the copy takes the same two hops as the recall written with --gap/--ask; the
+    targets are then the copy's characters after its first, each predicted at the last filler before it. reverse: the
+    second copy is the span backwards, so each character is the one written before the last one in the first copy,
+    the way a backward recall's answer stands before its key ("P:-a", asked "a?>=P")."""
     L = pairs
     x = torch.full((batch, T), pt.EOS, dtype=torch.long)
     y = torch.full((batch, T), -100, dtype=torch.long)
+    A = torch.tensor(alphabet)
     for b in range(batch):
-        A = torch.tensor(alphabet)
         span = A[torch.randint(len(A), (L,), generator=g)].tolist()
-        gap = int(torch.randint(T - 2 * L, (1,), generator=g))
-        filler = A[torch.randint(len(A), (gap,), generator=g)].tolist()
-        pre = A[torch.randint(len(A), (int(torch.randint(gap + 1, (1,), generator=g)),), generator=g)].tolist()
-        seq = pre + span + filler[len(pre):] + [SEP] + span
+        first, second, tpos = [], [], []
+        for i, c in enumerate(span):
+            first += ([*gap] if i else []) + [c]
+        for i, c in enumerate(span[::-1] if reverse else span):
+            if i:
+                second += list(ask)
+                tpos.append(len(second) - 1)  # predicts span[i]
+            second.append(c)
+        room = T - len(first) - len(second)  # the filler around the first copy, and the separator
+        gap_n = int(torch.randint(max(room, 1), (1,), generator=g))
+        filler = A[torch.randint(len(A), (gap_n,), generator=g)].tolist()
+        pre_n = int(torch.randint(gap_n + 1, (1,), generator=g))
+        head = filler[:pre_n] + first + filler[pre_n:] + [SEP]
+        seq = head + second
         s = torch.tensor(seq[: T + 1])
         n = len(s) - 1
         x[b, :n] = s[:-1]
-        tgt = torch.full((n,), -100, dtype=torch.long)
-        start = L + gap + 1  # the second copy's first character (pre and the rest of filler make up the gap)
-        tgt[start:] = s[start + 1 :]
-        y[b, :n] = tgt
+        for j in tpos:
+            if len(head) + j < n:
+                y[b, len(head) + j] = s[len(head) + j + 1]
     return x, y
 
 
@@ -128,6 +142,7 @@ def main():
     ap.add_argument("--every", type=int, default=250)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--layers", type=int, default=pt.ARCH["nLayer"])
+    ap.add_argument("--heads", type=int, default=pt.ARCH["nHead"], help="attention heads per block (the width stays, so each head is narrower)")
     ap.add_argument("--pos", choices=["learned", "rope"], default="learned", help="position code: learned (GPT-2, as shipped) or rotary (an experiment)")
     ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
     ap.add_argument("--direction", choices=["forward", "backward"], default="forward", help="pairs written key first (forward) or value first (backward: the answer before its key, as in the QA facts)")
@@ -135,6 +150,9 @@ def main():
     ap.add_argument("--gap", type=int, default=0, help="characters between a pair's value and key (as in 'Kai is a farmer'); punctuation")
     ap.add_argument("--ask", type=int, default=0, help="characters between a query's key and its answer (as in 'farmer?\\nAnswer: '); punctuation")
     ap.add_argument("--plain-share", type=float, default=0.0, help="with --gap/--ask: this share of the training recall written without them (a mixture that might bootstrap the hop); held-out accuracy stays on the written form")
+    ap.add_argument("--ramp", type=int, default=0, help="with --gap/--ask, a curriculum: the first N steps written plainly, then gap and ask one character longer every N steps until they reach --gap and --ask (a lookup head formed on the plain form might then pull the offset along); held-out accuracy stays on the full form")
+    ap.add_argument("--copy-hops", choices=["forward", "reverse"], default=None, help="with --task mix and --gap/--ask: the copy task written with the same hops (its first copy with the gap between characters, its second with the ask), so the copy trains the offset heads the recall needs; reverse: the second copy backwards, so the answer stands before the matched character as in a backward recall")
+    ap.add_argument("--eval", choices=["recall", "copy"], default=None, help="what the held-out accuracy is on (default: the copy for --task repeat, the recall otherwise); --task repeat --eval recall asks whether a copy learned alone carries over to the recall")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     ap.add_argument("--conv", type=int, default=0, help="width of a short causal convolution on q, k, v (0: none, as shipped; pretrain_torch.py's --qkv-conv, learned positions only)")
     args = ap.parse_args()
@@ -144,7 +162,7 @@ def main():
         if args.conv:
             sys.exit("--conv runs on learned positions only (rope_forward has no convolution)")
         pt.forward = rope_forward
-    a = dict(pt.ARCH, nLayer=args.layers, **({"qkvConv": args.conv} if args.conv else {}))
+    a = dict(pt.ARCH, nLayer=args.layers, nHead=args.heads, **({"qkvConv": args.conv} if args.conv else {}))
     gap, ask = [pt.TO_ID[c] for c in ":-~"[: args.gap]], [pt.TO_ID[c] for c in "?>=;"[: args.ask]]
     if len(gap) < args.gap or len(ask) < args.ask:
         sys.exit("--gap is at most 3 and --ask at most 4 characters")
@@ -163,18 +181,39 @@ def main():
         return torch.cat([xa, xb]), torch.cat([ya, yb])
 
     train_recall = mixed_recall if args.plain_share else recall
+    if args.ramp and not (gap or ask):
+        sys.exit("--ramp needs --gap or --ask")
+    if args.ramp and args.plain_share:
+        sys.exit("--ramp and --plain-share are two different curricula; use one")
+    stage = [0]  # the curriculum's stage: gap and ask at most this long
+
+    def ramped_recall(g, batch, pairs, T):
+        n = stage[0]
+        return mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap[:n], ask[:n])
+
+    if args.ramp:
+        train_recall = ramped_recall
+
+    def hop_copy(g, batch, pairs, T):  # the copy task over keys' and values' letters, with the hops if --copy-hops
+        return repeat_batch(g, batch, pairs, T, KEYS + VALUES, *((gap, ask, args.copy_hops == "reverse") if args.copy_hops else ((), (), False)))
 
     def mix_batch(g, batch, pairs, T):
         xa, ya = train_recall(g, batch // 2, pairs, T)
-        xb, yb = repeat_batch(g, batch - batch // 2, pairs, T, KEYS + VALUES)  # keys' letters copied too
+        xb, yb = hop_copy(g, batch - batch // 2, pairs, T)  # keys' letters copied too
         return torch.cat([xa, xb]), torch.cat([ya, yb])
 
-    make = {"mqar": train_recall, "repeat": repeat_batch, "mix": mix_batch}[args.task]
-    xt, yt = (repeat_batch if args.task == "repeat" else recall)(test_g, 256, args.pairs, T)
+    # --task repeat alone keeps the first runs' copy (values' characters, no hops) unless --copy-hops asks for them
+    copy_task = hop_copy if args.copy_hops else repeat_batch
+    make = {"mqar": train_recall, "repeat": copy_task, "mix": mix_batch}[args.task]
+    held_out = args.eval or ("copy" if args.task == "repeat" else "recall")
+    xt, yt = (copy_task if held_out == "copy" else recall)(test_g, 256, args.pairs, T)
+    # beside it, with --copy-hops, the copy's own held-out accuracy (is the hop learned on the copy at all?)
+    xc, yc = hop_copy(torch.Generator().manual_seed(998), 256, args.pairs, T) if args.copy_hops else (None, None)
     t0, acc, log = time.time(), 0.0, []
     for step in range(args.steps):
         for gr in opt.param_groups:
             gr["lr"] = pt.lr_at(step, args.steps)
+        stage[0] = step // args.ramp if args.ramp else 0
         x, y = make(train_g, args.batch, args.pairs, T)
         loss = F.cross_entropy(pt.forward(p, a, x).reshape(-1, a["vocabSize"]), y.reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
@@ -183,10 +222,11 @@ def main():
         opt.step()
         if (step + 1) % args.every == 0 or step + 1 == args.steps:
             acc = accuracy(p, a, xt, yt)
-            log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4)})
-            print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
+            cacc = accuracy(p, a, xc, yc) if xc is not None else None
+            log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4), **({"copy_acc": round(cacc, 4)} if cacc is not None else {})})
+            print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy ({held_out}) {acc:.3f}" + (f", copy {cacc:.3f}" if cacc is not None else "") + f" ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "plain_share": args.plain_share, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "plain_share": args.plain_share, "ramp": args.ramp, "copy_hops": args.copy_hops, "eval": held_out, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
 
 
 if __name__ == "__main__":
