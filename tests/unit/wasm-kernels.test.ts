@@ -293,7 +293,7 @@ const gqaCase = (b: number, t: number, nh: number, c: number, nKv: number, seed:
   return {
     name: `causalAttention B=${b} T=${t} heads=${nh} C=${c}, ${nKv} k/v head${nKv > 1 ? 's' : ''}${hd % 4 === 0 ? ' (wasm: attention.c reads them in place)' : ''}`,
     inputs: [rand([b * t, c], seed), rand([b * t, nKv * hd], seed + 1), rand([b * t, nKv * hd], seed + 2)],
-    fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, b, t, nh, nKv),
+    fused: (q, k, v) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, b, t, nh),
     reference: (q, k, v) => ref.attention(q, repeat(k), repeat(v), b, t, nh),
   };
 };

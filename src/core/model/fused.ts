@@ -241,7 +241,7 @@ function causalMask(T: number): tf.Tensor2D {
 
 /**
  * Causal multi-head self-attention core: q [B·T, C] (heads side by side), k, v [B·T, nKv·hd] → softmax(q·kᵀ/√d +
- * mask)·v [B·T, C]. With nKv < nh (grouped-query attention, the Llama layout's) each k/v head serves nh/nKv
+ * mask)·v [B·T, C]. With nKv < nh (k's width says how many; grouped-query attention, the Llama layout's) each k/v head serves nh/nKv
  * consecutive query heads: the wasm kernel reads it in place, the tfjs-ops path repeats it first (repeatKv).
  * Saves only the head-major q (pre-scaled), k and v; backward recomputes the probabilities P [B·nh, T, T] (as
  * FlashAttention does), so no [B·nh, T, T] tensor outlives its layer's forward or backward.
@@ -253,11 +253,11 @@ export function causalAttention(
   B: number,
   T: number,
   nh: number,
-  nKv = nh,
 ): tf.Tensor2D {
   const C = q.shape[1];
   const hd = C / nh;
-  if (hd % 4 === 0 && wasmKernels()) return wasmAttention(q, k, v, T, nh, nKv);
+  const nKv = k.shape[1] / hd;
+  if (hd % 4 === 0 && wasmKernels()) return wasmAttention(q, k, v, T, nh);
   if (nKv !== nh) return causalAttention(q, repeatKv(k, nKv, nh / nKv), repeatKv(v, nKv, nh / nKv), B, T, nh);
   const scale = 1 / Math.sqrt(hd);
   const split = (t: tf.Tensor) =>
@@ -305,14 +305,14 @@ export function causalAttention(
 }
 
 /** The same attention in src/core/kernels/wasm/kernels.c: saves q, k, v and two numbers per row (no [T, T] at all). */
-function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number, nh: number, nKv: number): tf.Tensor2D {
+function wasmAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, T: number, nh: number): tf.Tensor2D {
   const op = fused((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: Save) => {
-    const [y, stats] = tf.engine().runKernel('CausalAttention', { q: qi, k: ki, v: vi }, { T, nh, nKv }) as tf.Tensor[];
+    const [y, stats] = tf.engine().runKernel('CausalAttention', { q: qi, k: ki, v: vi }, { T, nh }) as tf.Tensor[];
     save([qi, ki, vi, stats]);
     return {
       value: y,
       gradFunc: (dy, [qs, ks, vs, st]) =>
-        tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh, nKv }) as tf.Tensor[],
+        tf.engine().runKernel('CausalAttentionGrad', { q: qs, k: ks, v: vs, dy, stats: st }, { T, nh }) as tf.Tensor[],
     };
   });
   return op(q, k, v) as tf.Tensor2D;

@@ -104,10 +104,10 @@ const gatherOneHotGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save:
  */
 export interface SequenceView {
   /**
-   * Attention of block `layer`: q [N, C], k, v [N, nKv·hd] → [N, C]. nKv (default: every head) k/v heads, each read
-   * by nHead/nKv query heads: grouped-query attention, the Llama layout's.
+   * Attention of block `layer`: q [N, C], k, v [N, nKv·hd] → [N, C]. With fewer k/v heads than query heads (the
+   * Llama layout's grouped-query attention, read from k's width) each serves nHead/nKv query heads.
    */
-  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, nKv?: number): tf.Tensor2D;
+  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D): tf.Tensor2D;
   /** The Llama layout's rotary positions on q or k [N, nh*hd]. */
   rotate(x: tf.Tensor2D, nh: number, theta: number): tf.Tensor2D;
   /** The GPT-2 layout's learned positions added to the embedded tokens [N, C]. */
@@ -117,7 +117,7 @@ export interface SequenceView {
 /** The whole causal batch [B, T]: positions 0..T-1 in every row. */
 export function fullSequence(B: number, T: number, nHead: number): SequenceView {
   return {
-    attend: (_layer, q, k, v, nKv) => causalAttention(q, k, v, B, T, nHead, nKv ?? nHead),
+    attend: (_layer, q, k, v) => causalAttention(q, k, v, B, T, nHead),
     rotate: (x, nh, theta) => rope(x, B, T, nh, theta),
     addPositions: (tok, wpe) => {
       const C = tok.shape[1];

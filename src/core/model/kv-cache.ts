@@ -90,9 +90,10 @@ export class KvCache {
     const hd = C / nh;
     const heads = (x: tf.Tensor2D) => x.reshape([n, t, nh, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [n, nh, t, hd]
     const seq: SequenceView = {
-      attend: (layer, q, k0, v0, nKv) => {
+      attend: (layer, q, k0, v0) => {
         // the cache keeps every query head's keys and values (k/v heads repeated for grouped-query attention)
-        const [k, v] = [k0, v0].map((x) => repeatKv(x, nKv ?? nh, nh / (nKv ?? nh)));
+        const nKv = k0.shape[1] / hd;
+        const [k, v] = [k0, v0].map((x) => repeatKv(x, nKv, nh / nKv));
         const grow = (old: tf.Tensor4D | null, x: tf.Tensor2D) => {
           const all = tf.keep(old ? (tf.concat([old, heads(x)], 2) as tf.Tensor4D) : heads(x)); // [n, nh, L, hd]
           old?.dispose();

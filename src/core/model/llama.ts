@@ -90,7 +90,7 @@ export function llamaBlock(p: Params, a: ModelArch, i: number, x: tf.Tensor2D, s
   const q = seq.rotate(proj('q', xn), a.nHead, L.ropeTheta); // [N, C]
   const k = seq.rotate(proj('k', xn), L.nKvHead, L.ropeTheta); // [N, nKv·hd]: grouped-query attention reads it
   const v = proj('v', xn); // [N, nKv·hd]                          in place (causalAttention), no repeated copy
-  const y = seq.attend(i, q, k, v, L.nKvHead); // [N, C]
+  const y = seq.attend(i, q, k, v); // [N, C]
   const xa = residual(x, proj('o', y));
   const xm = rmsNorm(xa, p[h + 'post_attention_layernorm.weight'], a.layerNormEps);
   return residual(xa, proj('down', swiglu(proj('gate', xm), proj('up', xm))));

@@ -115,10 +115,11 @@ export const offset = (be: WasmBackend, t: Info) => be.dataIdMap.get(t.dataId).m
  */
 function forward(args: KernelArgs): Info[] {
   const { q, k, v } = args.inputs as { q: Info; k: Info; v: Info };
-  const { T, nh, nKv } = args.attrs as { T: number; nh: number; nKv: number };
+  const { T, nh } = args.attrs as { T: number; nh: number };
   const be = args.backend as unknown as WasmBackend;
   const [N, C] = q.shape;
   const hd = C / nh;
+  const nKv = k.shape[1] / hd;
   const Tp = (T + 3) & ~3;
   const y = be.makeOutput([N, C], 'float32');
   const stats = be.makeOutput([(N / T) * nh * T * 2], 'float32');
@@ -144,10 +145,11 @@ function forward(args: KernelArgs): Info[] {
 /** q, dy [B·T, C], k, v [B·T, nKv·hd] and the forward's stats → [dq [B·T, C], dk, dv [B·T, nKv·hd]]. */
 function backward(args: KernelArgs): Info[] {
   const { q, k, v, dy, stats } = args.inputs as { q: Info; k: Info; v: Info; dy: Info; stats: Info };
-  const { T, nh, nKv } = args.attrs as { T: number; nh: number; nKv: number };
+  const { T, nh } = args.attrs as { T: number; nh: number };
   const be = args.backend as unknown as WasmBackend;
   const [N, C] = q.shape;
   const hd = C / nh;
+  const nKv = k.shape[1] / hd;
   const Tp = (T + 3) & ~3;
   const dq = be.makeOutput([N, C], 'float32');
   const [dk, dv] = [0, 1].map(() => be.makeOutput(k.shape, 'float32'));
