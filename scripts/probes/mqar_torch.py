@@ -24,14 +24,16 @@ VALUES = [pt.TO_ID[c] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]
 SEP = pt.TO_ID["|"]
 
 
-def mqar_batch(g, batch, pairs, T, backward=False, key_len=1, gap=(), ask=()):
+def mqar_batch(g, batch, pairs, T, backward=False, key_len=1, gap=(), ask=(), replace=False):
     """[batch, T] inputs and targets; targets are -100 except at the value after each queried key.
     backward: each pair is written value first ("Xa" for a -> X), so the query's answer stands before its key in the
     context, as in the QA lessons' facts ("Kai is a farmer ... Who is the farmer?"). key_len: keys of that many
     lowercase letters (distinct per sequence), the way a word of the QA facts is several characters. gap: characters
     written between a pair's value and key ("Kai is a farmer": the value a few characters from its key); ask:
     characters between a query's key and its answer ("Who is the farmer?\nAnswer: Kai": the key asked some way
-    before the answer). Both are fixed strings of punctuation, so only their length changes the lookup."""
+    before the answer). Both are fixed strings of punctuation, so only their length changes the lookup. replace: the
+    queries drawn with replacement instead of as a permutation of the pairs, so answering with a value not yet asked
+    (the plateau's strategy, about 34% with 8 pairs) earns nothing over a blind pick among the context's values."""
     x = torch.full((batch, T), pt.EOS, dtype=torch.long)
     y = torch.full((batch, T), -100, dtype=torch.long)
     for b in range(batch):
@@ -48,7 +50,7 @@ def mqar_batch(g, batch, pairs, T, backward=False, key_len=1, gap=(), ask=()):
         for k, v in zip(keys, vals):
             seq += [v, *gap, *k] if backward else [*k, *gap, v]
         seq.append(SEP)
-        order = torch.randperm(pairs, generator=g).tolist()
+        order = (torch.randint(pairs, (pairs,), generator=g) if replace else torch.randperm(pairs, generator=g)).tolist()
         targets = []  # (position of the query's last key character, value)
         for i in order:
             seq += list(keys[i]) + list(ask)
@@ -108,6 +110,68 @@ def accuracy(p, a, x, y):
     return (pred[m] == y[m]).float().mean().item()
 
 
+@torch.no_grad()
+def attention_maps(p, a, ids):
+    """pretrain_torch.forward's GPT layout (learned positions, no convolution), returning each block's attention
+    weights [B, nh, T, T] instead of the logits: what --attn reads."""
+    B, T = ids.shape
+    C, nh = a["nEmbd"], a["nHead"]
+    hd = C // nh
+    x = p["wte.weight"][ids] + p["wpe.weight"][:T]
+    ln = lambda t, n: F.layer_norm(t, (C,), p[n + ".weight"], p[n + ".bias"], a["layerNormEps"])
+    mask = torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+    maps = []
+    for i in range(a["nLayer"]):
+        h = f"h.{i}."
+        qkv = ln(x, h + "ln_1") @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]
+        q, k, v = (t.view(B, T, nh, hd).transpose(1, 2) for t in qkv.split(C, dim=2))
+        att = torch.softmax((q / math.sqrt(hd)) @ k.transpose(-1, -2) + mask, dim=-1)
+        maps.append(att)
+        x = x + (att @ v).transpose(1, 2).reshape(B, T, C) @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
+        x2 = ln(x, h + "ln_2")
+        x = x + pt.gelu(x2 @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"]) @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
+    return maps
+
+
+def attention_report(p, a, x, y, ask_len):
+    """Where each head looks from the positions that predict an answer (y != -100), as a share of its attention:
+    'key' the character ask_len before (the asked key, or in the copy the character just copied), 'match' earlier
+    positions holding that same character (the context's key; in the copy its first copy, and filler that happens to
+    match), 'source' earlier positions holding the answer itself (the context's value; the copy's source character),
+    'local' the position itself and the one before; and 'fetch', from the last earlier match of the key (where the
+    context wrote it), the share on positions before it holding the answer (the value written before its key, or in
+    the reversed copy the character before it). Also the accuracy of each answer by its rank in the line (the
+    first answer after the separator cannot lean on the one before)."""
+    maps = attention_maps(p, a, x)
+    B, T = x.shape
+    pos = torch.arange(T)
+    rows = []
+    bs, js = (y != -100).nonzero(as_tuple=True)
+    for li, att in enumerate(maps):
+        for hh in range(att.shape[1]):
+            tot = {"key": 0.0, "match": 0.0, "source": 0.0, "local": 0.0, "fetch": 0.0}
+            for b, j in zip(bs.tolist(), js.tolist()):
+                w = att[b, hh, j]
+                kpos = j - ask_len
+                earlier = pos < kpos
+                tot["key"] += w[kpos].item() if kpos >= 0 else 0.0
+                tot["match"] += w[earlier & (x[b] == x[b, kpos])].sum().item() if kpos >= 0 else 0.0
+                tot["source"] += w[earlier & (x[b] == y[b, j])].sum().item() if kpos >= 0 else 0.0
+                tot["local"] += w[max(j - 1, 0): j + 1].sum().item()
+                m = (earlier & (x[b] == x[b, kpos])).nonzero().flatten() if kpos >= 0 else []
+                if len(m):
+                    s_ = m[-1].item()
+                    tot["fetch"] += att[b, hh, s_][(pos < s_) & (x[b] == y[b, j])].sum().item()
+            rows.append({"layer": li, "head": hh, **{k: round(v / len(bs), 3) for k, v in tot.items()}})
+    pred = pt.forward(p, a, x).argmax(-1)
+    by_rank = {}
+    for b in range(B):
+        tj = (y[b] != -100).nonzero().flatten().tolist()
+        for r, j in enumerate(tj):
+            by_rank.setdefault(r, []).append(float(pred[b, j] == y[b, j]))
+    return rows, {r: round(sum(v) / len(v), 3) for r, v in sorted(by_rank.items())}
+
+
 def rope_forward(p, a, ids):
     """pretrain_torch.forward with rotary position embeddings (Su et al. 2021, base 10000, on all of q and k)
     instead of the learned wpe: the experiment of whether the position code is what keeps recall from forming."""
@@ -142,6 +206,7 @@ def main():
     ap.add_argument("--every", type=int, default=250)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--layers", type=int, default=pt.ARCH["nLayer"])
+    ap.add_argument("--width", type=int, default=pt.ARCH["nEmbd"], help="model width (nEmbd); a narrower model is a faster testbed for the hops")
     ap.add_argument("--heads", type=int, default=pt.ARCH["nHead"], help="attention heads per block (the width stays, so each head is narrower)")
     ap.add_argument("--pos", choices=["learned", "rope"], default="learned", help="position code: learned (GPT-2, as shipped) or rotary (an experiment)")
     ap.add_argument("--weight-decay", type=float, default=pt.HP["weight_decay"])
@@ -153,6 +218,8 @@ def main():
     ap.add_argument("--ramp", type=int, default=0, help="with --gap/--ask, a curriculum: the first N steps written plainly, then gap and ask one character longer every N steps until they reach --gap and --ask (a lookup head formed on the plain form might then pull the offset along); held-out accuracy stays on the full form")
     ap.add_argument("--copy-hops", choices=["forward", "reverse"], default=None, help="with --task mix and --gap/--ask: the copy task written with the same hops (its first copy with the gap between characters, its second with the ask), so the copy trains the offset heads the recall needs; reverse: the second copy backwards, so the answer stands before the matched character as in a backward recall")
     ap.add_argument("--eval", choices=["recall", "copy"], default=None, help="what the held-out accuracy is on (default: the copy for --task repeat, the recall otherwise); --task repeat --eval recall asks whether a copy learned alone carries over to the recall")
+    ap.add_argument("--query-replace", action="store_true", help="queries drawn with replacement (training and held-out), so the not-yet-asked strategy of the plateau earns nothing")
+    ap.add_argument("--attn", action="store_true", help="at the end, where each head looks from the answering positions (held-out recall, and the copy with --copy-hops), and accuracy by the answer's rank in its line")
     ap.add_argument("--task", choices=["mqar", "repeat", "mix"], default="mqar", help="mqar (key/value recall), repeat (copy a random span written before) or mix (training batches half each; held-out accuracy on mqar)")
     ap.add_argument("--conv", type=int, default=0, help="width of a short causal convolution on q, k, v (0: none, as shipped; pretrain_torch.py's --qkv-conv, learned positions only)")
     args = ap.parse_args()
@@ -162,7 +229,7 @@ def main():
         if args.conv:
             sys.exit("--conv runs on learned positions only (rope_forward has no convolution)")
         pt.forward = rope_forward
-    a = dict(pt.ARCH, nLayer=args.layers, nHead=args.heads, **({"qkvConv": args.conv} if args.conv else {}))
+    a = dict(pt.ARCH, nLayer=args.layers, nHead=args.heads, nEmbd=args.width, **({"qkvConv": args.conv} if args.conv else {}))
     gap, ask = [pt.TO_ID[c] for c in ":-~"[: args.gap]], [pt.TO_ID[c] for c in "?>=;"[: args.ask]]
     if len(gap) < args.gap or len(ask) < args.ask:
         sys.exit("--gap is at most 3 and --ask at most 4 characters")
@@ -170,7 +237,7 @@ def main():
     p = pt.init_params(a, torch.Generator().manual_seed(args.seed))
     opt = pt.adamw(p, args.lr)
     train_g, test_g = torch.Generator().manual_seed(args.seed + 100), torch.Generator().manual_seed(999)
-    recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap, ask)
+    recall = lambda g, batch, pairs, T: mqar_batch(g, batch, pairs, T, args.direction == "backward", args.key_len, gap, ask, args.query_replace)
     if args.plain_share and not (gap or ask):
         sys.exit("--plain-share needs --gap or --ask")
 
@@ -225,8 +292,24 @@ def main():
             cacc = accuracy(p, a, xc, yc) if xc is not None else None
             log.append({"step": step + 1, "loss": round(loss.item(), 4), "heldout_acc": round(acc, 4), **({"copy_acc": round(cacc, 4)} if cacc is not None else {})})
             print(f"step {step + 1} loss {loss.item():.4f} held-out accuracy ({held_out}) {acc:.3f}" + (f", copy {cacc:.3f}" if cacc is not None else "") + f" ({time.time() - t0:.0f} s)", flush=True)
+    attn = {}
+    if args.attn:
+        if args.pos != "learned" or args.conv:
+            sys.exit("--attn reads the GPT layout with learned positions and no convolution")
+        xr, yr = recall(torch.Generator().manual_seed(997), 64, args.pairs, T)
+        sets = {"recall": (xr, yr, len(ask))}
+        if args.copy_hops or args.task == "repeat":
+            xq, yq = copy_task(torch.Generator().manual_seed(996), 64, args.pairs, T)
+            sets["copy"] = (xq, yq, len(ask) if args.copy_hops else 0)
+        for name, (xa_, ya_, al) in sets.items():
+            rows, by_rank = attention_report(p, a, xa_, ya_, al)
+            attn[name] = {"heads": rows, "accuracy_by_rank": by_rank}
+            print(f"attention from the answering positions, {name} (share on: the asked key {al} back, earlier matches of it, earlier copies of the answer, local; and from the key's earlier match, on the answer before it):")
+            for r in rows:
+                print(f"  layer {r['layer']} head {r['head']}: key {r['key']:.2f}  match {r['match']:.2f}  source {r['source']:.2f}  local {r['local']:.2f}  | fetch {r['fetch']:.2f}")
+            print(f"  accuracy by the answer's rank in its line: {by_rank}", flush=True)
     print(json.dumps({"probe": args.task, "pairs": args.pairs, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "plain_share": args.plain_share, "ramp": args.ramp, "copy_hops": args.copy_hops, "eval": held_out, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log}))
+                      "arch": a, "pos": args.pos, "conv": args.conv, "direction": args.direction, "key_len": args.key_len, "gap": args.gap, "ask": args.ask, "plain_share": args.plain_share, "query_replace": args.query_replace, "ramp": args.ramp, "copy_hops": args.copy_hops, "eval": held_out, "weight_decay": args.weight_decay, "heldout_acc": round(acc, 4), "wall_s": round(time.time() - t0, 1), "log": log, **({"attn": attn} if attn else {})}))
 
 
 if __name__ == "__main__":
